@@ -1,0 +1,93 @@
+# Project-wide compile settings and the helpers every layer uses to declare targets.
+
+set(IRQSHAPE_WARNINGS
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2)
+if(IRQSHAPE_WERROR)
+  list(APPEND IRQSHAPE_WARNINGS -Werror)
+endif()
+
+if(IRQSHAPE_SANITIZE)
+  add_compile_options(-fsanitize=${IRQSHAPE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${IRQSHAPE_SANITIZE})
+endif()
+
+# Flags for code that must also build without a hosted C++ runtime (src/isu, src/kern):
+# no exceptions, no RTTI. The freestanding-check target in src/ compiles the same
+# sources with -ffreestanding and verifies they reference no heap or I/O symbols.
+set(IRQSHAPE_FREESTANDING_FLAGS -fno-exceptions -fno-rtti)
+
+# irqshape_library(<name> [FREESTANDING] SOURCES ... DEPS ...)
+# Declares irqshape::<name> with include root src/ (so includes read "hw/ioapic.h").
+function(irqshape_library name)
+  cmake_parse_arguments(ARG "FREESTANDING;INTERFACE" "" "SOURCES;DEPS" ${ARGN})
+  if(ARG_INTERFACE)
+    add_library(irqshape_${name} INTERFACE)
+    target_include_directories(irqshape_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(irqshape_${name} INTERFACE ${ARG_DEPS})
+  else()
+    add_library(irqshape_${name} STATIC ${ARG_SOURCES})
+    target_include_directories(irqshape_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(irqshape_${name} PRIVATE ${IRQSHAPE_WARNINGS})
+    target_link_libraries(irqshape_${name} PUBLIC ${ARG_DEPS})
+    if(ARG_FREESTANDING)
+      target_compile_options(irqshape_${name} PRIVATE ${IRQSHAPE_FREESTANDING_FLAGS})
+    endif()
+  endif()
+  add_library(irqshape::${name} ALIAS irqshape_${name})
+endfunction()
+
+# irqshape_test(<name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s])
+# One GoogleTest executable; each TEST becomes its own CTest case.
+function(irqshape_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${IRQSHAPE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# irqshape_bench(<name> SOURCES ... DEPS ...)
+function(irqshape_bench name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${IRQSHAPE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
+endfunction()
+
+# irqshape_fuzz(<name> SOURCES ... DEPS ... [SECONDS n])
+# A fuzz target defines LLVMFuzzerTestOneInput. With IRQSHAPE_FUZZ (clang) it links
+# libFuzzer and CTest runs it for SECONDS on its seed corpus fuzz/corpus/<name>.
+# Otherwise it links fuzz/replay_main.cc and CTest replays every file of the corpus,
+# so the seeds and every crash ever found stay regression tests in the normal build.
+set(IRQSHAPE_FUZZ_SECONDS 20 CACHE STRING "Seconds each libFuzzer target runs under CTest")
+function(irqshape_fuzz name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+  if(IRQSHAPE_FUZZ)
+    add_executable(fuzz_${name} ${ARG_SOURCES})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+    add_test(NAME fuzz.${name}
+      COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+              $<TARGET_FILE:fuzz_${name}> -max_total_time=${IRQSHAPE_FUZZ_SECONDS}
+              -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+              ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name} ${corpus})
+    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name})
+    set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+  else()
+    add_executable(fuzz_${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
+    target_compile_options(fuzz_${name} PRIVATE ${IRQSHAPE_WARNINGS})
+    target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+    add_test(NAME fuzz_replay.${name} COMMAND fuzz_${name} ${corpus})
+    set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS fuzz_replay TIMEOUT 120)
+  endif()
+  add_dependencies(fuzz_targets fuzz_${name})
+endfunction()
