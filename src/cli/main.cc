@@ -1,14 +1,15 @@
 // The irqshape command: parses arguments and calls the libraries. Each subcommand lives
-// in its own file and registers itself here.
+// in its own file and registers itself here (see commands.h).
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
+#include "cli/commands.h"
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"irqshape: interrupt shaping, routing and dispatch for virtual machines"};
   app.set_version_flag("--version", std::string("irqshape ") + IRQSHAPE_VERSION);
   app.require_subcommand(1);
+
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

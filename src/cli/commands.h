@@ -1,0 +1,14 @@
+// Each subcommand lives in its own file (src/cli/<name>_command.cc) and exposes one
+// registration function, called from main.cc. A registration adds the subcommand, its
+// options (each with a help text) and a callback that calls into the libraries.
+// Callbacks report failure by throwing CLI::RuntimeError(message, exit_code) after
+// printing a one-line message that names the file, line or field at fault.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace irqshape::cli {
+
+// (registration functions are declared here as subcommands are added)
+
+}  // namespace irqshape::cli
