@@ -17,6 +17,22 @@ endif()
 # sources with -ffreestanding and verifies they reference no heap or I/O symbols.
 set(IRQSHAPE_FREESTANDING_FLAGS -fno-exceptions -fno-rtti)
 
+# A copy of a freestanding library built as the guest kernel builds it (-ffreestanding,
+# no exceptions, RTTI, thread-safe statics or stack protector), and a test that its
+# objects reference nothing from the hosted runtime: no heap, no I/O, no exceptions.
+function(irqshape_freestanding_twin name)
+  if(IRQSHAPE_SANITIZE OR IRQSHAPE_FUZZ)
+    return()  # sanitizer runtimes add their own references
+  endif()
+  add_library(irqshape_${name}_freestanding STATIC ${ARGN})
+  target_include_directories(irqshape_${name}_freestanding PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(irqshape_${name}_freestanding PRIVATE ${IRQSHAPE_WARNINGS}
+    -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-stack-protector)
+  add_test(NAME freestanding.${name}
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/freestanding_check.sh $<TARGET_FILE:irqshape_${name}_freestanding>)
+  set_tests_properties(freestanding.${name} PROPERTIES LABELS freestanding)
+endfunction()
+
 # irqshape_library(<name> [FREESTANDING] SOURCES ... DEPS ...)
 # Declares irqshape::<name> with include root src/ (so includes read "hw/ioapic.h").
 function(irqshape_library name)
@@ -32,6 +48,7 @@ function(irqshape_library name)
     target_link_libraries(irqshape_${name} PUBLIC ${ARG_DEPS})
     if(ARG_FREESTANDING)
       target_compile_options(irqshape_${name} PRIVATE ${IRQSHAPE_FREESTANDING_FLAGS})
+      irqshape_freestanding_twin(${name} ${ARG_SOURCES})
     endif()
   endif()
   add_library(irqshape::${name} ALIAS irqshape_${name})

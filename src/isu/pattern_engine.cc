@@ -1,0 +1,151 @@
+#include "isu/pattern_engine.h"
+
+namespace irqshape::isu {
+
+void PatternEngine::reset() {
+  patterns_.fill(PatternDef{});
+  queues_.fill(Queue{});
+  for (unsigned i = 0; i < pool_.size(); ++i)
+    pool_[i].next = static_cast<std::uint16_t>(i + 1 < pool_.size() ? i + 1 : kNil);
+  free_ = 0;
+  live_ = 0;
+  completion_.fill(Completion{});
+  clear_counters();
+  rebuild_index();
+}
+
+void PatternEngine::clear_counters() {
+  matches_.fill(0);
+  dropped_ = 0;
+  overflow_ = false;
+}
+
+void PatternEngine::set(unsigned p, const PatternDef& def) {
+  drop_all(p);
+  patterns_[p] = def;
+  if (!def.enabled) patterns_[p] = PatternDef{};
+  rebuild_index();
+}
+
+unsigned PatternEngine::live(unsigned p) const {
+  unsigned n = 0;
+  for (unsigned k = 1; k <= kQueuesPerPattern; ++k) n += queues_[queue_id(p, k)].count;
+  return n;
+}
+
+void PatternEngine::pop_head(Queue& q) {
+  const std::uint16_t n = q.head;
+  q.head = pool_[n].next;
+  if (q.head == kNil) q.tail = kNil;
+  --q.count;
+  pool_[n].next = free_;
+  free_ = n;
+  --live_;
+}
+
+void PatternEngine::drop_all(unsigned p) {
+  for (unsigned k = 1; k <= kQueuesPerPattern; ++k) {
+    Queue& q = queues_[queue_id(p, k)];
+    while (q.head != kNil) pop_head(q);
+  }
+}
+
+void PatternEngine::expire(Queue& q, std::uint64_t t, std::uint32_t max_delay) {
+  while (q.head != kNil && t - pool_[q.head].prev > max_delay) pop_head(q);
+}
+
+// Takes a free node; when none is left, first reclaims partials whose window has passed
+// (they linger only in queues no arrival has visited since), then gives up.
+std::uint16_t PatternEngine::allocate(std::uint64_t t) {
+  if (free_ == kNil) {
+    for (unsigned qid = 0; qid < kQueues; ++qid) {
+      const unsigned p = qid / kQueuesPerPattern, step = qid % kQueuesPerPattern + 1;
+      if (step < patterns_[p].steps) expire(queues_[qid], t, patterns_[p].step[step].max_delay);
+    }
+    if (free_ == kNil) return kNil;
+  }
+  const std::uint16_t n = free_;
+  free_ = pool_[n].next;
+  ++live_;
+  return n;
+}
+
+void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t, std::uint64_t first) {
+  Queue& q = queues_[queue_id(p, step)];
+  expire(q, t, patterns_[p].step[step].max_delay);
+  const std::uint16_t n = allocate(t);
+  if (n == kNil) {
+    ++dropped_;
+    overflow_ = true;
+    return;
+  }
+  pool_[n] = Node{t, first, kNil};
+  if (q.tail == kNil) q.head = n; else pool_[q.tail].next = n;
+  q.tail = n;
+  ++q.count;
+}
+
+// Advances the partials of one queue that this arrival completes the window for; they
+// merge into one partial (earliest first step, latest previous step).
+bool PatternEngine::advance_queue(unsigned qid, std::uint64_t t, Completion& merged) {
+  Queue& q = queues_[qid];
+  if (q.count == 0) return false;
+  const PatternStep& step = patterns_[qid / kQueuesPerPattern].step[qid % kQueuesPerPattern + 1];
+  expire(q, t, step.max_delay);
+  bool advanced = false;
+  merged.first = ~std::uint64_t{0};
+  while (q.head != kNil && t - pool_[q.head].prev >= step.min_delay) {
+    const Node& n = pool_[q.head];
+    if (n.first < merged.first) merged.first = n.first;
+    merged.prev = n.prev;  // queue is in time order: the last one popped is the latest
+    pop_head(q);
+    advanced = true;
+  }
+  return advanced;
+}
+
+std::uint64_t PatternEngine::on_arrival(unsigned source, std::uint64_t t) {
+  std::uint64_t completed = 0;
+  for (unsigned i = waiter_begin_[source]; i < waiter_begin_[source + 1]; ++i) {
+    const unsigned qid = waiters_[i];
+    Completion merged;
+    if (!advance_queue(qid, t, merged)) continue;
+    const unsigned p = qid / kQueuesPerPattern, step = qid % kQueuesPerPattern + 1;
+    if (step + 1 < patterns_[p].steps) {
+      push(p, step + 1, t, merged.first);
+    } else if ((completed & (std::uint64_t{1} << p)) == 0) {
+      completed |= std::uint64_t{1} << p;
+      completion_[p] = merged;
+      ++matches_[p];
+    }
+  }
+  for (unsigned i = starter_begin_[source]; i < starter_begin_[source + 1]; ++i) push(starters_[i], 1, t, t);
+  return completed;
+}
+
+void PatternEngine::rebuild_index() {
+  waiter_begin_.fill(0);
+  starter_begin_.fill(0);
+  for (const PatternDef& d : patterns_) {
+    if (!d.enabled) continue;
+    ++starter_begin_[d.step[0].source + 1];
+    for (unsigned k = 1; k < d.steps; ++k) ++waiter_begin_[d.step[k].source + 1];
+  }
+  for (unsigned s = 0; s < regs::kSources; ++s) {
+    waiter_begin_[s + 1] = static_cast<std::uint16_t>(waiter_begin_[s + 1] + waiter_begin_[s]);
+    starter_begin_[s + 1] = static_cast<std::uint16_t>(starter_begin_[s + 1] + starter_begin_[s]);
+  }
+  std::array<std::uint16_t, regs::kSources> wfill{}, sfill{};
+  for (unsigned p = 0; p < regs::kPatterns; ++p) {
+    const PatternDef& d = patterns_[p];
+    if (!d.enabled) continue;
+    const unsigned s0 = d.step[0].source;
+    starters_[starter_begin_[s0] + sfill[s0]++] = static_cast<std::uint8_t>(p);
+    for (unsigned k = d.steps - 1u; k >= 1; --k) {
+      const unsigned s = d.step[k].source;
+      waiters_[waiter_begin_[s] + wfill[s]++] = static_cast<std::uint16_t>(queue_id(p, k));
+    }
+  }
+}
+
+}  // namespace irqshape::isu

@@ -1,0 +1,246 @@
+// The modulator: coalescing by count and time, adaptive mode, urgent and raised flushes,
+// lowered priority, re-targeting, level-triggered lines, and conservation.
+#include "isu_test_support.h"
+
+namespace irqshape::isu::testing {
+namespace {
+
+constexpr std::uint64_t us = 1000;
+
+class Modulator : public IsuFixture {};
+
+TEST_F(Modulator, WithoutConfigurationEveryInterruptPassesOneToOne) {
+  enable();
+  for (int i = 0; i < 10; ++i) fire(5, 100 + i * us, 0x45, 2);
+  ASSERT_EQ(sink.out.size(), 10u);
+  for (const auto& vi : sink.out) {
+    EXPECT_EQ(vi.count, 1u);
+    EXPECT_EQ(vi.message.vector, 0x45);
+    EXPECT_EQ(vi.message.destination, 2u);
+    EXPECT_TRUE(vi.shaped);
+    EXPECT_EQ(vi.time, vi.first_time);
+  }
+}
+
+TEST_F(Modulator, CountThresholdLikeRxFrames) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4}), commit::kOk);
+  enable();
+  for (int i = 0; i < 10; ++i) fire(1, 1000 + i * us);
+  ASSERT_EQ(sink.out.size(), 2u);
+  EXPECT_EQ(sink.out[0].count, 4u);
+  EXPECT_EQ(sink.out[0].first_time, 1000u);
+  EXPECT_EQ(sink.out[0].last_time, 1000u + 3 * us);
+  EXPECT_EQ(sink.out[0].time, 1000u + 3 * us);
+  EXPECT_EQ(sink.out[0].flags, ctx_flag::kCoalesced);
+  EXPECT_EQ(unit->pending(1), 2u);
+  EXPECT_EQ(unit->next_deadline(), kNever) << "count-only coalescing sets no timer";
+  expect_conservation(2);
+}
+
+TEST_F(Modulator, TimeThresholdLikeRxUsecs) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
+  enable();
+  fire(1, 1000);
+  fire(1, 1000 + 10 * us);
+  EXPECT_EQ(unit->next_deadline(), 1000 + 50 * us);
+  unit->advance(1000 + 49 * us);
+  EXPECT_TRUE(sink.out.empty());
+  unit->advance(1000 + 80 * us);  // late callback: the interrupt is stamped with its deadline
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].time, 1000 + 50 * us);
+  EXPECT_EQ(sink.out[0].count, 2u);
+  EXPECT_EQ(sink.out[0].flags, ctx_flag::kCoalesced | ctx_flag::kTimer);
+  EXPECT_EQ(unit->next_deadline(), kNever);
+}
+
+TEST_F(Modulator, ArrivalsFireDueTimersFirst) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
+  ASSERT_EQ(source(2, {.ctrl = src_ctrl::Coalesce::mask, .time = 20 * us}), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(2, 10 * us);  // deadline 30 us, before source 1's 50 us
+  fire(3, 100 * us);  // unshaped source: both timers fire before it is delivered
+  ASSERT_EQ(sink.out.size(), 3u);
+  EXPECT_EQ(sink.out[0].message.source, 2u);
+  EXPECT_EQ(sink.out[0].time, 30 * us);
+  EXPECT_EQ(sink.out[1].message.source, 1u);
+  EXPECT_EQ(sink.out[1].time, 50 * us);
+  EXPECT_EQ(sink.out[2].message.source, 3u);
+}
+
+TEST_F(Modulator, EqualDeadlinesFlushInSourceOrder) {
+  for (unsigned s : {9u, 4u, 6u}) ASSERT_EQ(source(s, {.ctrl = src_ctrl::Coalesce::mask, .time = 10 * us}), commit::kOk);
+  enable();
+  fire(9, 0);
+  fire(4, 0);
+  fire(6, 0);
+  unit->advance(10 * us);
+  ASSERT_EQ(sink.out.size(), 3u);
+  EXPECT_EQ(sink.out[0].message.source, 4u);
+  EXPECT_EQ(sink.out[1].message.source, 6u);
+  EXPECT_EQ(sink.out[2].message.source, 9u);
+}
+
+TEST_F(Modulator, UrgentRuleFlushesTheBatchAtOnce) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 64, .time = 100 * us}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kRateAbove, 1, 3, rule_action::Urgent::mask), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(1, us);
+  fire(1, 2 * us);
+  EXPECT_TRUE(sink.out.empty());
+  fire(1, 3 * us);  // 4 in the window: urgent
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].count, 4u);
+  EXPECT_EQ(sink.out[0].time, 3 * us);
+  EXPECT_TRUE(sink.out[0].flags & ctx_flag::kUrgent);
+  EXPECT_EQ(unit->next_deadline(), kNever);
+}
+
+TEST_F(Modulator, CoalesceActionAppliesOnlyWhereTheRuleHolds) {
+  ASSERT_EQ(source(1, {.frames = 3}), commit::kOk);  // parameters, but coalescing off by default
+  ASSERT_EQ(rule(0, rule_cond::kRateAbove, 1, 2, rule_action::Coalesce::mask), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(1, us);
+  EXPECT_EQ(sink.out.size(), 2u) << "rate not above 2 yet";
+  fire(1, 2 * us);
+  fire(1, 3 * us);
+  fire(1, 4 * us);
+  ASSERT_EQ(sink.out.size(), 3u);
+  EXPECT_EQ(sink.out[2].count, 3u);
+}
+
+TEST_F(Modulator, LowerPriorityWithoutFlushing) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2, .lower_vector = 0x31}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Lower::mask), commit::kOk);
+  enable();
+  fire(1, 0, 0x61);
+  fire(1, 1, 0x61);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].message.vector, 0x31);
+  EXPECT_EQ(sink.out[0].flags, ctx_flag::kCoalesced | ctx_flag::kLowered);
+  EXPECT_EQ(unit->telemetry(1).lowered, 1u);
+}
+
+TEST_F(Modulator, RaiseWithoutAProgrammedVectorOnlyFlushes) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 8}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Raise::mask), commit::kOk);
+  enable();
+  fire(1, 0, 0x61);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].message.vector, 0x61);
+  EXPECT_EQ(unit->telemetry(1).raised, 0u);
+}
+
+TEST_F(Modulator, FirstRuleWithAPriorityActionDecides) {
+  ASSERT_EQ(source(1, {.raise_vector = 0xE0, .lower_vector = 0x30}), commit::kOk);
+  ASSERT_EQ(rule(3, rule_cond::kAlways, kAnySource, 0, rule_action::Lower::mask), commit::kOk);
+  ASSERT_EQ(rule(7, rule_cond::kAlways, 1, 0, rule_action::Raise::mask | rule_action::Augment::mask), commit::kOk);
+  enable();
+  fire(1, 0, 0x61, 0);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].message.vector, 0x30) << "rule 3 comes first";
+  ASSERT_NE(sink.out[0].context_slot, kNoContext) << "rule 7 still contributes AUGMENT";
+  EXPECT_EQ(unit->context(0, sink.out[0].context_slot).rule, 3u);
+  EXPECT_EQ(unit->rule_matches(3), 1u);
+  EXPECT_EQ(unit->rule_matches(7), 1u);
+}
+
+TEST_F(Modulator, AdaptiveModeDoesNotDelaySparseArrivals) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask | src_ctrl::Adaptive::mask, .frames = 32, .time = 100 * us}),
+            commit::kOk);
+  enable();
+  for (int i = 0; i < 5; ++i) fire(1, static_cast<std::uint64_t>(i) * 1000 * us);  // 1 ms apart
+  EXPECT_EQ(sink.out.size(), 5u) << "sparse: each delivered at once";
+  for (const auto& vi : sink.out) EXPECT_EQ(vi.time, vi.first_time);
+  sink.out.clear();
+  // dense: 10 us apart; about 100 us / 10 us = 10 per interrupt once the mean adapts
+  std::uint64_t t = 10'000 * us;
+  for (int i = 0; i < 400; ++i) fire(1, t += 10 * us);
+  unit->advance(t + 1000 * us);
+  const auto& last = sink.out.back();
+  EXPECT_LT(sink.out.size(), 80u);
+  EXPECT_GE(sink.out[sink.out.size() - 2].count, 8u);
+  EXPECT_LE(last.time - last.first_time, 100 * us);
+  expect_conservation(2);
+}
+
+TEST_F(Modulator, RetargetedLineFlushesTheOldBatchToTheOldDestination) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10}), commit::kOk);
+  enable();
+  fire(1, 0, 0x41, 0);
+  fire(1, 1, 0x41, 0);
+  fire(1, 2, 0x41, 3);  // affinity moved the line to CPU 3
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].message.destination, 0u);
+  EXPECT_EQ(sink.out[0].count, 2u);
+  fire(1, 3, 0x52, 3);  // and a new vector
+  ASSERT_EQ(sink.out.size(), 2u);
+  EXPECT_EQ(sink.out[1].message.destination, 3u);
+  EXPECT_EQ(sink.out[1].message.vector, 0x41);
+  EXPECT_EQ(unit->pending(1), 1u);
+}
+
+TEST_F(Modulator, LevelTriggeredLinesAreNeverHeld) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask | src_ctrl::StormGuard::mask | src_ctrl::StormDrop::mask,
+                       .frames = 8, .storm_limit = 1, .lower_vector = 0x30}),
+            commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Lower::mask), commit::kOk);
+  enable();
+  for (int i = 0; i < 5; ++i) unit->receive(msg(1, 0x61, 0, hw::TriggerMode::Level), static_cast<std::uint64_t>(i));
+  ASSERT_EQ(sink.out.size(), 5u);
+  for (const auto& vi : sink.out) {
+    EXPECT_EQ(vi.count, 1u);
+    EXPECT_EQ(vi.message.vector, 0x30) << "priority still applies";
+    EXPECT_EQ(vi.message.trigger_mode, hw::TriggerMode::Level);
+  }
+  EXPECT_EQ(unit->telemetry(1).dropped, 0u);
+}
+
+TEST_F(Modulator, NonVectoredAndUnmappedInputsPassThrough) {
+  enable();
+  hw::InterruptMessage nmi = msg(1, 0);
+  nmi.delivery_mode = hw::DeliveryMode::Nmi;
+  unit->receive(nmi, 10);
+  unit->receive(msg(300), 20);
+  ASSERT_EQ(sink.out.size(), 2u);
+  EXPECT_FALSE(sink.out[0].shaped);
+  EXPECT_FALSE(sink.out[1].shaped);
+  EXPECT_EQ(rd(UNSHAPED_IN), 2u);
+  EXPECT_EQ(rd(ERR_STATUS), err::InputSource::mask);
+}
+
+TEST_F(Modulator, TimeRegressionIsClampedAndReported) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 100}), commit::kOk);
+  enable();
+  fire(1, 1000);
+  fire(1, 500);
+  EXPECT_EQ(rd(ERR_STATUS), err::InputTime::mask);
+  unit->advance(1100);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].count, 2u);
+  EXPECT_EQ(sink.out[0].last_time, 1000u);
+}
+
+TEST_F(Modulator, AugmentedRecordsFillTheDestinationRing) {
+  ASSERT_EQ(rule(0, rule_cond::kAlways, kAnySource, 0, rule_action::Augment::mask), commit::kOk);
+  wr(CTX_CFG, 4);  // 16 slots
+  enable();
+  for (int i = 0; i < 20; ++i) fire(2, static_cast<std::uint64_t>(i) * us, 0x44, 5);
+  ASSERT_EQ(sink.out.size(), 20u);
+  EXPECT_EQ(sink.out[15].context_slot, 15u);
+  EXPECT_EQ(sink.out[16].context_slot, 0u) << "the ring wraps";
+  const ContextRecord& r = unit->context(5, 0);
+  EXPECT_EQ(r.sequence, 17u);
+  EXPECT_EQ(r.first_time, 16 * us);
+  EXPECT_EQ(r.predicted_next, 17 * us) << "periodic source: last + mean gap";
+  hw::InterruptMessage logical = msg(2, 0x44, 5);
+  logical.destination_mode = hw::DestinationMode::Logical;
+  unit->receive(logical, 100 * us);
+  EXPECT_EQ(sink.out.back().context_slot, kNoContext);
+  EXPECT_TRUE(err::InputDestination::test(rd(ERR_STATUS)));
+}
+
+}  // namespace
+}  // namespace irqshape::isu::testing
