@@ -103,12 +103,14 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
   }
   add_to_batch(source, m, t, a, completed);
 
-  const bool coalescing = holdable && !a.urgent && !a.raise &&
+  // Only a source with a time threshold coalesces (a COALESCE action on one without has
+  // no effect): every held event has a deadline.
+  const bool coalescing = holdable && !a.urgent && !a.raise && s.config.time != 0 &&
                           (src_ctrl::Coalesce::test(s.config.ctrl) || a.coalesce);
   if (coalescing) {
     const std::uint32_t limit = frame_limit(s);
     if ((limit == 0 || b.count < limit) && b.count != ~0u) {
-      if (s.config.time != 0 && b.first + s.config.time < b.deadline) {
+      if (b.first + s.config.time < b.deadline) {
         b.deadline = b.first + s.config.time;
         deadlines_.set(source, b.deadline);
       }

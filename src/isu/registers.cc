@@ -360,11 +360,9 @@ std::uint32_t Isu::commit_rule() {
 
 std::uint32_t Isu::commit_source() {
   const std::uint32_t c = shadow_.src_ctrl;
-  const bool coalesce = src_ctrl::Coalesce::test(c), adaptive = src_ctrl::Adaptive::test(c);
-  if ((coalesce && shadow_.src_coal_count == 0 && shadow_.src_coal_time == 0) ||
-      (adaptive && shadow_.src_coal_time == 0)) {
-    return commit::kBadCoalescing;
-  }
+  // Count-only coalescing is not offered: it could hold an event forever.
+  const bool coalesce = src_ctrl::Coalesce::test(c) || src_ctrl::Adaptive::test(c);
+  if (coalesce && shadow_.src_coal_time == 0) return commit::kBadCoalescing;
   const bool guard = src_ctrl::StormGuard::test(c);
   if ((guard && shadow_.src_storm_limit == 0) || (src_ctrl::StormDrop::test(c) && !guard)) return commit::kBadStorm;
   SourceConfig& cfg = source_[shadow_.src_sel].config;

@@ -198,7 +198,7 @@ enum Code : std::uint32_t {
   kBadCondition = 4,   // enabled rule with KIND 0, a PATTERN rule naming a pattern >= 64,
                        // or a RATE rule with PARAM above kThresholdMax
   kBadAction = 5,      // RAISE with LOWER, or COALESCE with URGENT
-  kBadCoalescing = 6,  // coalescing with neither a count nor a time threshold; ADAPTIVE without a time
+  kBadCoalescing = 6,  // COALESCE or ADAPTIVE without a time threshold (every held event needs a deadline)
   kBadStorm = 7,       // storm guard enabled with STORM_LIMIT 0, or DROP without GUARD
 };
 }  // namespace commit
@@ -283,7 +283,7 @@ using StormDrop = Bit<3>;
 inline constexpr std::uint32_t kDefined = fields_mask<Coalesce, Adaptive, StormGuard, StormDrop>;
 }  // namespace src_ctrl
 namespace src_coal_count {
-using Frames = BitField<0, 16>;  // 0: no count threshold
+using Frames = BitField<0, 16>;  // 0: no count threshold (the time threshold alone)
 }
 namespace src_prio {
 using RaiseVector = BitField<0, 8>;  // 0: none; else 32..255

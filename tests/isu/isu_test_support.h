@@ -16,13 +16,22 @@ namespace irqshape::isu::testing {
 using namespace regs;
 
 struct RecordingSink final : VirtualInterruptSink {
-  void inject(const VirtualInterrupt& vi) override { out.push_back(vi); }
+  // Records each virtual interrupt, and - as the guest would read it on delivery - the
+  // context record it points at (the ring may wrap before a test looks).
+  void inject(const VirtualInterrupt& vi) override {
+    out.push_back(vi);
+    records.push_back(unit != nullptr && vi.context_slot != kNoContext
+                          ? unit->context(vi.message.destination, vi.context_slot)
+                          : ContextRecord{});
+  }
   std::uint64_t events() const {
     std::uint64_t n = 0;
     for (const auto& vi : out) n += vi.count;
     return n;
   }
   std::vector<VirtualInterrupt> out;
+  std::vector<ContextRecord> records;
+  const Isu* unit = nullptr;
 };
 
 struct Step {
@@ -41,6 +50,8 @@ struct SourceSetup {
 
 class IsuFixture : public ::testing::Test {
  protected:
+  IsuFixture() { sink.unit = unit.get(); }
+
   RecordingSink sink;
   std::unique_ptr<Isu> unit = std::make_unique<Isu>(sink);
 

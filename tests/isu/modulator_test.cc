@@ -23,7 +23,7 @@ TEST_F(Modulator, WithoutConfigurationEveryInterruptPassesOneToOne) {
 }
 
 TEST_F(Modulator, CountThresholdLikeRxFrames) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4, .time = 1'000'000}), commit::kOk);
   enable();
   for (int i = 0; i < 10; ++i) fire(1, 1000 + i * us);
   ASSERT_EQ(sink.out.size(), 2u);
@@ -33,7 +33,7 @@ TEST_F(Modulator, CountThresholdLikeRxFrames) {
   EXPECT_EQ(sink.out[0].time, 1000u + 3 * us);
   EXPECT_EQ(sink.out[0].flags, ctx_flag::kCoalesced);
   EXPECT_EQ(unit->pending(1), 2u);
-  EXPECT_EQ(unit->next_deadline(), kNever) << "count-only coalescing sets no timer";
+  EXPECT_EQ(unit->next_deadline(), 1000u + 8 * us + 1'000'000) << "the rest waits for the time threshold";
   expect_conservation(2);
 }
 
@@ -98,7 +98,7 @@ TEST_F(Modulator, UrgentRuleFlushesTheBatchAtOnce) {
 }
 
 TEST_F(Modulator, CoalesceActionAppliesOnlyWhereTheRuleHolds) {
-  ASSERT_EQ(source(1, {.frames = 3}), commit::kOk);  // parameters, but coalescing off by default
+  ASSERT_EQ(source(1, {.frames = 3, .time = 1'000'000}), commit::kOk);  // parameters, but coalescing off by default
   ASSERT_EQ(rule(0, rule_cond::kRateAbove, 1, 2, rule_action::Coalesce::mask), commit::kOk);
   enable();
   fire(1, 0);
@@ -112,7 +112,7 @@ TEST_F(Modulator, CoalesceActionAppliesOnlyWhereTheRuleHolds) {
 }
 
 TEST_F(Modulator, LowerPriorityWithoutFlushing) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2, .lower_vector = 0x31}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2, .time = 1'000'000, .lower_vector = 0x31}), commit::kOk);
   ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Lower::mask), commit::kOk);
   enable();
   fire(1, 0, 0x61);
@@ -123,8 +123,18 @@ TEST_F(Modulator, LowerPriorityWithoutFlushing) {
   EXPECT_EQ(unit->telemetry(1).lowered, 1u);
 }
 
+TEST_F(Modulator, CoalesceActionWithoutATimeThresholdHoldsNothing) {
+  ASSERT_EQ(source(1, {.frames = 3}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Coalesce::mask), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(1, 1);
+  EXPECT_EQ(sink.out.size(), 2u) << "a held event must have a deadline";
+  EXPECT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 3}), commit::kBadCoalescing);
+}
+
 TEST_F(Modulator, RaiseWithoutAProgrammedVectorOnlyFlushes) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 8}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 8, .time = 1'000'000}), commit::kOk);
   ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Raise::mask), commit::kOk);
   enable();
   fire(1, 0, 0x61);
@@ -167,7 +177,7 @@ TEST_F(Modulator, AdaptiveModeDoesNotDelaySparseArrivals) {
 }
 
 TEST_F(Modulator, RetargetedLineFlushesTheOldBatchToTheOldDestination) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10, .time = 1'000'000}), commit::kOk);
   enable();
   fire(1, 0, 0x41, 0);
   fire(1, 1, 0x41, 0);
@@ -184,7 +194,7 @@ TEST_F(Modulator, RetargetedLineFlushesTheOldBatchToTheOldDestination) {
 
 TEST_F(Modulator, LevelTriggeredLinesAreNeverHeld) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask | src_ctrl::StormGuard::mask | src_ctrl::StormDrop::mask,
-                       .frames = 8, .storm_limit = 1, .lower_vector = 0x30}),
+                       .frames = 8, .time = 1'000'000, .storm_limit = 1, .lower_vector = 0x30}),
             commit::kOk);
   ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Lower::mask), commit::kOk);
   enable();

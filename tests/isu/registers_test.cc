@@ -114,6 +114,7 @@ TEST_F(Registers, ShadowChangesNothingUntilCommit) {
   wr(SRC_SEL, 3);
   wr(SRC_CTRL, src_ctrl::Coalesce::mask);
   wr(SRC_COAL_COUNT, 4);
+  wr(SRC_COAL_TIME, 1'000'000);
   fire(3, 100);
   fire(3, 200);
   EXPECT_EQ(sink.out.size(), 2u) << "uncommitted shadow must not shape";
@@ -168,8 +169,8 @@ TEST_F(Registers, InconsistentCommitsAreRejectedWithAReason) {
   EXPECT_EQ(commit(commit::kCommitRule), commit::kBadCondition);
 
   EXPECT_EQ(source(2, {.ctrl = src_ctrl::Coalesce::mask}), commit::kBadCoalescing);
-  EXPECT_EQ(source(2, {.ctrl = src_ctrl::Adaptive::mask | src_ctrl::Coalesce::mask, .frames = 4}),
-            commit::kBadCoalescing);
+  EXPECT_EQ(source(2, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4}), commit::kBadCoalescing);
+  EXPECT_EQ(source(2, {.ctrl = src_ctrl::Adaptive::mask, .frames = 4}), commit::kBadCoalescing);
   EXPECT_EQ(source(2, {.ctrl = src_ctrl::StormGuard::mask}), commit::kBadStorm);
   EXPECT_EQ(source(2, {.ctrl = src_ctrl::StormDrop::mask, .storm_limit = 5}), commit::kBadStorm);
 
@@ -179,7 +180,7 @@ TEST_F(Registers, InconsistentCommitsAreRejectedWithAReason) {
 }
 
 TEST_F(Registers, RejectedCommitLeavesTheLiveEntryIntact) {
-  ASSERT_EQ(source(4, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2}), commit::kOk);
+  ASSERT_EQ(source(4, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2, .time = 1'000'000}), commit::kOk);
   EXPECT_EQ(source(4, {.ctrl = src_ctrl::Coalesce::mask}), commit::kBadCoalescing);
   enable();
   fire(4, 10);
@@ -189,7 +190,7 @@ TEST_F(Registers, RejectedCommitLeavesTheLiveEntryIntact) {
 }
 
 TEST_F(Registers, SoftResetDeliversHeldEventsAndRestoresResetValues) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 100}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 100, .time = 1'000'000}), commit::kOk);
   enable();
   fire(1, 10);
   fire(1, 20);

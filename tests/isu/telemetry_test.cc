@@ -7,7 +7,7 @@ namespace {
 class Telemetry : public IsuFixture {};
 
 TEST_F(Telemetry, SourceCountersMatchWhatWasDelivered) {
-  ASSERT_EQ(source(3, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4, .raise_vector = 0xD0}), commit::kOk);
+  ASSERT_EQ(source(3, {.ctrl = src_ctrl::Coalesce::mask, .frames = 4, .time = 1'000'000, .raise_vector = 0xD0}), commit::kOk);
   ASSERT_EQ(rule(0, rule_cond::kRateAbove, 3, 9, rule_action::Raise::mask), commit::kOk);
   enable();
   for (int i = 0; i < 10; ++i) fire(3, static_cast<std::uint64_t>(i));
@@ -36,7 +36,7 @@ TEST_F(Telemetry, SnapshotIsTakenWhenTheSelectorIsWritten) {
 }
 
 TEST_F(Telemetry, PendingAndPatternCounters) {
-  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10}), commit::kOk);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10, .time = 1'000'000}), commit::kOk);
   ASSERT_EQ(pattern(4, {{0}, {1, 0, 1000}}), commit::kOk);
   enable();
   fire(0, 0);
