@@ -7,9 +7,20 @@ if(IRQSHAPE_WERROR)
   list(APPEND IRQSHAPE_WARNINGS -Werror)
 endif()
 
+# Under the fuzz preset every library is instrumented for coverage and sanitized, not
+# only the fuzz target files.
+if(IRQSHAPE_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# UBSan's vptr check needs RTTI, which the freestanding layers are built without.
 if(IRQSHAPE_SANITIZE)
   add_compile_options(-fsanitize=${IRQSHAPE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${IRQSHAPE_SANITIZE})
+  if(IRQSHAPE_SANITIZE MATCHES undefined)
+    add_compile_options(-fno-sanitize=vptr)
+  endif()
 endif()
 
 # Flags for code that must also build without a hosted C++ runtime (src/isu, src/kern):
@@ -89,8 +100,7 @@ function(irqshape_fuzz name)
   set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
   if(IRQSHAPE_FUZZ)
     add_executable(fuzz_${name} ${ARG_SOURCES})
-    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
-    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)  # compile flags are global (above)
     target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
     add_test(NAME fuzz.${name}
       COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1

@@ -21,8 +21,9 @@ std::uint64_t Isu::accept_time(std::uint64_t t) {
   return t;
 }
 
-void Isu::advance(std::uint64_t now) {
-  now = accept_time(now);
+void Isu::advance(std::uint64_t now) { fire_deadlines(accept_time(now)); }
+
+void Isu::fire_deadlines(std::uint64_t now) {
   while (deadlines_.earliest() <= now) {
     const unsigned source = deadlines_.earliest_source();
     flush(source, deadlines_.earliest(), ctx_flag::kTimer, false);
@@ -41,7 +42,7 @@ void Isu::pass_through(const hw::InterruptMessage& m, std::uint64_t t) {
 
 void Isu::receive(const hw::InterruptMessage& m, std::uint64_t now) {
   const std::uint64_t t = accept_time(now);
-  advance(t);
+  fire_deadlines(t);
   const bool vectored = m.delivery_mode == hw::DeliveryMode::Fixed ||
                         m.delivery_mode == hw::DeliveryMode::LowestPriority;
   if (!enabled() || !vectored) return pass_through(m, t);
@@ -75,16 +76,18 @@ bool Isu::storm_guard_active(const SourceState& s, std::uint64_t t) const {
   return src_ctrl::StormGuard::test(s.config.ctrl) && s.rate.above(t, rate_window_, s.config.storm_limit);
 }
 
-// The count threshold: fixed, or in adaptive mode the number of events expected within
-// the time threshold at the predicted rate (1 when arrivals are sparse, so a lone event
-// is delivered at once), capped by the fixed count when one is set.
-std::uint32_t Isu::frame_limit(const SourceState& s) const {
-  if (!src_ctrl::Adaptive::test(s.config.ctrl)) return s.config.frames;
+// Whether a batch of `count` events keeps waiting for more. The count threshold is
+// fixed, or in adaptive mode the number of events expected within the time threshold at
+// the predicted rate, floor(time / mean gap), capped by the fixed count (256 when none)
+// and at least 1 - so a lone event among sparse arrivals is delivered at once. Written
+// without a division: count < floor(T / g) <=> (count + 1) * g <= T.
+bool Isu::keep_holding(const SourceState& s, std::uint32_t count) const {
+  const SourceConfig& c = s.config;
+  if (!src_ctrl::Adaptive::test(c.ctrl)) return c.frames == 0 || count < c.frames;
   const std::uint64_t gap = s.predictor.mean();
-  if (s.predictor.gaps() < 2 || gap == 0) return 1;
-  const std::uint64_t cap = s.config.frames != 0 ? s.config.frames : 256;
-  const std::uint64_t expected = s.config.time / gap;
-  return static_cast<std::uint32_t>(expected < 1 ? 1 : (expected > cap ? cap : expected));
+  const std::uint32_t cap = c.frames != 0 ? c.frames : 256;
+  if (s.predictor.gaps() < 2 || gap == 0 || gap > c.time || count >= cap) return false;
+  return (std::uint64_t{count} + 1) * gap <= c.time;  // count < 2^16 and gap <= 2^32: no overflow
 }
 
 // Decides what happens to one arrival; returns its history flags.
@@ -105,11 +108,10 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
 
   // Only a source with a time threshold coalesces (a COALESCE action on one without has
   // no effect): every held event has a deadline.
-  const bool coalescing = holdable && !a.urgent && !a.raise && s.config.time != 0 &&
-                          (src_ctrl::Coalesce::test(s.config.ctrl) || a.coalesce);
+  const bool coalescing = holdable && !a.urgent() && !a.raise() && s.config.time != 0 &&
+                          (src_ctrl::Coalesce::test(s.config.ctrl) || a.coalesce());
   if (coalescing) {
-    const std::uint32_t limit = frame_limit(s);
-    if ((limit == 0 || b.count < limit) && b.count != ~0u) {
+    if (keep_holding(s, b.count) && b.count != ~0u) {
       if (b.first + s.config.time < b.deadline) {
         b.deadline = b.first + s.config.time;
         deadlines_.set(source, b.deadline);
@@ -118,9 +120,9 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
     }
   }
   std::uint8_t flags = hist_flag::kFlushed;
-  if (a.raise && s.config.raise_vector != 0) flags |= hist_flag::kRaised;
-  if (!a.raise && b.lower && s.config.lower_vector != 0) flags |= hist_flag::kLowered;
-  flush(source, t, a.urgent ? ctx_flag::kUrgent : 0, a.raise);
+  if (a.raise() && s.config.raise_vector != 0) flags |= hist_flag::kRaised;
+  if (!a.raise() && b.lower && s.config.lower_vector != 0) flags |= hist_flag::kLowered;
+  flush(source, t, a.urgent() ? ctx_flag::kUrgent : 0, a.raise());
   return flags;
 }
 
@@ -153,7 +155,17 @@ std::uint8_t Isu::defer_or_drop(unsigned source, const hw::InterruptMessage& m, 
 void Isu::add_to_batch(unsigned source, const hw::InterruptMessage& m, std::uint64_t t, const Actions& a,
                        std::uint64_t completed) {
   Batch& b = source_[source].batch;
-  if (b.count == 0) b = Batch{.message = m, .first = t};
+  if (b.count == 0) {
+    // Field by field: building a temporary Batch and copying it costs a store-forwarding
+    // stall on every interrupt.
+    b.message = m;
+    b.first = t;
+    b.deadline = kNever;
+    b.prev_step = 0;
+    b.pattern_mask = 0;
+    b.rule = ctx::kNoRule;
+    b.augment = b.lower = b.deferred = false;
+  }
   ++b.count;
   b.last = t;
   for (std::uint64_t rest = completed; rest != 0; rest &= rest - 1) {
@@ -161,9 +173,9 @@ void Isu::add_to_batch(unsigned source, const hw::InterruptMessage& m, std::uint
     if (prev > b.prev_step) b.prev_step = prev;
   }
   b.pattern_mask |= completed;
-  if (a.first_rule != ctx::kNoRule) b.rule = a.first_rule;
-  b.augment |= a.augment;
-  b.lower |= a.lower;
+  if (a.first_rule != ctx::kNoRule) b.rule = static_cast<std::uint8_t>(a.first_rule);
+  b.augment |= a.augment();
+  b.lower |= a.lower();
 }
 
 void Isu::flush(unsigned source, std::uint64_t t, std::uint32_t flags, bool raise) {

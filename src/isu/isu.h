@@ -129,7 +129,8 @@ class Isu final : public hw::RegisterWindow {
   std::uint16_t write_context(unsigned source, const VirtualInterrupt& vi);
   void flush_all();
   [[nodiscard]] bool storm_guard_active(const SourceState& s, std::uint64_t t) const;
-  [[nodiscard]] std::uint32_t frame_limit(const SourceState& s) const;
+  [[nodiscard]] bool keep_holding(const SourceState& s, std::uint32_t count) const;
+  void fire_deadlines(std::uint64_t now);
 
   // register file (registers.cc)
   void reset_state();

@@ -9,7 +9,7 @@ void PatternEngine::reset() {
     pool_[i].next = static_cast<std::uint16_t>(i + 1 < pool_.size() ? i + 1 : kNil);
   free_ = 0;
   live_ = 0;
-  completion_.fill(Completion{});
+  completion_prev_.fill(0);
   clear_counters();
   rebuild_index();
 }
@@ -29,7 +29,7 @@ void PatternEngine::set(unsigned p, const PatternDef& def) {
 
 unsigned PatternEngine::live(unsigned p) const {
   unsigned n = 0;
-  for (unsigned k = 1; k <= kQueuesPerPattern; ++k) n += queues_[queue_id(p, k)].count;
+  for (unsigned k = 1; k < regs::kMaxSteps; ++k) n += queues_[queue_id(p, k)].count;
   return n;
 }
 
@@ -44,7 +44,7 @@ void PatternEngine::pop_head(Queue& q) {
 }
 
 void PatternEngine::drop_all(unsigned p) {
-  for (unsigned k = 1; k <= kQueuesPerPattern; ++k) {
+  for (unsigned k = 1; k < regs::kMaxSteps; ++k) {
     Queue& q = queues_[queue_id(p, k)];
     while (q.head != kNil) pop_head(q);
   }
@@ -59,8 +59,8 @@ void PatternEngine::expire(Queue& q, std::uint64_t t, std::uint32_t max_delay) {
 std::uint16_t PatternEngine::allocate(std::uint64_t t) {
   if (free_ == kNil) {
     for (unsigned qid = 0; qid < kQueues; ++qid) {
-      const unsigned p = qid / kQueuesPerPattern, step = qid % kQueuesPerPattern + 1;
-      if (step < patterns_[p].steps) expire(queues_[qid], t, patterns_[p].step[step].max_delay);
+      const unsigned p = pattern_of(qid), step = step_of(qid);
+      if (step != 0 && step < patterns_[p].steps) expire(queues_[qid], t, patterns_[p].step[step].max_delay);
     }
     if (free_ == kNil) return kNil;
   }
@@ -70,7 +70,7 @@ std::uint16_t PatternEngine::allocate(std::uint64_t t) {
   return n;
 }
 
-void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t, std::uint64_t first) {
+void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t) {
   Queue& q = queues_[queue_id(p, step)];
   expire(q, t, patterns_[p].step[step].max_delay);
   const std::uint16_t n = allocate(t);
@@ -79,25 +79,21 @@ void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t, std::uint64
     overflow_ = true;
     return;
   }
-  pool_[n] = Node{t, first, kNil};
+  pool_[n] = Node{t, kNil};
   if (q.tail == kNil) q.head = n; else pool_[q.tail].next = n;
   q.tail = n;
   ++q.count;
 }
 
-// Advances the partials of one queue that this arrival completes the window for; they
-// merge into one partial (earliest first step, latest previous step).
-bool PatternEngine::advance_queue(unsigned qid, std::uint64_t t, Completion& merged) {
+// Advances the partials of one queue whose window this arrival falls in; they merge into
+// one partial. Reports the latest previous-step time among them.
+bool PatternEngine::advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& latest_prev) {
   Queue& q = queues_[qid];
-  if (q.count == 0) return false;
-  const PatternStep& step = patterns_[qid / kQueuesPerPattern].step[qid % kQueuesPerPattern + 1];
+  const PatternStep& step = patterns_[pattern_of(qid)].step[step_of(qid)];
   expire(q, t, step.max_delay);
   bool advanced = false;
-  merged.first = ~std::uint64_t{0};
   while (q.head != kNil && t - pool_[q.head].prev >= step.min_delay) {
-    const Node& n = pool_[q.head];
-    if (n.first < merged.first) merged.first = n.first;
-    merged.prev = n.prev;  // queue is in time order: the last one popped is the latest
+    latest_prev = pool_[q.head].prev;  // queue is in time order: the last one popped is the latest
     pop_head(q);
     advanced = true;
   }
@@ -108,18 +104,18 @@ std::uint64_t PatternEngine::on_arrival(unsigned source, std::uint64_t t) {
   std::uint64_t completed = 0;
   for (unsigned i = waiter_begin_[source]; i < waiter_begin_[source + 1]; ++i) {
     const unsigned qid = waiters_[i];
-    Completion merged;
-    if (!advance_queue(qid, t, merged)) continue;
-    const unsigned p = qid / kQueuesPerPattern, step = qid % kQueuesPerPattern + 1;
+    std::uint64_t prev = 0;
+    if (queues_[qid].count == 0 || !advance_queue(qid, t, prev)) continue;
+    const unsigned p = pattern_of(qid), step = step_of(qid);
     if (step + 1 < patterns_[p].steps) {
-      push(p, step + 1, t, merged.first);
+      push(p, step + 1, t);
     } else if ((completed & (std::uint64_t{1} << p)) == 0) {
       completed |= std::uint64_t{1} << p;
-      completion_[p] = merged;
+      completion_prev_[p] = prev;
       ++matches_[p];
     }
   }
-  for (unsigned i = starter_begin_[source]; i < starter_begin_[source + 1]; ++i) push(starters_[i], 1, t, t);
+  for (unsigned i = starter_begin_[source]; i < starter_begin_[source + 1]; ++i) push(starters_[i], 1, t);
   return completed;
 }
 

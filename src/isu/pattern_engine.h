@@ -46,10 +46,9 @@ class PatternEngine {
 
   // Feeds one arrival; returns the set of patterns it completed (bit p = pattern p).
   std::uint64_t on_arrival(unsigned source, std::uint64_t t);
-  // For a pattern the last arrival completed: when its sequence's previous step and
-  // first step happened (the latest such sequence when several merged).
-  [[nodiscard]] std::uint64_t prev_step_time(unsigned p) const { return completion_[p].prev; }
-  [[nodiscard]] std::uint64_t first_step_time(unsigned p) const { return completion_[p].first; }
+  // For a pattern the last arrival completed: when the previous step of its sequence
+  // happened (the latest one when several sequences completed together).
+  [[nodiscard]] std::uint64_t prev_step_time(unsigned p) const { return completion_prev_[p]; }
 
   [[nodiscard]] unsigned live() const { return live_; }
   [[nodiscard]] unsigned live(unsigned p) const;
@@ -64,26 +63,26 @@ class PatternEngine {
   void clear_counters();
 
  private:
-  static constexpr unsigned kQueuesPerPattern = regs::kMaxSteps - 1;  // waiting for step 1..7
-  static constexpr unsigned kQueues = regs::kPatterns * kQueuesPerPattern;
+  // Queue (p, k) holds the partials of pattern p waiting for step k (1..7); id p*8 + k.
+  static constexpr unsigned kQueueShift = 3;
+  static_assert(regs::kMaxSteps == 1u << kQueueShift);
+  static constexpr unsigned kQueues = regs::kPatterns << kQueueShift;
   static constexpr std::uint16_t kNil = 0xFFFF;
 
   struct Node {
-    std::uint64_t prev;   // time of the step this partial reached last
-    std::uint64_t first;  // time of its first step
+    std::uint64_t prev;  // time of the step this partial reached last
     std::uint16_t next;
   };
   struct Queue {
     std::uint16_t head = kNil, tail = kNil, count = 0;
   };
-  struct Completion {
-    std::uint64_t prev = 0, first = 0;
-  };
 
-  static unsigned queue_id(unsigned p, unsigned step) { return p * kQueuesPerPattern + step - 1; }
+  static unsigned queue_id(unsigned p, unsigned step) { return (p << kQueueShift) | step; }
+  static unsigned pattern_of(unsigned qid) { return qid >> kQueueShift; }
+  static unsigned step_of(unsigned qid) { return qid & (regs::kMaxSteps - 1); }
   void expire(Queue& q, std::uint64_t t, std::uint32_t max_delay);
-  bool advance_queue(unsigned qid, std::uint64_t t, Completion& merged);
-  void push(unsigned p, unsigned step, std::uint64_t t, std::uint64_t first);
+  bool advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& latest_prev);
+  void push(unsigned p, unsigned step, std::uint64_t t);
   std::uint16_t allocate(std::uint64_t t);
   void pop_head(Queue& q);
   void drop_all(unsigned p);
@@ -95,13 +94,13 @@ class PatternEngine {
   std::uint16_t free_ = kNil;
   unsigned live_ = 0;
   // Queues waiting for each source (CSR): per source, by pattern, later steps first so an
-  // arrival never advances a partial twice.
-  std::array<std::uint16_t, kQueues> waiters_{};
+  // arrival never advances a partial twice. At most 7 per pattern.
+  std::array<std::uint16_t, regs::kPatterns*(regs::kMaxSteps - 1)> waiters_{};
   std::array<std::uint16_t, regs::kSources + 1> waiter_begin_{};
   // Patterns whose first step is each source (CSR).
   std::array<std::uint8_t, regs::kPatterns> starters_{};
   std::array<std::uint16_t, regs::kSources + 1> starter_begin_{};
-  std::array<Completion, regs::kPatterns> completion_{};
+  std::array<std::uint64_t, regs::kPatterns> completion_prev_{};
   std::array<std::uint64_t, regs::kPatterns> matches_{};
   std::uint64_t dropped_ = 0;
   bool overflow_ = false;

@@ -311,7 +311,9 @@ std::uint32_t Isu::execute(std::uint32_t command) {
     case commit::kClearPattern: patterns_.clear(shadow_.pat_sel); break;
     case commit::kClearRule: rules_.set(shadow_.rule_sel, Rule{}); break;
     case commit::kClearTelemetry:
-      for (SourceState& s : source_) s.telemetry = SourceTelemetry{};
+      // Events held right now count as received in the new epoch, so that
+      // TEL_IN = TEL_EVENTS + TEL_DROPPED + TEL_PENDING holds at every moment.
+      for (SourceState& s : source_) s.telemetry = SourceTelemetry{.in = s.batch.count};
       rules_.clear_counters();
       patterns_.clear_counters();
       unshaped_in_ = 0;

@@ -54,8 +54,9 @@ Actions RuleTable::evaluate(unsigned source, std::uint64_t completed, const Cond
     completed &= completed - 1;
     candidates |= by_pattern_[p];
   }
+  constexpr std::uint32_t kPriority = rule_action::Raise::mask | rule_action::Lower::mask;
   Actions a;
-  bool priority_decided = false;
+  std::uint32_t priority = 0;  // from the first rule that has RAISE or LOWER
   while (candidates != 0) {
     const unsigned i = static_cast<unsigned>(std::countr_zero(candidates));
     candidates &= candidates - 1;
@@ -63,16 +64,11 @@ Actions RuleTable::evaluate(unsigned source, std::uint64_t completed, const Cond
     if (r.source != kAnySource && r.source != source) continue;  // PATTERN rules with a filter
     if (!holds(r, in)) continue;
     ++matches_[i];
-    if (a.first_rule == ctx::kNoRule) a.first_rule = static_cast<std::uint8_t>(i);
-    if (!priority_decided && (r.actions & (rule_action::Raise::mask | rule_action::Lower::mask)) != 0) {
-      a.raise = rule_action::Raise::test(r.actions);
-      a.lower = rule_action::Lower::test(r.actions);
-      priority_decided = true;
-    }
-    a.augment |= rule_action::Augment::test(r.actions);
-    a.coalesce |= rule_action::Coalesce::test(r.actions);
-    a.urgent |= rule_action::Urgent::test(r.actions);
+    if (a.first_rule == ctx::kNoRule) a.first_rule = i;
+    if (priority == 0) priority = r.actions & kPriority;
+    a.bits |= r.actions & ~kPriority;
   }
+  a.bits |= priority;
   return a;
 }
 

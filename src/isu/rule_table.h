@@ -20,13 +20,17 @@ struct Rule {
   std::uint8_t actions = 0;                 // regs::rule_action bits
 };
 
+// The combined actions for one arrival, as regs::rule_action bits (RAISE and LOWER as
+// decided by the first rule that had either).
 struct Actions {
-  bool raise = false;
-  bool lower = false;
-  bool augment = false;
-  bool coalesce = false;
-  bool urgent = false;
-  std::uint8_t first_rule = regs::ctx::kNoRule;  // lowest-index rule that held
+  std::uint32_t bits = 0;
+  std::uint32_t first_rule = regs::ctx::kNoRule;  // lowest-index rule that held
+
+  [[nodiscard]] bool raise() const { return regs::rule_action::Raise::test(bits); }
+  [[nodiscard]] bool lower() const { return regs::rule_action::Lower::test(bits); }
+  [[nodiscard]] bool augment() const { return regs::rule_action::Augment::test(bits); }
+  [[nodiscard]] bool coalesce() const { return regs::rule_action::Coalesce::test(bits); }
+  [[nodiscard]] bool urgent() const { return regs::rule_action::Urgent::test(bits); }
 };
 
 // What rule conditions look at: the source's rate (this arrival included) and its

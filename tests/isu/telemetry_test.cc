@@ -63,5 +63,20 @@ TEST_F(Telemetry, ClearTelemetryZeroesEveryCounter) {
   EXPECT_EQ(rd(TEL_PAT_MATCHES_LO), 0u);
 }
 
+TEST_F(Telemetry, ClearingWhileEventsAreHeldKeepsTheConservationLaw) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10, .time = 1'000'000}), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(1, 1);
+  EXPECT_EQ(commit(commit::kClearTelemetry), commit::kOk);
+  SourceTelemetry t = telemetry_via_registers(1);
+  EXPECT_EQ(t.in, 2u) << "held events count as received in the new epoch";
+  EXPECT_EQ(rd(TEL_PENDING), 2u);
+  unit->advance(2'000'000);
+  t = telemetry_via_registers(1);
+  EXPECT_EQ(t.in, t.events + t.dropped);
+  expect_conservation(2);
+}
+
 }  // namespace
 }  // namespace irqshape::isu::testing
