@@ -9,6 +9,6 @@
 
 namespace irqshape::cli {
 
-// (registration functions are declared here as subcommands are added)
+void add_isu_demo_command(CLI::App& app);
 
 }  // namespace irqshape::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("irqshape ") + IRQSHAPE_VERSION);
   app.require_subcommand(1);
 
+  irqshape::cli::add_isu_demo_command(app);
+
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
