@@ -47,7 +47,9 @@ Workload make_workload(std::size_t n) {
   return w;
 }
 
-void configure_full(isu::Isu& unit) {
+// Pattern windows scale with `window_ns`: the wider they are, the more partial matches
+// are live and the more interrupts complete a sequence - the cost driver of the engine.
+void configure_full(isu::Isu& unit, std::uint32_t window_ns) {
   auto wr = [&](std::uint32_t o, std::uint32_t v) { unit.write32(o, v); };
   wr(HIST_CFG, 13);
   wr(RATE_WINDOW, 100'000);
@@ -57,10 +59,10 @@ void configure_full(isu::Isu& unit) {
     wr(pat_src(0), p % kBenchSources);
     wr(pat_src(1), (p * 7 + 1) % kBenchSources);
     wr(pat_min(1), 0);
-    wr(pat_max(1), 20'000);
+    wr(pat_max(1), window_ns);
     wr(pat_src(2), (p * 13 + 2) % kBenchSources);
-    wr(pat_min(2), 1'000);
-    wr(pat_max(2), 30'000);
+    wr(pat_min(2), window_ns / 20);
+    wr(pat_max(2), window_ns + window_ns / 2);
     wr(COMMIT, commit::kCommitPattern);
     wr(RULE_SEL, p);
     wr(RULE_COND, rule_cond::Enable::mask | rule_cond::kPattern);
@@ -81,11 +83,12 @@ void configure_full(isu::Isu& unit) {
   wr(CTRL, ctrl::Enable::mask);
 }
 
-void run(benchmark::State& state, void (*configure)(isu::Isu&)) {
+template <typename Configure>
+void run(benchmark::State& state, Configure&& configure) {
   static const Workload w = make_workload(1 << 20);
   CountingSink sink;
   auto unit = std::make_unique<isu::Isu>(sink);
-  if (configure != nullptr) configure(*unit);
+  configure(*unit);
   if (unit->read32(ERR_STATUS) != 0) state.SkipWithError("configuration rejected");
   std::size_t i = 0;
   std::uint64_t base = 0;
@@ -108,13 +111,18 @@ void run(benchmark::State& state, void (*configure)(isu::Isu&)) {
   benchmark::DoNotOptimize(sink.events);
 }
 
-void BM_IsuFullConfiguration(benchmark::State& state) { run(state, configure_full); }
+// The configuration; the argument is the pattern window in ns.
+void BM_IsuFullConfiguration(benchmark::State& state) {
+  run(state, [&](isu::Isu& u) { configure_full(u, static_cast<std::uint32_t>(state.range(0))); });
+}
 void BM_IsuEnabledNoRules(benchmark::State& state) {
   run(state, [](isu::Isu& u) { u.write32(CTRL, ctrl::Enable::mask); });
 }
-void BM_IsuDisabledPassThrough(benchmark::State& state) { run(state, nullptr); }
+void BM_IsuDisabledPassThrough(benchmark::State& state) {
+  run(state, [](isu::Isu&) {});
+}
 
-BENCHMARK(BM_IsuFullConfiguration);
+BENCHMARK(BM_IsuFullConfiguration)->Arg(500)->Arg(2'000)->Arg(5'000)->Arg(20'000);
 BENCHMARK(BM_IsuEnabledNoRules);
 BENCHMARK(BM_IsuDisabledPassThrough);
 
