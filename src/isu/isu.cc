@@ -163,10 +163,12 @@ void Isu::add_to_batch(unsigned source, const hw::InterruptMessage& m, std::uint
     b.deadline = kNever;
     b.prev_step = 0;
     b.pattern_mask = 0;
+    b.offset_sum = 0;
     b.rule = ctx::kNoRule;
     b.augment = b.lower = b.deferred = false;
   }
   ++b.count;
+  b.offset_sum += t - b.first;
   b.last = t;
   for (std::uint64_t rest = completed; rest != 0; rest &= rest - 1) {
     const std::uint64_t prev = patterns_.prev_step_time(static_cast<unsigned>(std::countr_zero(rest)));
@@ -202,9 +204,14 @@ void Isu::flush(unsigned source, std::uint64_t t, std::uint32_t flags, bool rais
   vi.flags = flags;
   if (b.augment) vi.context_slot = write_context(source, vi);
 
-  ++s.telemetry.out;
-  s.telemetry.events += b.count;
-  s.telemetry.coalesced += b.count - 1;
+  SourceTelemetry& tel = s.telemetry;
+  ++tel.out;
+  tel.events += b.count;
+  tel.coalesced += b.count - 1;
+  const std::uint64_t longest = t - b.first;  // the first event waited longest
+  tel.hold_sum += b.count * longest - b.offset_sum;
+  if (longest > tel.hold_max) tel.hold_max = longest;
+  tel.hold[hold_bucket(longest)] += b.count;
   b.count = 0;
   b.deadline = kNever;
   deadlines_.remove(source);

@@ -48,6 +48,9 @@ struct SourceTelemetry {
   std::uint64_t raised = 0;     // virtual interrupts delivered on the raised vector
   std::uint64_t lowered = 0;
   std::uint64_t patterns = 0;   // arrivals that completed at least one pattern
+  std::uint64_t hold_sum = 0;   // ns events were held before delivery (wraps)
+  std::uint64_t hold_max = 0;   // longest hold of an event, ns
+  std::array<std::uint32_t, regs::kHoldBuckets> hold{};  // histogram (regs::hold_bucket), wrapping
 };
 
 class Isu final : public hw::RegisterWindow {
@@ -87,6 +90,7 @@ class Isu final : public hw::RegisterWindow {
     std::uint64_t deadline = kNever;
     std::uint64_t prev_step = 0;
     std::uint64_t pattern_mask = 0;
+    std::uint64_t offset_sum = 0;  // sum over events of (time - first): gives the total hold
     std::uint8_t rule = regs::ctx::kNoRule;
     bool augment = false, lower = false, deferred = false;
   };

@@ -84,6 +84,7 @@ std::uint32_t Isu::read_register(std::uint32_t offset) {
     const auto words = std::bit_cast<std::array<std::uint32_t, 16>>(view_.ctx);
     return words[(offset - CTX_DATA0) / 4];
   }
+  if (offset >= TEL_HOLD0 && offset < tel_hold(kHoldBuckets)) return view_.source.hold[(offset - TEL_HOLD0) / 4];
   if (offset >= PAT_SRC0 && offset < pat_max(kMaxSteps)) {
     const unsigned k = (offset - PAT_SRC0) / 4 % kMaxSteps;
     if (offset < PAT_MIN0) return shadow_.pat_src[k];
@@ -157,6 +158,9 @@ std::uint32_t Isu::read_register(std::uint32_t offset) {
     case TEL_PRED_NEXT_LO: return lo(view_.pred_next);
     case TEL_PRED_NEXT_HI: return hi(view_.pred_next);
     case TEL_PENDING: return view_.pending;
+    case TEL_HOLD_SUM_LO: return lo(t.hold_sum);
+    case TEL_HOLD_SUM_HI: return hi(t.hold_sum);
+    case TEL_HOLD_MAX: return sat32(t.hold_max);
     case TEL_RULE_SEL: return view_.tel_rule;
     case TEL_RULE_MATCHES_LO: return lo(view_.rule_matches);
     case TEL_RULE_MATCHES_HI: return hi(view_.rule_matches);

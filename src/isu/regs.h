@@ -112,14 +112,18 @@ enum Offset : std::uint32_t {
   TEL_PRED_NEXT_LO = 0x358,
   TEL_PRED_NEXT_HI = 0x35C,
   TEL_PENDING = 0x360,
+  TEL_HOLD_SUM_LO = 0x364,  // total time events were held before delivery, ns
+  TEL_HOLD_SUM_HI = 0x368,
+  TEL_HOLD_MAX = 0x36C,     // longest hold of an event, ns (saturating)
+  TEL_HOLD0 = 0x370,        // TEL_HOLDk = 0x370 + 4k, k = 0..15: hold-time histogram
   // telemetry: per rule and per pattern
-  TEL_RULE_SEL = 0x380,
-  TEL_RULE_MATCHES_LO = 0x384,
-  TEL_RULE_MATCHES_HI = 0x388,
-  TEL_PAT_SEL = 0x390,
-  TEL_PAT_MATCHES_LO = 0x394,
-  TEL_PAT_MATCHES_HI = 0x398,
-  TEL_PAT_LIVE = 0x39C,
+  TEL_RULE_SEL = 0x3C0,
+  TEL_RULE_MATCHES_LO = 0x3C4,
+  TEL_RULE_MATCHES_HI = 0x3C8,
+  TEL_PAT_SEL = 0x3D0,
+  TEL_PAT_MATCHES_LO = 0x3D4,
+  TEL_PAT_MATCHES_HI = 0x3D8,
+  TEL_PAT_LIVE = 0x3DC,
   // context ring viewer (record snapshot taken when CTX_SEL is written)
   CTX_SEL = 0x400,
   CTX_DATA0 = 0x404,  // CTX_DATAk = 0x404 + 4k, k = 0..15
@@ -130,6 +134,22 @@ enum Offset : std::uint32_t {
 [[nodiscard]] constexpr std::uint32_t pat_min(unsigned step) { return PAT_MIN0 + 4 * step; }
 [[nodiscard]] constexpr std::uint32_t pat_max(unsigned step) { return PAT_MAX0 + 4 * step; }
 [[nodiscard]] constexpr std::uint32_t ctx_data(unsigned word) { return CTX_DATA0 + 4 * word; }
+[[nodiscard]] constexpr std::uint32_t tel_hold(unsigned bucket) { return TEL_HOLD0 + 4 * bucket; }
+
+// Hold-time histogram: bucket 0 counts events held less than 1024 ns (including those
+// delivered at once); bucket k (1..14) those held [1024 * 2^(k-1), 1024 * 2^k) ns;
+// bucket 15 those held 2^24 ns (16.8 ms) or longer. Each event of a batch is counted at
+// the batch's longest hold (its first event's), an upper bound. Counters wrap at 2^32:
+// a driver reads them periodically and takes differences modulo 2^32.
+inline constexpr unsigned kHoldBuckets = 16;
+[[nodiscard]] constexpr unsigned hold_bucket(std::uint64_t hold_ns) {
+  const std::uint64_t us = hold_ns >> 10;
+  unsigned width = 0;
+  for (std::uint64_t v = us; v != 0; v >>= 1) ++width;  // bit_width, constexpr in C++20 too
+  return width > kHoldBuckets - 1 ? kHoldBuckets - 1 : width;
+}
+// Lower bound of bucket k in ns (0 for bucket 0).
+[[nodiscard]] constexpr std::uint64_t hold_bucket_floor(unsigned k) { return k == 0 ? 0 : std::uint64_t{1024} << (k - 1); }
 
 // ---- Fields ----
 namespace version {
@@ -410,6 +430,25 @@ inline constexpr RegisterInfo kRegisters[] = {
     {TEL_PRED_NEXT_LO, "TEL_PRED_NEXT_LO", Access::RO, 0, kAll},
     {TEL_PRED_NEXT_HI, "TEL_PRED_NEXT_HI", Access::RO, 0, kAll},
     {TEL_PENDING, "TEL_PENDING", Access::RO, 0, kAll},
+    {TEL_HOLD_SUM_LO, "TEL_HOLD_SUM_LO", Access::RO, 0, kAll},
+    {TEL_HOLD_SUM_HI, "TEL_HOLD_SUM_HI", Access::RO, 0, kAll},
+    {TEL_HOLD_MAX, "TEL_HOLD_MAX", Access::RO, 0, kAll},
+    {tel_hold(0), "TEL_HOLD0", Access::RO, 0, kAll},
+    {tel_hold(1), "TEL_HOLD1", Access::RO, 0, kAll},
+    {tel_hold(2), "TEL_HOLD2", Access::RO, 0, kAll},
+    {tel_hold(3), "TEL_HOLD3", Access::RO, 0, kAll},
+    {tel_hold(4), "TEL_HOLD4", Access::RO, 0, kAll},
+    {tel_hold(5), "TEL_HOLD5", Access::RO, 0, kAll},
+    {tel_hold(6), "TEL_HOLD6", Access::RO, 0, kAll},
+    {tel_hold(7), "TEL_HOLD7", Access::RO, 0, kAll},
+    {tel_hold(8), "TEL_HOLD8", Access::RO, 0, kAll},
+    {tel_hold(9), "TEL_HOLD9", Access::RO, 0, kAll},
+    {tel_hold(10), "TEL_HOLD10", Access::RO, 0, kAll},
+    {tel_hold(11), "TEL_HOLD11", Access::RO, 0, kAll},
+    {tel_hold(12), "TEL_HOLD12", Access::RO, 0, kAll},
+    {tel_hold(13), "TEL_HOLD13", Access::RO, 0, kAll},
+    {tel_hold(14), "TEL_HOLD14", Access::RO, 0, kAll},
+    {tel_hold(15), "TEL_HOLD15", Access::RO, 0, kAll},
     {TEL_RULE_SEL, "TEL_RULE_SEL", Access::RW, 0, rule_sel::Index::mask},
     {TEL_RULE_MATCHES_LO, "TEL_RULE_MATCHES_LO", Access::RO, 0, kAll},
     {TEL_RULE_MATCHES_HI, "TEL_RULE_MATCHES_HI", Access::RO, 0, kAll},

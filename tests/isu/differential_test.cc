@@ -186,7 +186,8 @@ TEST_F(Differential, UnitAgreesWithTheReferenceModel) {
       if (in.advance) unit->advance(in.time);
       else unit->receive(in.message, in.time);
     }
-    const std::vector<RefOutput> want = run_reference(config, inputs);
+    const RefResult ref = run_reference(config, inputs);
+    const std::vector<RefOutput>& want = ref.outputs;
     ASSERT_EQ(rd(PM_DROPPED), 0u) << "partial table overflowed: the reference assumes it never does";
     ASSERT_EQ(sink.out.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
@@ -199,6 +200,10 @@ TEST_F(Differential, UnitAgreesWithTheReferenceModel) {
       const SourceTelemetry& t = unit->telemetry(s);
       ASSERT_EQ(t.in, t.events + t.dropped) << "conservation: nothing may still be held, source " << s;
       dropped += t.dropped;
+      const RefHold h = ref.hold.count(s) ? ref.hold.at(s) : RefHold{};
+      ASSERT_EQ(t.hold_sum, h.sum) << "source " << s;
+      ASSERT_EQ(t.hold_max, h.max) << "source " << s;
+      for (unsigned k = 0; k < kHoldBuckets; ++k) ASSERT_EQ(t.hold[k], h.buckets[k]) << "source " << s << " bucket " << k;
       for (unsigned p = 0; p < kPatterns; ++p) total_patterns += unit->pattern_matches(p);
     }
     total_outputs += want.size();

@@ -118,7 +118,7 @@ class Reference {
  public:
   explicit Reference(const RefConfig& config) : config_(config) {}
 
-  std::vector<RefOutput> run(const std::vector<RefInput>& inputs) {
+  RefResult run(const std::vector<RefInput>& inputs) {
     std::vector<Arrival> arrivals;
     for (const RefInput& in : inputs)
       if (!in.advance) arrivals.push_back({in.message.source, in.time});
@@ -128,7 +128,7 @@ class Reference {
       fire_timers(in.time);
       if (!in.advance) arrive(in.message, in.time, n++);
     }
-    return out_;
+    return RefResult{out_, hold_};
   }
 
  private:
@@ -283,6 +283,13 @@ class Reference {
                                src.dropped_since_record, 0};
       src.dropped_since_record = 0;
     }
+    RefHold& h = hold_[s];
+    for (std::uint64_t e : b.times) h.sum += t - e;
+    h.max = std::max(h.max, t - b.times.front());
+    const std::uint64_t longest_us = (t - b.times.front()) / 1024;
+    unsigned bucket = 0;
+    while (bucket < 15 && longest_us >= (std::uint64_t{1} << bucket)) ++bucket;
+    h.buckets[bucket] += o.count;
     b = Batch{};
     out_.push_back(o);
   }
@@ -292,11 +299,12 @@ class Reference {
   std::map<unsigned, Source> sources_;
   std::map<std::uint32_t, std::uint32_t> ctx_seq_;
   std::vector<RefOutput> out_;
+  std::map<unsigned, RefHold> hold_;
 };
 
 }  // namespace
 
-std::vector<RefOutput> run_reference(const RefConfig& config, const std::vector<RefInput>& inputs) {
+RefResult run_reference(const RefConfig& config, const std::vector<RefInput>& inputs) {
   return Reference(config).run(inputs);
 }
 

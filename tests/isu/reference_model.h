@@ -5,6 +5,7 @@
 // linear scan. Only the estimator recurrences (EWMA) are shared, as definitions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -44,6 +45,16 @@ struct RefOutput {
 std::uint64_t scaled_rate_by_definition(const std::vector<std::uint64_t>& arrivals, std::uint64_t t,
                                         std::uint32_t window);
 
-std::vector<RefOutput> run_reference(const RefConfig& config, const std::vector<RefInput>& inputs);
+struct RefHold {
+  std::uint64_t sum = 0, max = 0;
+  std::array<std::uint32_t, regs::kHoldBuckets> buckets{};
+};
+
+struct RefResult {
+  std::vector<RefOutput> outputs;
+  std::map<unsigned, RefHold> hold;  // per source
+};
+
+RefResult run_reference(const RefConfig& config, const std::vector<RefInput>& inputs);
 
 }  // namespace irqshape::isu::testing

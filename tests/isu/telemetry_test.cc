@@ -63,6 +63,31 @@ TEST_F(Telemetry, ClearTelemetryZeroesEveryCounter) {
   EXPECT_EQ(rd(TEL_PAT_MATCHES_LO), 0u);
 }
 
+TEST_F(Telemetry, HoldTimeHistogramBoundsTheAddedDelay) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 3, .time = 50'000}), commit::kOk);
+  enable();
+  fire(1, 0);
+  fire(1, 10'000);
+  fire(1, 20'000);  // count flush at 20 us: holds 20, 10, 0 us
+  fire(1, 100'000);
+  unit->advance(200'000);  // time flush at 150 us: hold 50 us
+  fire(2, 300'000);  // unshaped source delivered at once: hold 0
+  wr(TEL_SRC_SEL, 1);
+  EXPECT_EQ(rd(TEL_HOLD_SUM_LO), 30'000u + 50'000u);
+  EXPECT_EQ(rd(TEL_HOLD_MAX), 50'000u);
+  EXPECT_EQ(hold_bucket(20'000), 5u);  // [16384, 32768)
+  EXPECT_EQ(hold_bucket(50'000), 6u);  // [32768, 65536)
+  EXPECT_EQ(rd(tel_hold(5)), 3u) << "three events counted at their batch's longest hold";
+  EXPECT_EQ(rd(tel_hold(6)), 1u);
+  wr(TEL_SRC_SEL, 2);
+  EXPECT_EQ(rd(tel_hold(0)), 1u);
+  EXPECT_EQ(rd(TEL_HOLD_SUM_LO), 0u);
+  EXPECT_EQ(hold_bucket(1023), 0u);
+  EXPECT_EQ(hold_bucket(1024), 1u);
+  EXPECT_EQ(hold_bucket(std::uint64_t{1} << 40), 15u);
+  EXPECT_EQ(hold_bucket_floor(15), std::uint64_t{1} << 24);
+}
+
 TEST_F(Telemetry, ClearingWhileEventsAreHeldKeepsTheConservationLaw) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .frames = 10, .time = 1'000'000}), commit::kOk);
   enable();
