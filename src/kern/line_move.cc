@@ -1,0 +1,159 @@
+// Moving a line to another CPU without losing an interrupt (after Linux's
+// arch/x86/kernel/apic/vector.c and io_apic.c).
+//
+// The new vector is mapped before the entry changes, so from the first message with it
+// the new CPU finds the source. The old vector stays mapped on the old CPU until that
+// CPU, running its cleanup list (kMoveCleanupVector), sees it neither pending in IRR
+// nor in service in ISR; the check runs on the old CPU itself because only a CPU can
+// read its own local APIC.
+//
+// Edge lines are reprogrammed at once (masked, high dword, low dword; then read back
+// so the write has reached the chip before the old CPU is asked to clean up). Level
+// lines are reprogrammed only while masked with remote IRR clear: otherwise the EOI
+// for the interrupt in flight would carry the old vector and never clear remote IRR on
+// the new entry, and the line would be dead. If remote IRR is set, the line stays
+// masked and the dispatcher finishes the move right after that interrupt's EOI.
+//
+// Not covered: on real hardware a message already on its way when the entry changed
+// could reach the old CPU after its cleanup check (Linux waits for the first interrupt
+// on the new vector for that reason). QEMU and the simulator deliver synchronously.
+#include "hw/ioapic_regs.h"
+#include "kern/routing.h"
+#include "kern/source_internal.h"
+#include "kern/system_vectors.h"
+
+namespace irqshape::kern {
+
+using hw::ioapic::rte::RemoteIrr;
+
+namespace {
+
+// Config lock held. CPUs on which every connection of the source has an object.
+KAFFINITY covered_cpus(const InterruptSource& src, KAFFINITY candidates) {
+  if (src.connections == 0) return candidates;
+  KAFFINITY covered = 0;
+  for_each_cpu(candidates, [&](unsigned cpu) {
+    unsigned n = 0;
+    for (KINTERRUPT* o = src.chain[cpu].load(std::memory_order_relaxed); o; o = o->Next.load(std::memory_order_relaxed)) ++n;
+    if (n == src.connections) covered |= affinity_of(cpu);
+  });
+  return covered;
+}
+
+// Vector and I/O APIC locks held: the entry already masked and remote IRR clear (level)
+// or an edge line. Returns with the move waiting for the old CPU's cleanup.
+void reprogram(InterruptCore& core, InterruptSource& src) {
+  src.deferred = false;
+  core.ioapics.write_entry(src.pin, detail::compose_entry(core, src));
+  (void)core.ioapics.read_entry(src.pin);  // flush the write before cleanup is requested
+  src.move.store(MoveState::AwaitingCleanup, std::memory_order_release);
+  detail::queue_cleanup(core, src);
+}
+
+// Vector lock held. Returns STATUS_SUCCESS or STATUS_PENDING (level, remote IRR set).
+NTSTATUS switch_entry(InterruptCore& core, InterruptSource& src) {
+  IrqSpinLockGuard io(core.ioapic_lock, core.platform);
+  if (src.is_level()) {
+    src.deferred = true;
+    detail::apply_mask(core, src);
+    if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) {
+      src.move.store(MoveState::AwaitingRemoteIrr, std::memory_order_release);
+      return STATUS_PENDING;
+    }
+  }
+  reprogram(core, src);
+  return STATUS_SUCCESS;
+}
+
+}  // namespace
+
+NTSTATUS SetSystemInterruptAffinity(InterruptCore& core, SystemVector Vector, const RouteTarget& Target) {
+  SpinLockGuard config(core.config_lock, core.platform);
+  InterruptSource* src = detail::lookup(core, Vector);
+  if (src == nullptr) return STATUS_INVALID_PARAMETER_1;
+  if (src->kind != SourceKind::IoApicLine) return STATUS_NOT_SUPPORTED;
+  KAFFINITY candidates = 0;
+  if (NTSTATUS s = detail::resolve_target(core, src->kind, Target, candidates); !NT_SUCCESS(s)) return s;
+  candidates = covered_cpus(*src, candidates);
+  if (candidates == 0) return STATUS_INVALID_PARAMETER_2;
+  if (src->move.load(std::memory_order_acquire) != MoveState::Idle) return STATUS_DEVICE_BUSY;
+  if (contains(candidates, src->current.cpu)) {
+    src->affinity = candidates;
+    return STATUS_SUCCESS;
+  }
+  NTSTATUS status = STATUS_SUCCESS;
+  unsigned old_cpu = 0;
+  {
+    IrqSpinLockGuard v(core.vector_lock, core.platform);
+    const std::optional<VectorAssignment> a =
+        core.vectors.allocate(candidates, src->irql, static_cast<std::uint16_t>(src->index + 1));
+    if (!a) return STATUS_INSUFFICIENT_RESOURCES;
+    core.cpus[a->cpu].table[a->vector].store(src, std::memory_order_seq_cst);
+    src->previous = src->current;
+    src->current = *a;
+    src->affinity = candidates;
+    old_cpu = src->previous.cpu;
+    status = switch_entry(core, *src);
+  }
+  if (status == STATUS_SUCCESS) detail::request_cleanup(core, old_cpu);
+  return status;
+}
+
+namespace detail {
+
+void queue_cleanup(InterruptCore& core, InterruptSource& src) {
+  CpuInterruptState& old = core.cpus[src.previous.cpu];
+  src.cleanup_next = old.cleanup_head;
+  old.cleanup_head = &src;
+}
+
+void request_cleanup(InterruptCore& core, unsigned cpu) {
+  Platform& p = core.platform;
+  p.local_apic(p.current_cpu()).send_ipi(core.apic_id[cpu], kMoveCleanupVector);
+}
+
+// Runs on `cpu`, inside the dispatcher. A vector still pending or in service stays on
+// the list and the CPU sends itself another cleanup IPI: being the lowest class, it is
+// taken only after the pending device vector.
+void process_cleanup(InterruptCore& core, unsigned cpu) {
+  bool retry = false;
+  {
+    IrqSpinLockGuard v(core.vector_lock, core.platform);
+    LocalApicRegisters& lapic = core.platform.local_apic(cpu);
+    InterruptSource** link = &core.cpus[cpu].cleanup_head;
+    while (InterruptSource* src = *link) {
+      if (lapic.pending_or_in_service(src->previous.vector)) {
+        retry = true;
+        link = &src->cleanup_next;
+        continue;
+      }
+      *link = src->cleanup_next;
+      src->cleanup_next = nullptr;
+      core.cpus[cpu].table[src->previous.vector].store(nullptr, std::memory_order_seq_cst);
+      core.vectors.free(src->previous);
+      src->previous = src->current;
+      src->move.store(MoveState::Idle, std::memory_order_release);
+    }
+  }
+  if (retry) request_cleanup(core, cpu);
+}
+
+void complete_deferred_move(InterruptCore& core, InterruptSource& src, unsigned cpu) {
+  unsigned old_cpu = 0;
+  {
+    IrqSpinLockGuard v(core.vector_lock, core.platform);
+    IrqSpinLockGuard io(core.ioapic_lock, core.platform);
+    if (src.move.load(std::memory_order_relaxed) != MoveState::AwaitingRemoteIrr) return;
+    if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) return;  // the next EOI retries
+    old_cpu = src.previous.cpu;
+    reprogram(core, src);
+  }
+  if (old_cpu == cpu) {
+    process_cleanup(core, cpu);
+  } else {
+    request_cleanup(core, old_cpu);
+  }
+}
+
+}  // namespace detail
+}  // namespace irqshape::kern
