@@ -98,10 +98,12 @@ void set_enabled(InterruptCore& core, InterruptSource& src, bool enabled) {
   detail::apply_mask(core, src);
 }
 
-// Config lock held.
-NTSTATUS check_route(const InterruptSource& src, KAFFINITY cpus) {
+// Config lock held; the vector lock keeps a cleanup on the old CPU from rewriting
+// `previous` under us.
+NTSTATUS check_route(InterruptCore& core, const InterruptSource& src, KAFFINITY cpus) {
+  IrqSpinLockGuard v(core.vector_lock, core.platform);
   if (!contains(cpus, src.current.cpu)) return STATUS_INVALID_PARAMETER_10;
-  if (src.move.load(std::memory_order_acquire) != MoveState::Idle && !contains(cpus, src.previous.cpu)) {
+  if (src.move.load(std::memory_order_relaxed) != MoveState::Idle && !contains(cpus, src.previous.cpu)) {
     return STATUS_INVALID_PARAMETER_10;
   }
   return STATUS_SUCCESS;
@@ -119,7 +121,7 @@ NTSTATUS connect_locked(InterruptCore& core, const ConnectRequest& r, KAFFINITY 
   InterruptSource* src = detail::lookup(core, r.vector);
   if (src == nullptr) return STATUS_INVALID_PARAMETER_5;
   if (r.irql != src->irql) return STATUS_INVALID_PARAMETER_6;
-  if (NTSTATUS s = check_route(*src, cpus); !NT_SUCCESS(s)) return s;
+  if (NTSTATUS s = check_route(core, *src, cpus); !NT_SUCCESS(s)) return s;
   InterruptConnection* conn = allocate_block(core, *src, cpus, r);
   if (conn == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   for (unsigned i = 0; i < conn->count; ++i) {

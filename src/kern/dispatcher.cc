@@ -141,4 +141,10 @@ NTSTATUS QuerySourceInterruptCounters(InterruptCore& core, SystemVector vector, 
   return STATUS_SUCCESS;
 }
 
+std::size_t DrainStormReports(InterruptCore& core, std::span<StormReport> out) {
+  return core.storms.drain(out, core.platform);
+}
+
+std::uint64_t DroppedStormReports(InterruptCore& core) { return core.storms.dropped(core.platform); }
+
 }  // namespace irqshape::kern

@@ -23,8 +23,10 @@
 // index into a context ring) passes it here; ISRs read it with KeGetInterruptPayload.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "kern/interrupt_core.h"
 #include "kern/interrupt_object.h"
@@ -54,5 +56,10 @@ struct SourceInterruptCounters {
   bool storm_masked = false;
 };
 NTSTATUS QuerySourceInterruptCounters(InterruptCore& core, SystemVector vector, SourceInterruptCounters* out);
+
+// Moves the storm reports (lines masked for spurious storms) into `out`, oldest first;
+// returns how many. Reports that found the ring full are counted in DroppedStormReports.
+std::size_t DrainStormReports(InterruptCore& core, std::span<StormReport> out);
+[[nodiscard]] std::uint64_t DroppedStormReports(InterruptCore& core);
 
 }  // namespace irqshape::kern

@@ -50,9 +50,13 @@ void reprogram(InterruptCore& core, InterruptSource& src) {
   detail::queue_cleanup(core, src);
 }
 
-// Vector lock held. Returns STATUS_SUCCESS or STATUS_PENDING (level, remote IRR set).
-NTSTATUS switch_entry(InterruptCore& core, InterruptSource& src) {
+// Vector lock held, `next` mapped. Switches the route under the I/O APIC lock too, so
+// the dispatcher's storm masking (I/O APIC lock only) never composes an entry from a
+// half-written route. Returns STATUS_SUCCESS or STATUS_PENDING (level, remote IRR set).
+NTSTATUS switch_entry(InterruptCore& core, InterruptSource& src, VectorAssignment next) {
   IrqSpinLockGuard io(core.ioapic_lock, core.platform);
+  src.previous = src.current;
+  src.current = next;
   if (src.is_level()) {
     src.deferred = true;
     detail::apply_mask(core, src);
@@ -89,11 +93,9 @@ NTSTATUS SetSystemInterruptAffinity(InterruptCore& core, SystemVector Vector, co
         core.vectors.allocate(candidates, src->irql, static_cast<std::uint16_t>(src->index + 1));
     if (!a) return STATUS_INSUFFICIENT_RESOURCES;
     core.cpus[a->cpu].table[a->vector].store(src, std::memory_order_seq_cst);
-    src->previous = src->current;
-    src->current = *a;
     src->affinity = candidates;
-    old_cpu = src->previous.cpu;
-    status = switch_entry(core, *src);
+    old_cpu = src->current.cpu;
+    status = switch_entry(core, *src, *a);
   }
   if (status == STATUS_SUCCESS) detail::request_cleanup(core, old_cpu);
   return status;

@@ -31,24 +31,40 @@ constexpr bool kFreeContexts = false;
 
 std::atomic<long> g_isr_after_disconnect{0};
 
+// Makes "IoDisconnectInterrupt starts while the ISR runs" happen often whatever the
+// machine's load: the ISR announces itself and lingers until the test thread has begun
+// to disconnect (bounded, so nothing hangs if the test thread is not looking).
+struct Handshake {
+  std::atomic<bool> running{false};
+  std::atomic<bool> disconnecting{false};
+
+  void isr_enter() {
+    running.store(true);
+    for (int i = 0; i < 200 && !disconnecting.load(); ++i) std::this_thread::yield();
+    for (int i = 0; i < 3; ++i) std::this_thread::yield();  // let the disconnect reach its drain
+  }
+  void isr_exit() { running.store(false); }
+  // Test thread: waits (bounded) for the ISR to be running; true if it is.
+  bool catch_isr() {
+    for (int i = 0; i < 200 && !running.load(); ++i) std::this_thread::yield();
+    disconnecting.store(true);
+    return running.load();
+  }
+};
+
 struct Context {
   std::atomic<bool> dead{false};
-  std::atomic<bool> running{false};
+  Handshake handshake;
   long calls = 0;  // guarded by the interrupt lock
 };
 
-// Gives up its core half-way, so that even on a loaded machine the disconnecting thread
-// often runs while the ISR is in progress and the drain has to wait for it.
 bool context_isr(KINTERRUPT*, void* context) {
   auto* c = static_cast<Context*>(context);
   if (c->dead.load(std::memory_order_relaxed)) g_isr_after_disconnect.fetch_add(1);
-  c->running.store(true, std::memory_order_relaxed);
-  std::this_thread::yield();
-  for (int i = 0; i < 100; ++i) {
-    if (c->dead.load(std::memory_order_relaxed)) g_isr_after_disconnect.fetch_add(1);
-  }
+  c->handshake.isr_enter();
+  if (c->dead.load(std::memory_order_relaxed)) g_isr_after_disconnect.fetch_add(1);
   ++c->calls;
-  c->running.store(false, std::memory_order_relaxed);
+  c->handshake.isr_exit();
   return true;
 }
 
@@ -111,10 +127,13 @@ long connect_fire_disconnect(HostedMachine& m, const SystemInterrupt& si, Device
       break;
     }
     dev.fire_once();
-    if (i % 2 == 0) std::this_thread::yield();  // let the CPU thread start the ISR
-    if (ctx->running.load(std::memory_order_relaxed)) ++g_disconnect_overlaps;
+    if (i % 2 == 0) {
+      if (ctx->handshake.catch_isr()) ++g_disconnect_overlaps;
+    } else {
+      ctx->handshake.disconnecting.store(true);  // odd cycles: no waiting, a plain race
+    }
     IoDisconnectInterrupt(obj);
-    EXPECT_FALSE(ctx->running.load(std::memory_order_relaxed));
+    EXPECT_FALSE(ctx->handshake.running.load());
     // From here the ISR must never run again with this context.
     {
       // The only lock the ISR ran under is gone with the block; read the count after
@@ -172,19 +191,17 @@ TEST(Concurrency, ConnectFireDisconnectRace) {
 struct Function {
   std::atomic<long>* pending;
   long handled = 0;  // guarded by the interrupt lock
-  bool yields = false;
+  Handshake* handshake = nullptr;
   std::atomic<bool> dead{false};
-  std::atomic<bool> running{false};
 };
 
 bool function_isr(KINTERRUPT*, void* context) {
   auto* f = static_cast<Function*>(context);
   if (f->dead.load(std::memory_order_relaxed)) g_isr_after_disconnect.fetch_add(1);
-  f->running.store(true, std::memory_order_relaxed);
-  if (f->yields) std::this_thread::yield();
+  if (f->handshake != nullptr) f->handshake->isr_enter();
   const long n = f->pending->exchange(0);
   f->handled += n;
-  f->running.store(false, std::memory_order_relaxed);
+  if (f->handshake != nullptr) f->handshake->isr_exit();
   return n > 0;
 }
 
@@ -213,14 +230,22 @@ TEST(Concurrency, SharedChainChangesUnderFire) {
   long overlaps = 0, b_handled = 0;
   for (int i = 0; i < kCycles; ++i) {
     auto b = std::make_unique<Function>();
+    Handshake handshake;
     b->pending = &pending_b;
-    b->yields = true;
+    b->handshake = &handshake;
     KINTERRUPT* ob = nullptr;
     ASSERT_EQ(IoConnectInterrupt(m.core(), &ob, function_isr, b.get(), nullptr, si.Vector, 6, 6, Latched, true,
                                  si.Affinity),
               STATUS_SUCCESS);
-    if (i % 2 == 0) std::this_thread::yield();
-    if (b->running.load(std::memory_order_relaxed)) ++overlaps;
+    if (i % 2 == 0) {
+      pending_a.fetch_add(1);
+      pending_b.fetch_add(1);
+      m.pulse(5);
+      fired.fetch_add(1);
+      if (handshake.catch_isr()) ++overlaps;
+    } else {
+      handshake.disconnecting.store(true);
+    }
     IoDisconnectInterrupt(ob);
     b_handled += b->handled;
     b->dead.store(true);

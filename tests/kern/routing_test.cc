@@ -137,6 +137,7 @@ TEST(Routing, X2ApicIdAbove255NeedsTheExtendedDestinationId) {
   ext.pulse(4);
   EXPECT_EQ(ext.step(1), si.IdtVector);  // reached the CPU with APIC id 300
   EXPECT_EQ(c.calls, 1);
+  EXPECT_TRUE(ext.lapic(1).isr().empty());  // EOI'd through the x2APIC EOI MSR
   IoDisconnectInterrupt(obj);
 }
 
