@@ -21,9 +21,13 @@ void source_line(TextWriter& w, const InterruptSource& s, unsigned cpu, unsigned
     w.str(" msi");
   }
   w.str(" owner \"").str(s.owner).str("\" connections ").dec(s.connections);
-  const bool old = s.move.load(std::memory_order_relaxed) != MoveState::Idle &&
-                   s.previous.cpu == cpu && s.previous.vector == vector;
-  if (old) w.str(" (old vector, move in progress)");
+  const bool moving = s.move.load(std::memory_order_relaxed) != MoveState::Idle;
+  if (moving && s.previous == VectorAssignment{cpu, static_cast<std::uint8_t>(vector)}) {
+    w.str(" (old vector, move in progress)");
+  }
+  if (moving && s.has_bridge && s.bridge == VectorAssignment{cpu, static_cast<std::uint8_t>(vector)}) {
+    w.str(" (bridge vector, move in progress)");
+  }
   if (s.storm_reported.load(std::memory_order_relaxed)) w.str(" (masked: spurious storm)");
   w.chr('\n');
 }

@@ -8,7 +8,7 @@
 //
 // Which lock guards what (see docs/kernel-interrupts.md for the order):
 //   config lock:  identity fields, references, connections, affinity, current
-//   vector lock:  current (written with config too), previous, move, cleanup_next
+//   vector lock:  current (written with config too), previous, bridge, move, cleanup_next
 //   I/O APIC lock: enabled, storm_masked, deferred (the effective mask of the entry)
 //   lock-free:    chain (readers: dispatcher; writers hold config), spurious, storm flag
 #pragma once
@@ -52,6 +52,10 @@ struct InterruptSource {
   // Route (see the header comment).
   VectorAssignment current;
   VectorAssignment previous;
+  // An edge move's new vector, also held on the old CPU while the entry is rewritten
+  // (line_move.cc); valid while has_bridge.
+  VectorAssignment bridge;
+  bool has_bridge = false;
   std::atomic<MoveState> move{MoveState::Idle};
   InterruptSource* cleanup_next = nullptr;
 

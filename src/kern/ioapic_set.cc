@@ -69,6 +69,10 @@ void IoApicSet::write_entry(IoApicPin p, std::uint64_t entry) const {
 
 void IoApicSet::write_low(IoApicPin p, std::uint32_t low) const { write_reg(p.ioapic, redirection_low(p.pin), low); }
 
+void IoApicSet::write_high(IoApicPin p, std::uint32_t high) const {
+  write_reg(p.ioapic, redirection_high(p.pin), high);
+}
+
 void IoApicSet::clear_remote_irr(IoApicPin p) const {
   const std::uint64_t entry = read_entry(p);
   if (!rte::RemoteIrr::test(entry)) return;

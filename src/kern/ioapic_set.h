@@ -49,6 +49,8 @@ class IoApicSet {
   void write_entry(IoApicPin p, std::uint64_t entry) const;
   // Only the low dword: vector, mode and mask, destination unchanged.
   void write_low(IoApicPin p, std::uint32_t low) const;
+  // Only the high dword: the destination.
+  void write_high(IoApicPin p, std::uint32_t high) const;
   // Clears a stuck remote IRR: the EOI register where there is one, otherwise by
   // toggling the (masked) entry to edge and back, as Linux does on an 82093AA.
   void clear_remote_irr(IoApicPin p) const;

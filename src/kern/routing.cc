@@ -46,6 +46,7 @@ NTSTATUS install(InterruptCore& core, InterruptSource& src, KIRQL level, KAFFINI
   src.enabled = src.storm_masked = src.deferred = false;
   src.move.store(MoveState::Idle, std::memory_order_relaxed);
   src.cleanup_next = nullptr;
+  src.has_bridge = false;
   src.spurious.reset();
   src.storm_reported.store(false, std::memory_order_relaxed);
   IrqSpinLockGuard v(core.vector_lock, core.platform);

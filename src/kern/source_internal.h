@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "kern/interrupt_core.h"
 #include "kern/status.h"
@@ -44,7 +45,9 @@ void queue_cleanup(InterruptCore& core, InterruptSource& src);
 void request_cleanup(InterruptCore& core, unsigned cpu);
 // Dispatcher on `cpu`: frees queued vectors that are neither pending nor in service.
 void process_cleanup(InterruptCore& core, unsigned cpu);
-// Dispatcher on `cpu`, after the EOI of a level line whose move waits for remote IRR.
-void complete_deferred_move(InterruptCore& core, InterruptSource& src, unsigned cpu);
+// After the EOI of a level line whose move waits for remote IRR: the dispatcher on
+// `cpu` (which runs the old CPU's cleanup itself when it is that CPU), or a control
+// path (nullopt: the old CPU is sent its cleanup IPI).
+void complete_deferred_move(InterruptCore& core, InterruptSource& src, std::optional<unsigned> cpu);
 
 }  // namespace irqshape::kern::detail

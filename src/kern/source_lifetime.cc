@@ -93,7 +93,9 @@ bool release_reference(InterruptCore& core, InterruptSource& src) {
     if (src.move.load(std::memory_order_relaxed) != MoveState::Idle) {
       unlink_cleanup(core, src);
       unmap(core, src.previous);
+      if (src.has_bridge) unmap(core, src.bridge);
     }
+    src.has_bridge = false;
     src.move.store(MoveState::Idle, std::memory_order_release);
     unmap(core, src.current);
   }

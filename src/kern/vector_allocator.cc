@@ -42,6 +42,21 @@ std::optional<VectorAssignment> VectorMatrix::allocate(KAFFINITY candidates, KIR
   return VectorAssignment{*cpu, vector};
 }
 
+std::optional<VectorAssignment> VectorMatrix::allocate_bridged(unsigned old_cpu, KAFFINITY candidates, KIRQL level,
+                                                               std::uint16_t owner) {
+  if (!is_device_irql(level) || owner == kNoOwner || owner == kSystemOwner || old_cpu >= cpu_count_) return std::nullopt;
+  const std::optional<unsigned> cpu = best_cpu(candidates & ~affinity_of(old_cpu), level);
+  if (!cpu) return std::nullopt;
+  const auto common = static_cast<std::uint16_t>(~(cpu_[*cpu].used.class_bits(level) | cpu_[old_cpu].used.class_bits(level)));
+  if (common == 0) return std::nullopt;
+  const auto vector = static_cast<std::uint8_t>(first_vector_of(level) + static_cast<unsigned>(std::countr_zero(common)));
+  for (unsigned c : {*cpu, old_cpu}) {
+    cpu_[c].used.set(vector);
+    cpu_[c].owner[vector] = owner;
+  }
+  return VectorAssignment{*cpu, vector};
+}
+
 bool VectorMatrix::free(VectorAssignment a) {
   if (a.cpu >= cpu_count_ || is_system_vector(a.vector) || !cpu_[a.cpu].used.test(a.vector)) return false;
   cpu_[a.cpu].used.clear(a.vector);

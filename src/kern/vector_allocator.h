@@ -38,6 +38,11 @@ class VectorMatrix {
   explicit VectorMatrix(unsigned cpu_count);
 
   [[nodiscard]] std::optional<VectorAssignment> allocate(KAFFINITY candidates, KIRQL level, std::uint16_t owner);
+  // For moving an edge line off `old_cpu` without masking it: the CPU allocate() would
+  // pick, and a vector of the class free on that CPU *and* on `old_cpu`, taken on both.
+  // nullopt (nothing taken) when the two have no free vector of the class in common.
+  [[nodiscard]] std::optional<VectorAssignment> allocate_bridged(unsigned old_cpu, KAFFINITY candidates, KIRQL level,
+                                                                 std::uint16_t owner);
   // Returns false (and changes nothing) for a vector that is free or reserved.
   bool free(VectorAssignment assignment);
 

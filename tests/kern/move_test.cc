@@ -30,12 +30,18 @@ TEST_F(MoveTest, EdgeLineMovesAndTheOldVectorIsFreedByTheOldCpu) {
   EXPECT_EQ(rte::Destination::get(e), 2u);
   EXPECT_EQ(rte::Vector::get(e), now.IdtVector);
   EXPECT_FALSE(rte::Mask::test(e));
-  // The old vector stays mapped until cpu 0 runs its cleanup IPI.
+  // The old vector, and the new one held on cpu 0 as a bridge, stay mapped there until
+  // cpu 0 runs its cleanup IPI.
   EXPECT_TRUE(core.vectors.in_use(0, si.IdtVector));
+  EXPECT_EQ(core.vectors.owner(0, now.IdtVector), core.vectors.owner(2, now.IdtVector));
+  EXPECT_NE(dump(core).find("(bridge vector, move in progress)"), std::string::npos);
   EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_DEVICE_BUSY);
   EXPECT_EQ(m.step(0), kMoveCleanupVector);
   EXPECT_FALSE(core.vectors.in_use(0, si.IdtVector));
+  EXPECT_FALSE(core.vectors.in_use(0, now.IdtVector));
+  EXPECT_TRUE(core.vectors.in_use(2, now.IdtVector));
   EXPECT_EQ(core.cpu(0).table[si.IdtVector].load(), nullptr);
+  EXPECT_EQ(core.cpu(0).table[now.IdtVector].load(), nullptr);
   m.pulse(4);
   EXPECT_EQ(m.step(2), now.IdtVector);
   EXPECT_EQ(c.calls, 1);
@@ -78,6 +84,61 @@ TEST_F(MoveTest, CleanupRetriesWhileTheOldVectorIsStillPending) {
   IoDisconnectInterrupt(obj);
 }
 
+// An edge line is moved without masking: low dword (old destination, new vector), then
+// high dword. Between the two writes the entry still reaches a CPU that has the vector.
+TEST(EdgeMove, WritesLowThenHighWithoutMasking) {
+  HostedMachine m({.apic_ids = {0, 1}, .initialize = false});
+  RecordingWindow rec(m.ioapic_window());
+  ASSERT_EQ(HalRegisterIoApic(m.core(), rec, 0), STATUS_SUCCESS);
+  for (unsigned cpu = 0; cpu < 2; ++cpu) ASSERT_EQ(HalInitializeProcessor(m.core(), cpu), STATUS_SUCCESS);
+  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(4), 5, RouteTarget::apic(0));
+  Counter c;
+  KINTERRUPT* obj = nullptr;
+  ASSERT_EQ(connect(m.core(), &obj, si, c), STATUS_SUCCESS);
+  rec.writes.clear();
+  ASSERT_EQ(SetSystemInterruptAffinity(m.core(), si.Vector, RouteTarget::apic(1)), STATUS_SUCCESS);
+  SystemInterrupt now;
+  ASSERT_EQ(QuerySystemInterrupt(m.core(), si.Vector, &now), STATUS_SUCCESS);
+  ASSERT_EQ(rec.writes.size(), 2u);
+  EXPECT_EQ(rec.writes[0].first, hw::ioapic::redirection_low(4));
+  EXPECT_EQ(rec.writes[0].second & 0xFF, now.IdtVector);
+  EXPECT_FALSE(rec.writes[0].second & rte::Mask::mask);
+  EXPECT_EQ(rec.writes[1].first, hw::ioapic::redirection_high(4));
+  EXPECT_EQ(rec.writes[1].second, 1u << 24);
+  // The intermediate entry: an edge then reaches cpu 0 with the new vector, and is handled.
+  EXPECT_TRUE(m.core().vectors.in_use(0, now.IdtVector));
+  EXPECT_EQ(m.core().cpu(0).table[now.IdtVector].load(), m.core().cpu(1).table[now.IdtVector].load());
+  m.run_until_idle();
+  IoDisconnectInterrupt(obj);
+}
+
+TEST(EdgeMove, WithoutACommonFreeVectorTheEntryIsRewrittenMasked) {
+  HostedMachine m({.apic_ids = {0, 1}, .initialize = false});
+  RecordingWindow rec(m.ioapic_window());
+  ASSERT_EQ(HalRegisterIoApic(m.core(), rec, 0), STATUS_SUCCESS);
+  for (unsigned cpu = 0; cpu < 2; ++cpu) ASSERT_EQ(HalInitializeProcessor(m.core(), cpu), STATUS_SUCCESS);
+  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(4), 5, RouteTarget::apic(0));
+  // Fill class 5 so cpu 0 and cpu 1 have no free vector in common.
+  for (int i = 0; i < 15; ++i) {
+    SystemInterrupt msi;
+    ASSERT_EQ(AllocateMessageInterrupt(m.core(), "fill", 5, RouteTarget::apic(0), &msi), STATUS_SUCCESS);
+  }
+  for (int i = 0; i < 15; ++i) {
+    SystemInterrupt msi;
+    ASSERT_EQ(AllocateMessageInterrupt(m.core(), "fill", 5, RouteTarget::apic(1), &msi), STATUS_SUCCESS);
+  }
+  rec.writes.clear();
+  ASSERT_EQ(SetSystemInterruptAffinity(m.core(), si.Vector, RouteTarget::apic(1)), STATUS_SUCCESS);
+  ASSERT_EQ(rec.writes.size(), 3u);
+  EXPECT_EQ(rec.writes[0].first, hw::ioapic::redirection_low(4));
+  EXPECT_TRUE(rec.writes[0].second & rte::Mask::mask);
+  EXPECT_EQ(rec.writes[1].first, hw::ioapic::redirection_high(4));
+  EXPECT_EQ(rec.writes[2].first, hw::ioapic::redirection_low(4));
+  EXPECT_EQ(rec.writes[2].second & 0xFF, 0x5Fu);  // the one vector left on cpu 1
+  EXPECT_EQ(m.step(0), kMoveCleanupVector);
+  EXPECT_FALSE(m.core().vectors.in_use(0, si.IdtVector));
+}
+
 TEST_F(MoveTest, LevelLineWithRemoteIrrSetMovesAfterItsEoi) {
   m.set_wiring(16, hw::Polarity::ActiveLow);
   const SystemInterrupt si = allocate_line(core, LineRequest::gsi(16), 6, RouteTarget::apic(0));
@@ -105,6 +166,33 @@ TEST_F(MoveTest, LevelLineWithRemoteIrrSetMovesAfterItsEoi) {
   EXPECT_EQ(m.run_until_idle(), 0u);
   EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(2)), STATUS_SUCCESS);
   EXPECT_EQ(m.step(1), kMoveCleanupVector);
+  IoDisconnectInterrupt(obj);
+}
+
+// If the EOI is never seen by a dispatcher that knows about the move (here: done by hand
+// behind the core's back), the next control call finishes the move.
+TEST_F(MoveTest, StuckLevelMoveIsFinishedByTheNextCall) {
+  m.set_wiring(16, hw::Polarity::ActiveLow);
+  const SystemInterrupt si = allocate_line(core, LineRequest::gsi(16), 6, RouteTarget::apic(0));
+  Counter c;
+  KINTERRUPT* obj = nullptr;
+  ASSERT_EQ(connect(core, &obj, si, c, LevelSensitive), STATUS_SUCCESS);
+  m.set_line(16, true);
+  ASSERT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_PENDING);
+  {
+    std::lock_guard<std::mutex> g(m.chipset());
+    ASSERT_EQ(m.lapic(0).acknowledge(), si.IdtVector);
+    m.ioapic().set_line(16, false);
+    m.lapic(0).eoi();  // remote IRR clears; no dispatcher ran
+  }
+  ASSERT_FALSE(rte::RemoteIrr::test(m.entry(16)));
+  EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(2)), STATUS_DEVICE_BUSY);
+  const std::uint64_t e = m.entry(16);
+  EXPECT_EQ(rte::Destination::get(e), 1u);  // finished towards the first request
+  EXPECT_FALSE(rte::Mask::test(e));
+  EXPECT_EQ(m.step(0), kMoveCleanupVector);
+  EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(2)), STATUS_SUCCESS);
+  m.run_until_idle();
   IoDisconnectInterrupt(obj);
 }
 

@@ -82,23 +82,6 @@ TEST(Routing, RegistrationMasksEveryEntry) {
   for (unsigned pin = 0; pin < 24; ++pin) EXPECT_TRUE(rte::Mask::test(m.ioapic().entry(pin))) << pin;
 }
 
-// Records the register accesses to one I/O APIC.
-class RecordingWindow final : public hw::RegisterWindow {
- public:
-  explicit RecordingWindow(hw::RegisterWindow& inner) : inner_(inner) {}
-  std::uint32_t read32(std::uint32_t offset) override { return inner_.read32(offset); }
-  void write32(std::uint32_t offset, std::uint32_t value) override {
-    if (offset == hw::ioapic::kIoRegSel) selected_ = static_cast<std::uint8_t>(value);
-    if (offset == hw::ioapic::kIoWin) writes.push_back({selected_, value});
-    inner_.write32(offset, value);
-  }
-  std::vector<std::pair<std::uint8_t, std::uint32_t>> writes;
-
- private:
-  hw::RegisterWindow& inner_;
-  std::uint8_t selected_ = 0;
-};
-
 TEST(Routing, EntryIsMaskedThenHighThenLow) {
   HostedMachine m({.apic_ids = {0, 3}, .initialize = false});
   RecordingWindow rec(m.ioapic_window());

@@ -5,6 +5,8 @@
 
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hosted_machine.h"
 #include "hw/ioapic_regs.h"
@@ -48,6 +50,23 @@ inline NTSTATUS connect(InterruptCore& core, KINTERRUPT** out, const SystemInter
                         KSPIN_LOCK* lock = nullptr) {
   return IoConnectInterrupt(core, out, counting_isr, &c, lock, si.Vector, si.Irql, si.Irql, mode, share, mask);
 }
+
+// Records the IOWIN writes to one I/O APIC as (register, value).
+class RecordingWindow final : public hw::RegisterWindow {
+ public:
+  explicit RecordingWindow(hw::RegisterWindow& inner) : inner_(inner) {}
+  std::uint32_t read32(std::uint32_t offset) override { return inner_.read32(offset); }
+  void write32(std::uint32_t offset, std::uint32_t value) override {
+    if (offset == hw::ioapic::kIoRegSel) selected_ = static_cast<std::uint8_t>(value);
+    if (offset == hw::ioapic::kIoWin) writes.push_back({selected_, value});
+    inner_.write32(offset, value);
+  }
+  std::vector<std::pair<std::uint8_t, std::uint32_t>> writes;
+
+ private:
+  hw::RegisterWindow& inner_;
+  std::uint8_t selected_ = 0;
+};
 
 inline unsigned chain_length(const InterruptSource& src, unsigned cpu) {
   unsigned n = 0;

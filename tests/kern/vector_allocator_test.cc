@@ -78,6 +78,28 @@ TEST(VectorMatrix, ExhaustionFailsCleanlyAndFreeMakesRoom) {
   EXPECT_EQ(*again, got[5]);
 }
 
+TEST(VectorMatrix, BridgedAllocationHoldsOneVectorOnBothCpus) {
+  VectorMatrix m(3);
+  ASSERT_EQ(m.allocate(affinity_of(0), 5, 1)->vector, 0x50);  // the line's current vector
+  ASSERT_EQ(m.allocate(affinity_of(1), 5, 2)->vector, 0x50);
+  ASSERT_EQ(m.allocate(affinity_of(1), 5, 2)->vector, 0x51);
+  auto a = m.allocate_bridged(0, affinity_of(1) | affinity_of(2), 5, 1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->cpu, 2u);        // the most free of the candidates
+  EXPECT_EQ(a->vector, 0x51);   // lowest free on both cpu 2 and cpu 0
+  EXPECT_EQ(m.owner(0, 0x51), 1u);
+  EXPECT_EQ(m.owner(2, 0x51), 1u);
+  // No vector of the class free on both: nothing is taken.
+  VectorMatrix full(2);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(full.allocate(affinity_of(0), 6, 1));  // 0x60-0x67
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(full.allocate(affinity_of(1), 6, 1));
+  for (unsigned v = 0x60; v < 0x68; ++v) ASSERT_TRUE(full.free({1, static_cast<std::uint8_t>(v)}));  // 0x68-0x6f left
+  const VectorMatrix before = full;
+  EXPECT_FALSE(full.allocate_bridged(0, affinity_of(1), 6, 1));
+  for (unsigned v = 0x60; v < 0x70; ++v) EXPECT_EQ(full.owner(1, v), before.owner(1, v));
+  EXPECT_FALSE(full.allocate_bridged(0, affinity_of(0), 6, 1));  // never onto the old CPU itself
+}
+
 TEST(VectorMatrix, LowestFreeVectorOfTheClass) {
   VectorMatrix m(1);
   EXPECT_EQ(m.allocate(1, 3, 1)->vector, 0x30);
