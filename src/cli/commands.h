@@ -10,6 +10,7 @@
 namespace irqshape::cli {
 
 // (registration functions are declared here as subcommands are added)
+void register_capture_command(CLI::App& app);     // capture_command.cc
 void register_convert_command(CLI::App& app);     // convert_command.cc
 void register_trace_info_command(CLI::App& app);  // trace_info_command.cc
 

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"irqshape: interrupt shaping, routing and dispatch for virtual machines"};
   app.set_version_flag("--version", std::string("irqshape ") + IRQSHAPE_VERSION);
   app.require_subcommand(1);
+  irqshape::cli::register_capture_command(app);
   irqshape::cli::register_convert_command(app);
   irqshape::cli::register_trace_info_command(app);
 
