@@ -44,11 +44,8 @@ Result<Format> detect_format(std::string_view head, const std::string& name) {
   if (magic.starts_with(head) || kDatMagic.starts_with(head)) {
     return make_error("{}: byte offset {}: truncated file header", name, head.size());
   }
-  if (head.find('\0') != std::string_view::npos) {
-    return make_error("{}: byte offset 0: not a recognized trace format (binary data that is neither "
-                      "an irqshape native trace nor a trace-cmd .dat file)", name);
-  }
-  // Text: the first line that is not a comment or preamble decides.
+  // Text: the first line that is not a comment or preamble decides. NUL bytes before
+  // it mean binary data; later ones are the text reader's to report, by line.
   std::size_t pos = 0;
   std::uint64_t line_no = 0;
   bool saw_ftrace_header = false;
@@ -58,6 +55,10 @@ Result<Format> detect_format(std::string_view head, const std::string& name) {
     auto line = head.substr(pos, complete ? nl - pos : std::string_view::npos);
     pos = complete ? nl + 1 : head.size();
     ++line_no;
+    if (line.find('\0') != std::string_view::npos) {
+      return make_error("{}: byte offset 0: not a recognized trace format (binary data that is neither "
+                        "an irqshape native trace nor a trace-cmd .dat file)", name);
+    }
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos) continue;
