@@ -41,6 +41,7 @@ enum Tag : std::uint8_t {
   kDefineSource = 15,
 };
 inline constexpr std::uint8_t kTagKindMask = 0x0F;
-inline constexpr std::uint8_t kTagHandled = 0x10;  // irq_exit: the handler returned IRQ_HANDLED
+inline constexpr std::uint8_t kTagHandled = 0x10;     // irq_exit: the handler returned IRQ_HANDLED
+inline constexpr std::uint8_t kTagSectorBytes = 0x10;  // block_*: bytes == nr_sectors * 512, not stored
 
 }  // namespace irqshape::trace::native

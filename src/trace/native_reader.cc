@@ -259,7 +259,10 @@ Status NativeReader::decode_entry(Record& out) {
   }
   if (kind > static_cast<std::uint8_t>(kLastRecordType)) return at(offset_of(start), "unknown entry tag {:#04x}", tag);
   const auto type = static_cast<RecordType>(kind);
-  if (flags != 0 && !(type == RecordType::irq_exit && flags == native::kTagHandled)) {
+  const bool block = type == RecordType::block_issue || type == RecordType::block_complete ||
+                     type == RecordType::block_requeue;
+  const bool sector_bytes = block && flags == native::kTagSectorBytes;
+  if (flags != 0 && !(type == RecordType::irq_exit && flags == native::kTagHandled) && !sector_bytes) {
     return at(offset_of(start), "reserved tag bits set");
   }
   std::uint64_t dts = 0, cpu = 0, id = 0;
@@ -289,10 +292,11 @@ Status NativeReader::decode_entry(Record& out) {
     case RecordType::block_issue:
     case RecordType::block_complete:
     case RecordType::block_requeue:
-      if (!get_varint(p_, end_, a) || !get_varint(p_, end_, b) || !get_varint(p_, end_, c) ||
+      if (!get_varint(p_, end_, a) || !get_varint(p_, end_, b) || (!sector_bytes && !get_varint(p_, end_, c)) ||
           !get_varint(p_, end_, d)) {
         return at(offset_of(start), "truncated block record");
       }
+      if (sector_bytes) c = b * 512;
       if (b > UINT32_MAX || c > UINT32_MAX) return at(offset_of(start), "request size out of range");
       if (d & ~std::uint64_t{BlockFlags::kAllBits}) return at(offset_of(start), "unknown block flags {:#x}", d);
       out.sector = a;

@@ -154,8 +154,12 @@ Status NativeWriter::write(const Record& r) {
   if (r.type != RecordType::lost_events && r.id >= (irq ? sources_ : devices_)) {
     return make_error("{}: record refers to undefined {} {}", path_, irq ? "source" : "device", r.id);
   }
+  const bool block = r.type == RecordType::block_issue || r.type == RecordType::block_complete ||
+                     r.type == RecordType::block_requeue;
+  const bool sector_bytes = block && std::uint64_t{r.nr_sectors} * 512 == r.bytes;
   std::uint8_t tag = static_cast<std::uint8_t>(r.type);
   if (r.type == RecordType::irq_exit && r.handled) tag |= native::kTagHandled;
+  if (sector_bytes) tag |= native::kTagSectorBytes;
   payload_.push_back(tag);
   put_varint(payload_, zigzag(static_cast<std::int64_t>(r.ts - prev_ts_)));
   prev_ts_ = r.ts;
@@ -171,7 +175,7 @@ Status NativeWriter::write(const Record& r) {
       put_varint(payload_, r.id);
       put_varint(payload_, r.sector);
       put_varint(payload_, r.nr_sectors);
-      put_varint(payload_, r.bytes);
+      if (!sector_bytes) put_varint(payload_, r.bytes);
       put_varint(payload_, r.flags.bits());
       if (r.type == RecordType::block_complete) put_varint(payload_, zigzag(r.error));
       break;

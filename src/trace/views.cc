@@ -19,11 +19,12 @@ std::uint64_t BlockMatcher::reissues(DeviceId device) const {
 }
 
 std::optional<BlockRequest> BlockMatcher::take(Queue& q, const Record& r, bool same_size) {
-  auto it = q.find(key(r.id, r.sector));
+  const std::uint64_t sector = sector_of(r);
+  auto it = q.find(key(r.id, sector));
   if (it == q.end()) return std::nullopt;
   auto& v = it->second;
   auto match = std::find_if(v.begin(), v.end(), [&](const BlockRequest& p) {
-    return p.device == r.id && p.sector == r.sector && (!same_size || p.nr_sectors == r.nr_sectors);
+    return p.device == r.id && p.sector == sector && (!same_size || p.nr_sectors == r.nr_sectors);
   });
   if (match == v.end()) return std::nullopt;
   BlockRequest p = *match;
@@ -52,7 +53,7 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
     ++dev.reissues;
   } else {
     q.device = r.id;
-    q.sector = r.sector;
+    q.sector = sector_of(r);
     q.nr_sectors = r.nr_sectors;
     q.bytes = r.bytes;
     q.flags = r.flags;
@@ -74,7 +75,7 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
   }
   q.queue_depth = ++dev.in_flight;
   ++in_flight_total_;
-  pending_[key(r.id, r.sector)].push_back(q);
+  pending_[key(r.id, q.sector)].push_back(q);
 }
 
 std::optional<BlockRequest> BlockMatcher::feed(const Record& r) {
@@ -91,7 +92,7 @@ std::optional<BlockRequest> BlockMatcher::feed(const Record& r) {
     case RecordType::block_requeue:
       if (auto q = take(pending_, r, false)) {
         --dev.in_flight;
-        requeued_[key(r.id, r.sector)].push_back(*q);  // stays counted in in_flight_total_
+        requeued_[key(r.id, q->sector)].push_back(*q);  // stays counted in in_flight_total_
       }
       return std::nullopt;
     default:

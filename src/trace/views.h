@@ -83,6 +83,8 @@ class BlockMatcher {
   };
   using Queue = std::unordered_map<std::uint64_t, std::vector<BlockRequest>>;
   static std::uint64_t key(DeviceId d, std::uint64_t sector) { return sector * 0x9E3779B97F4A7C15ull ^ d; }
+  // block_rq_issue prints a flush request's sector as 0, block_rq_complete as (sector_t)-1.
+  static std::uint64_t sector_of(const Record& r) { return r.sector == ~std::uint64_t{0} ? 0 : r.sector; }
   // Removes and returns the oldest request in `q` on (device, sector) [and size].
   static std::optional<BlockRequest> take(Queue& q, const Record& r, bool same_size);
   void issue(const Record& r, DeviceState& dev);

@@ -85,6 +85,25 @@ TEST(BlockRequests, RequeuedRequestsAreMatchedOnce) {
   EXPECT_EQ(m.reissues(), 1u);
 }
 
+TEST(BlockRequests, FlushesMatchAcrossTheirTwoSectorSpellings) {
+  // As seqwrite.irqt recorded them: issue prints sector 0, completion (sector_t)-1, and
+  // the data-less flush the flush machinery completes was never issued.
+  auto t = read_string(
+      "  fio-1 [000] 2668.970710: block_rq_issue: 254,0 FF 0 () 0 + 0 be,0,4 [fio]\n"
+      "  <idle>-0 [001] 2668.970729: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n"
+      "  <idle>-0 [001] 2668.970731: block_rq_complete: 254,0 WS () 0 + 0 be,0,4 [0]\n");
+  BlockMatcher m;
+  std::vector<BlockRequest> done;
+  for (const auto& r : t.records) {
+    if (auto q = m.feed(r)) done.push_back(*q);
+  }
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].flags.has(BlockFlags::kFlushOp));
+  EXPECT_EQ(done[0].service_ns(), 19'000u);
+  EXPECT_EQ(m.unmatched_completions(), 1u);
+  EXPECT_EQ(m.in_flight_total(), 0u);
+}
+
 TEST(BlockRequests, UnmatchedEnds) {
   auto t = read_string(complete(1.0, 5) + issue(1.1, 6));
   BlockMatcher m;
