@@ -209,6 +209,8 @@ Result<pid_t> start_command(const std::vector<std::string>& argv) {
     return make_error("fork: {}", std::strerror(errno));
   }
   if (pid == 0) {
+    // Its own process group, so that stopping it reaches whatever it started too.
+    ::setpgid(0, 0);
     ::close(fds[0]);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -231,16 +233,19 @@ Result<pid_t> start_command(const std::vector<std::string>& argv) {
   return pid;
 }
 
-// Ends the command if it still runs: SIGTERM, then SIGKILL after two seconds.
+// Ends the command and its process group: SIGTERM, then SIGKILL after two seconds.
 int stop_command(pid_t pid) {
   int status = 0;
-  if (::waitpid(pid, &status, WNOHANG) == pid) return status;
-  ::kill(pid, SIGTERM);
+  if (::waitpid(pid, &status, WNOHANG) == pid) {
+    ::kill(-pid, SIGTERM);  // anything it left running in its group
+    return status;
+  }
+  ::kill(-pid, SIGTERM);
   for (int i = 0; i < 200; ++i) {
     if (::waitpid(pid, &status, WNOHANG) == pid) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ::kill(pid, SIGKILL);
+  ::kill(-pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return status;
 }
@@ -464,7 +469,11 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
                      {"date", utc_now()},
                      {"duration_s", fmt::format("{:.3f}", rep.seconds)},
                      {"events", fmt::format("{}", fmt::join(rep.events, " "))}};
-  if (!opt.command.empty()) copy.properties.emplace_back("command", fmt::format("{}", fmt::join(opt.command, " ")));
+  if (!opt.command.empty()) {
+    std::string command = fmt::format("{}", fmt::join(opt.command, " "));
+    std::replace(command.begin(), command.end(), '\n', ' ');  // metadata values are one line
+    copy.properties.emplace_back("command", std::move(command));
+  }
   if (rep.overrun || rep.dropped) copy.properties.emplace_back("kernel_lost_events", std::to_string(rep.overrun + rep.dropped));
   auto copied = copy_to_native(**reader, **writer, copy);
   if (!copied) return copied.error();
