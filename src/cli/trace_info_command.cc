@@ -112,13 +112,15 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   for (const auto& n : t.net) {
     fmt::print("  {}: {} polls, {} packets (mean {:.2f}/poll, max {}), {} polls used the whole budget\n",
                device_name(t, n.id), n.polls, n.packets, n.work.mean, n.work.max, n.budget_exhausted);
-    fmt::print("    packets per interrupt: {}\n",
-               n.interrupts ? fmt::format("{:.2f} ({} interrupts)", n.packets_per_interrupt, n.interrupts)
-                            : std::string("- (no interrupt source attributed)"));
+    fmt::print("    packets per receive interrupt: {}\n",
+               n.rx_interrupts ? fmt::format("{:.2f} ({} receive interrupts; {} in all, tx completions included)",
+                                             n.packets_per_rx_interrupt, n.rx_interrupts, n.interrupts)
+                               : std::string("- (no interrupt source attributed)"));
   }
   if (t.unmatched_completions || t.unfinished_requests || t.unmatched_exits) {
-    fmt::print("\nunmatched: {} completions without their issue, {} requests still in flight at the end, "
-               "{} handler exits without their entry (began before the trace)\n",
+    fmt::print("\nunmatched: {} completions without their issue (issued before the trace, or data-less flushes "
+               "the kernel completes without issuing), {} requests still in flight at the end, {} handler exits "
+               "without their entry (entered before the trace)\n",
                t.unmatched_completions, t.unfinished_requests, t.unmatched_exits);
   }
 }
@@ -189,7 +191,8 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
                                 {"budget_exhausted", n.budget_exhausted},
                                 {"work", to_json(n.work)},
                                 {"interrupts", n.interrupts},
-                                {"packets_per_interrupt", n.packets_per_interrupt}});
+                                {"rx_interrupts", n.rx_interrupts},
+                                {"packets_per_rx_interrupt", n.packets_per_rx_interrupt}});
   }
   return j;
 }

@@ -84,6 +84,7 @@ struct SourceAcc {
   Nanos last_entry = 0;
   Histogram inter_arrival, handler;
   std::map<DeviceId, std::uint64_t> charged;  // completions or polls charged to it, by device
+  std::uint64_t charged_packets = 0;          // packets of the NAPI polls charged to it
 };
 
 struct BlockAcc {
@@ -210,7 +211,10 @@ Status StatsBuilder::feed(const Record& r, const Catalog& cat) {
       if (r.work > 0) n.s.packets += static_cast<std::uint64_t>(r.work);
       if (r.budget > 0 && r.work >= r.budget) ++n.s.budget_exhausted;
       n.work.add(r.work > 0 ? static_cast<std::uint64_t>(r.work) : 0);
-      if (auto src = charge_to(r)) ++src_[*src].charged[r.id];
+      if (auto src = charge_to(r)) {
+        ++src_[*src].charged[r.id];
+        if (r.work > 0) src_[*src].charged_packets += static_cast<std::uint64_t>(r.work);
+      }
       break;
     }
     case RecordType::lost_events:
@@ -258,6 +262,7 @@ TraceStats StatsBuilder::finish(TraceReader& reader) {
         blk_[*s.serves].s.interrupts += a.entries;
       } else {
         net_[*s.serves].s.interrupts += a.entries;
+        if (a.charged_packets > 0) net_[*s.serves].s.rx_interrupts += a.entries;
       }
     }
     t_.sources.push_back(std::move(s));
@@ -278,7 +283,9 @@ TraceStats StatsBuilder::finish(TraceReader& reader) {
       NetAcc& n = net_[id];
       n.s.id = id;
       n.s.work = summarize(n.work);
-      if (n.s.interrupts) n.s.packets_per_interrupt = static_cast<double>(n.s.packets) / static_cast<double>(n.s.interrupts);
+      if (n.s.rx_interrupts) {
+        n.s.packets_per_rx_interrupt = static_cast<double>(n.s.packets) / static_cast<double>(n.s.rx_interrupts);
+      }
       t_.net.push_back(std::move(n.s));
     }
   }

@@ -8,7 +8,9 @@
 // exited on that CPU within kAttributionWindow (completions usually run in the softirq
 // right after the hard irq). A source serves the device it was charged with most
 // often; a device's interrupts per completion is the entries of the sources it is
-// served by divided by its completions.
+// served by divided by its completions. For a network device, only the sources whose
+// polls carried packets count as receive interrupts (virtio-net's tx queue interrupts
+// lead to polls with no work).
 #pragma once
 
 #include <cstdint>
@@ -87,8 +89,9 @@ struct NetDeviceStats {
   DeviceId id = 0;
   std::uint64_t polls = 0, packets = 0, budget_exhausted = 0;
   Summary work;
-  std::uint64_t interrupts = 0;
-  double packets_per_interrupt = 0;
+  std::uint64_t interrupts = 0;     // entries of every source serving it
+  std::uint64_t rx_interrupts = 0;  // of those whose polls carried packets (not tx completions)
+  double packets_per_rx_interrupt = 0;
 };
 
 struct TraceStats {

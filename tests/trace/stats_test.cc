@@ -100,7 +100,8 @@ TEST(Stats, AttributesCompletionsAndPollsToTheirInterrupts) {
   ASSERT_EQ(s->net.size(), 1u);
   EXPECT_EQ(s->net[0].polls, 5u);
   EXPECT_EQ(s->net[0].packets, 20u);
-  EXPECT_DOUBLE_EQ(s->net[0].packets_per_interrupt, 4.0);
+  EXPECT_DOUBLE_EQ(s->net[0].packets_per_rx_interrupt, 4.0);
+  EXPECT_EQ(s->net[0].rx_interrupts, 5u);
   EXPECT_NEAR(s->sources[0].rate_hz, 10 / 0.009104, 0.5);  // 10 entries over the trace's 9.104 ms
 }
 
