@@ -6,18 +6,25 @@
 namespace irqshape::trace {
 
 LineReader::LineReader(Input& in, std::size_t max_line)
-    : in_(in), max_line_(max_line), buf_(std::max<std::size_t>(256 * 1024, 2 * max_line + 2)) {}
+    : in_(in), max_line_(max_line), capacity_(std::max<std::size_t>(256 * 1024, 2 * max_line + 2)),
+      buf_(std::min<std::size_t>(16 * 1024, capacity_)) {}
 
-// Moves the unconsumed tail to the front and reads more after it.
+// Moves the unconsumed tail to the front and reads more after it. The buffer starts
+// small (small inputs, fuzzing) and doubles, up to its capacity, whenever a read fills it.
 Result<bool> LineReader::fill() {
   if (begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  auto n = in_.read(std::span<char>(buf_.data() + end_, buf_.size() - end_));
+  if ((end_ == buf_.size() || last_read_filled_) && buf_.size() < capacity_) {
+    buf_.resize(std::min(capacity_, buf_.size() * 2));
+  }
+  const std::size_t want = buf_.size() - end_;
+  auto n = in_.read(std::span<char>(buf_.data() + end_, want));
   if (!n) return n.error();
   if (*n == 0) eof_ = true;
+  last_read_filled_ = *n == want;
   end_ += *n;
   return *n > 0;
 }

@@ -30,7 +30,9 @@ class LineReader {
 
   Input& in_;
   std::size_t max_line_;
+  std::size_t capacity_;  // the buffer never grows beyond this: > 2 * max_line_
   std::vector<char> buf_;
+  bool last_read_filled_ = false;
   std::size_t begin_ = 0;  // start of unconsumed bytes
   std::size_t end_ = 0;    // end of valid bytes
   std::size_t scanned_ = 0;  // bytes after begin_ already known to hold no '\n'
