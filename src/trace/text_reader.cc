@@ -137,12 +137,18 @@ const char* parse_event_line(std::string_view line, EventLine& ev) {
 // "CPU:1 [LOST 2930 EVENTS]" (kernel), "CPU:1 [2930 EVENTS DROPPED]" and
 // "CPU:1 [EVENTS DROPPED]" (trace-cmd report).
 bool parse_lost_line(std::string_view line, std::uint32_t& cpu, std::uint64_t& count) {
-  Cursor c(line);
+  Cursor c(trim_right(line));
   if (!c.eat("CPU:") || !c.number(cpu) || !c.eat(" [")) return false;
   count = 0;
-  if (c.eat("LOST ")) return c.number(count) && c.eat(" EVENTS]");
-  if (c.eat("EVENTS DROPPED]")) return true;
-  return c.number(count) && c.eat(" EVENTS DROPPED]");
+  bool ok;
+  if (c.eat("LOST ")) {
+    ok = c.number(count) && c.eat(" EVENTS]");
+  } else if (c.eat("EVENTS DROPPED]")) {
+    ok = true;
+  } else {
+    ok = c.number(count) && c.eat(" EVENTS DROPPED]");
+  }
+  return ok && c.empty();
 }
 
 class TextReader final : public TraceReader {
