@@ -257,14 +257,14 @@ Status check_capture_prerequisites(bool try_mount) {
     return make_error("capture needs root: only root may control tracefs. Run it as root, e.g. "
                       "`sudo irqshape capture ...`");
   }
-  const char* dir = nullptr;
+  char dir[4096] = "";
   errno = 0;
-  const int mounted = irqshape_tracefs_mounted(try_mount ? 1 : 0, &dir);
+  const int mounted = irqshape_tracefs_mounted(try_mount ? 1 : 0, dir, sizeof dir);
   if (mounted < 0) {
     return make_error("tracefs is not mounted, and mounting it at /sys/kernel/tracing failed ({}); {}",
                       errno ? std::strerror(errno) : "unknown error", kMountHint);
   }
-  if (mounted == 0 || dir == nullptr) return make_error("tracefs is not mounted; {}", kMountHint);
+  if (mounted == 0 || dir[0] == '\0') return make_error("tracefs is not mounted; {}", kMountHint);
   struct stat st {};
   if (::stat(fmt::format("{}/events/irq/irq_handler_entry/format", dir).c_str(), &st) != 0) {
     return make_error("tracefs at {} has no irq:irq_handler_entry event; the kernel needs "
@@ -280,8 +280,8 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   if (opt.output.empty()) return make_error("capture: no output file given");
   if (opt.duration_s < 0) return make_error("capture: negative duration");
   if (auto s = check_capture_prerequisites(true); !s) return s.error();
-  const char* tracing_dir = nullptr;
-  irqshape_tracefs_mounted(0, &tracing_dir);
+  char tracing_dir[4096] = "";
+  irqshape_tracefs_mounted(0, tracing_dir, sizeof tracing_dir);
   const std::string tdir = tracing_dir;
   const bool want_dat = opt.output.ends_with(".dat");
 

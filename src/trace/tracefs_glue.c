@@ -2,14 +2,26 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <tracefs.h>
 
-int irqshape_tracefs_mounted(int try_mount, const char** dir) {
-  int r = tracefs_tracing_dir_is_mounted(false, dir);
+/* libtracefs 1.6 hands out a strdup()ed path here (LeakSanitizer shows it); copy and free it. */
+static int is_mounted(bool mount, char* dir, size_t dir_size) {
+  const char* path = NULL;
+  int r = tracefs_tracing_dir_is_mounted(mount, &path);
+  if (path != NULL) {
+    snprintf(dir, dir_size, "%s", path);
+    free((void*)path);
+  }
+  return r;
+}
+
+int irqshape_tracefs_mounted(int try_mount, char* dir, size_t dir_size) {
+  int r = is_mounted(false, dir, dir_size);
   if (r == 1 || !try_mount) return r == 1 ? 1 : 0;
-  if (tracefs_tracing_dir_is_mounted(true, dir) < 0) return -1;
-  return tracefs_tracing_dir_is_mounted(false, dir) == 1 ? 1 : -1;
+  if (is_mounted(true, dir, dir_size) < 0) return -1;
+  return is_mounted(false, dir, dir_size) == 1 ? 1 : -1;
 }
 
 struct tracefs_instance* irqshape_tracefs_instance_create(const char* name) { return tracefs_instance_create(name); }

@@ -13,9 +13,9 @@ extern "C" {
 
 struct tracefs_instance;
 
-/* 1 if tracefs is mounted (*dir: its path), 0 if not. With try_mount, mounts it
- * at /sys/kernel/tracing first if needed; -1 if that fails. */
-int irqshape_tracefs_mounted(int try_mount, const char** dir);
+/* 1 if tracefs is mounted (its path copied to dir), 0 if not. With try_mount,
+ * mounts it at /sys/kernel/tracing first if needed; -1 if that fails. */
+int irqshape_tracefs_mounted(int try_mount, char* dir, size_t dir_size);
 
 /* A new tracing instance (its own ring buffer), or NULL. */
 struct tracefs_instance* irqshape_tracefs_instance_create(const char* name);
