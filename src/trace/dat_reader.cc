@@ -22,6 +22,8 @@ constexpr std::uint64_t kMaxSection = 256u << 20;      // a decompressed metadat
 constexpr std::uint64_t kMaxChunk = 64u << 20;         // a decompressed chunk of CPU data
 constexpr std::uint32_t kMaxCount = 1u << 16;          // systems, events per system, options
 constexpr std::uint32_t kMaxPageSize = 1u << 24;
+// All CPUs' page and chunk buffers together: the merge holds one of each per CPU.
+constexpr std::uint64_t kMaxBufferedBytes = 256u << 20;
 constexpr std::uint32_t kMaxOptionSections = 64;
 
 // Option ids (trace-cmd.dat.v7(5)).
@@ -291,6 +293,7 @@ class DatReader final : public TraceReader {
   std::uint64_t tsc_offset_ = 0;
   std::int64_t ts_offset_ = 0;
   std::vector<CpuStream> streams_;
+  std::uint64_t buffered_ = 0;  // bytes held in all streams' buffers
 };
 
 Status DatReader::open() {
@@ -652,10 +655,15 @@ Status DatReader::load_page(CpuStream& s) {
       if (usize == 0 || usize > kMaxChunk || usize % page_size_ != 0) {
         return at(s.next + 4, "CPU {} chunk: implausible uncompressed size {}", s.cpu, usize);
       }
+      if (buffered_ - s.buf.size() + usize > kMaxBufferedBytes) {
+        return at(s.next + 4, "CPU {} chunk: the CPUs' decompressed chunks would need more than {} MiB at once",
+                  s.cpu, kMaxBufferedBytes >> 20);
+      }
       std::vector<std::uint8_t> comp(csize);
       if (auto st = c.bytes(comp.data(), comp.size(), "compressed chunk"); !st) return st;
       auto plain = zstd_decompress(comp, usize);
       if (!plain) return at(s.next, "CPU {} chunk: {}", s.cpu, plain.message());
+      buffered_ = buffered_ - s.buf.size() + plain->size();
       s.buf = std::move(*plain);
       s.buf_origin = s.next;
       s.next += 8 + csize;
@@ -666,7 +674,13 @@ Status DatReader::load_page(CpuStream& s) {
     s.page_at += page_size_;
   } else {
     if (s.next >= s.end) return {};
-    s.buf.resize(page_size_);
+    if (s.buf.size() != page_size_) {
+      if (buffered_ - s.buf.size() + page_size_ > kMaxBufferedBytes) {
+        return at(s.next, "CPU {}: the CPUs' pages would need more than {} MiB at once", s.cpu, kMaxBufferedBytes >> 20);
+      }
+      buffered_ = buffered_ - s.buf.size() + page_size_;
+      s.buf.resize(page_size_);
+    }
     auto got = in_->read_at(s.next, std::span<char>(reinterpret_cast<char*>(s.buf.data()), page_size_));
     if (!got) return got.error();
     if (*got != page_size_) return at(s.next, "truncated page of CPU {}", s.cpu);

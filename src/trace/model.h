@@ -142,8 +142,8 @@ struct Record {
 [[nodiscard]] std::string display_name(const Source& source);
 
 // Limits every reader enforces, so hostile input cannot make tables grow without bound.
-inline constexpr std::size_t kMaxSources = 1u << 16;
-inline constexpr std::size_t kMaxDevices = 1u << 16;
+inline constexpr std::size_t kMaxSources = 1u << 14;
+inline constexpr std::size_t kMaxDevices = 1u << 14;
 inline constexpr std::size_t kMaxNameLength = 255;
 inline constexpr std::uint32_t kMaxCpus = 8192;
 
