@@ -279,6 +279,13 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   };
   if (opt.output.empty()) return make_error("capture: no output file given");
   if (opt.duration_s < 0) return make_error("capture: negative duration");
+  {
+    const auto slash = opt.output.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : opt.output.substr(0, slash);
+    if (::access(dir.c_str(), W_OK) != 0) {
+      return make_error("{}: cannot write into {}: {}", opt.output, dir, std::strerror(errno));
+    }
+  }
   if (auto s = check_capture_prerequisites(true); !s) return s.error();
   char tracing_dir[4096] = "";
   irqshape_tracefs_mounted(0, tracing_dir, sizeof tracing_dir);
