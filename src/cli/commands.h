@@ -9,6 +9,9 @@
 
 namespace irqshape::cli {
 
-void add_isu_demo_command(CLI::App& app);
+void add_isu_demo_command(CLI::App& app);    // isu_demo_command.cc
+void add_capture_command(CLI::App& app);     // capture_command.cc
+void add_convert_command(CLI::App& app);     // convert_command.cc
+void add_trace_info_command(CLI::App& app);  // trace_info_command.cc
 
 }  // namespace irqshape::cli
