@@ -1,5 +1,5 @@
 // Each subcommand lives in its own file (src/cli/<name>_command.cc) and exposes one
-// registration function, called from main.cc. A registration adds the subcommand, its
+// registration function, add_<name>_command(CLI::App&), called from main.cc. A registration adds the subcommand, its
 // options (each with a help text) and a callback that calls into the libraries.
 // Callbacks report failure by throwing CLI::RuntimeError(message, exit_code) after
 // printing a one-line message that names the file, line or field at fault.
