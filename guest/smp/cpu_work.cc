@@ -33,6 +33,16 @@ bool run_on(unsigned cpu, WorkFunction fn, void* argument, std::uint64_t timeout
   return wait_for_work(cpu, post_work(cpu, fn, argument), timeout_ns);
 }
 
+bool flush_interrupts(unsigned cpu, std::uint64_t timeout_ns) {
+  if (cpu == this_cpu_index()) {
+    // Pending interrupts of a class above the current IRQL are taken right after STI.
+    x86::sti();
+    x86::pause();
+    return true;
+  }
+  return run_on(cpu, [](void*) {}, nullptr, timeout_ns);
+}
+
 void idle_loop() {
   PerCpu& self = this_cpu();
   for (;;) {

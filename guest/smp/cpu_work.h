@@ -18,6 +18,12 @@ bool wait_for_work(unsigned cpu, std::uint32_t ticket, std::uint64_t timeout_ns)
 // post + wait; runs directly when `cpu` is the caller.
 bool run_on(unsigned cpu, WorkFunction fn, void* argument, std::uint64_t timeout_ns);
 
+// Returns once `cpu` has taken every interrupt that was already pending in its local
+// APIC when this was called: the (empty) work runs from its idle loop at PASSIVE_LEVEL
+// with interrupts on, so every pending vector is delivered before it. A driver calls
+// this before releasing a vector a device may just have sent a message to.
+bool flush_interrupts(unsigned cpu, std::uint64_t timeout_ns);
+
 // The loop an online CPU spends its life in: run posted work, else HLT.
 [[noreturn]] void idle_loop();
 
