@@ -31,6 +31,7 @@ import time
 
 SKIP = 77
 QEMU_SUCCESS_STATUS = 1  # isa-debug-exit: (0 << 1) | 1
+QEMU_PANIC_STATUS = 5    # isa-debug-exit: (2 << 1) | 1, the kernel's panic code
 REQUIRED_TESTS = [
     "acpi.madt", "smp.online", "apic.mode",
     "vectors.class", "vectors.per_cpu",
@@ -67,6 +68,8 @@ def qemu_command(args):
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-device", "edu,addr=3.0", "-device", "edu,addr=2.0", "-device", "edu,addr=6.0",
            "-kernel", args.kernel]
+    if args.append:
+        cmd += ["-append", args.append]
     return cmd + args.qemu_args
 
 
@@ -133,6 +136,16 @@ def check(args, status, lines):
     return problems
 
 
+def check_panic(args, status, lines):
+    """For --expect-panic: the kernel must report the fault and exit with the panic code."""
+    problems = []
+    if status != QEMU_PANIC_STATUS:
+        problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
+    if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
+        problems.append("no PANIC line matching %r" % args.expect_panic)
+    return problems
+
+
 def expected_apic_mode(args):
     if args.expect_apic in ("xapic", "x2apic"):
         return args.expect_apic
@@ -153,6 +166,9 @@ def main():
     p.add_argument("--expect-cpus", type=int, default=None, help="fail unless the kernel brought up this many CPUs")
     p.add_argument("--expect-apic", default="any", choices=["any", "xapic", "x2apic", "auto"],
                    help="auto: x2apic if the CPU model offers it and this QEMU's TCG emulates it (>= 9.0)")
+    p.add_argument("--append", default="", help="kernel command line (e.g. irqshape.fault=ud)")
+    p.add_argument("--expect-panic", default=None, metavar="REGEX",
+                   help="pass only if the kernel panics with a PANIC line matching REGEX (negative test)")
     p.add_argument("--quiet", action="store_true", help="print only PLAN/TEST/SUMMARY/PANIC lines")
     p.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     args = p.parse_args()
@@ -169,7 +185,7 @@ def main():
         print("guest: QEMU %d.%d, CPU model %s: expecting %s" % (v[0], v[1], args.cpu, expected_apic_mode(args)))
 
     status, lines, seconds = run_qemu(args)
-    problems = check(args, status, lines)
+    problems = check_panic(args, status, lines) if args.expect_panic else check(args, status, lines)
     summary = next((l for l in lines if l.startswith("SUMMARY")), "no summary")
     verdict = "PASS" if not problems else "FAIL"
     print("guest: %s smp=%d cpu=%s wall=%.2fs qemu_status=%d | %s" % (verdict, args.smp, args.cpu, seconds, status, summary))

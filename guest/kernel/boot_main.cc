@@ -18,10 +18,12 @@
 #include "devices/pic.h"
 #include "devices/uart.h"
 #include "kernel/clock.h"
+#include "kernel/command_line.h"
 #include "kernel/console.h"
 #include "kernel/interrupt_system.h"
 #include "kernel/panic.h"
 #include "selftest/selftest.h"
+#include "smp/cpu_work.h"
 #include "smp/percpu.h"
 #include "smp/smp.h"
 
@@ -77,15 +79,28 @@ void print_platform(const acpi::Platform& p, const smp::StartResult& smp_result,
   out.w.str(" tsc_khz=").dec(tsc_per_ms).str(" lapic_timer_khz=").dec(apic::timer_ticks_per_ms()).chr('\n');
 }
 
+// "irqshape.fault=ud": an invalid opcode on the last CPU; its exception handler must
+// report it and end the run with the panic status.
+void inject_fault_if_asked(unsigned cpus) {
+  if (!command_line_has("irqshape.fault=ud")) return;
+  {
+    Console out;
+    out.w.str("fault injection: ud2 on cpu ").dec(cpus - 1).chr('\n');
+  }
+  (void)smp::run_on(cpus - 1, [](void*) { asm volatile("ud2"); }, nullptr, 1000 * clock::kNsPerMs);
+  panic("the injected fault was not reported");
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void boot_main() {
   smp::init_boot_processor();
   run_constructors();
   uart::init();
+  read_command_line();
   {
     Console out;
-    out.w.str("\nirqshape guest kernel: booting\n");
+    out.w.str("\nirqshape guest kernel: booting, command line \"").str(command_line()).str("\"\n");
   }
   pic::disable();
   acpi::Platform platform;
@@ -102,6 +117,7 @@ extern "C" [[noreturn]] void boot_main() {
   print_platform(platform, smp_result, tsc_per_ms);
   InterruptSystemInfo info;
   init_interrupt_system(platform, smp_result.online, info);
+  inject_fault_if_asked(smp_result.online);
   selftest::Context context{platform, smp_result, info, tsc_per_ms};
   const bool passed = selftest::run_all(context);
   debug_exit::exit(passed ? debug_exit::Code::Success : debug_exit::Code::TestsFailed);
