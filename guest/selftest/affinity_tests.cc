@@ -41,7 +41,7 @@ LineRun run_line(Fixture& f, const LineRequest& request, KIRQL irql, unsigned cp
     clock::sleep_ns(kSettleNs);
     IoDisconnectInterrupt(obj);
   }
-  (void)ReleaseSystemInterrupt(core(), r.si.Vector);
+  (void)release_source(r.si);
   return r;
 }
 
@@ -86,7 +86,7 @@ void msi_affinity(Fixture& f) {
   }
   f.msi_edu->disable_msi();
   IoDisconnectInterrupt(obj);
-  (void)ReleaseSystemInterrupt(core(), si.Vector);
+  (void)release_source(si);
   const bool ok = delivered == kInterruptsPerCheck && target.probe.wrong_cpu == 0 && si.Cpu == cpu;
   report().record("affinity.edu_msi", ok,
                   {Field::dec("cpu", cpu), Field::dec("expected_apic", f.apic_of(cpu)),

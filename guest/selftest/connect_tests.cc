@@ -91,7 +91,7 @@ void pit_cycles(Fixture& f) {
   pit::start_periodic(kPitHz);
   for (unsigned i = 0; i < kCycles; ++i) cycle(f, si, probe_isr, &probe, probe, t, [] {}, &sync);
   pit::stop();
-  (void)ReleaseSystemInterrupt(core(), si.Vector);
+  (void)release_source(si);
   report().record("connect.pit", t.cycles == kCycles && t.fired == kCycles && t.after_close == 0 && probe.wrong_cpu == 0,
                   {Field::dec("cpu", cpu), Field::dec("cycles", t.cycles), Field::dec("fired", t.fired),
                    Field::dec("after_disconnect", t.after_close), Field::dec("interrupts", probe.count()),
@@ -156,7 +156,7 @@ void msi_cycles(Fixture& f) {
   (void)smp::flush_interrupts(cpu, kHammerStopNs);
   SourceInterruptCounters counters;
   (void)QuerySourceInterruptCounters(core(), si.Vector, &counters);
-  (void)ReleaseSystemInterrupt(core(), si.Vector);
+  (void)release_source(si);
   report().record("connect.msi",
                   t.cycles == kCycles && t.fired == kCycles && t.after_close == 0 && target.probe.wrong_cpu == 0,
                   {Field::dec("cpu", cpu), Field::text("sender", concurrent ? "cpu1" : "bsp"),

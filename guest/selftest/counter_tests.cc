@@ -49,7 +49,7 @@ void unhandled_msi(Fixture& f) {
   SourceInterruptCounters c;
   (void)QuerySourceInterruptCounters(core(), si.Vector, &c);
   IoDisconnectInterrupt(obj);
-  (void)ReleaseSystemInterrupt(core(), si.Vector);
+  (void)release_source(si);
   report().record("unhandled.msi", c.total == kDeclined && c.unhandled == kDeclined && !c.storm_masked,
                   {Field::dec("raised", kDeclined), Field::dec("isr_calls", probe.count()), Field::dec("total", c.total),
                    Field::dec("unhandled", c.unhandled), Field::dec("storm_masked", c.storm_masked ? 1 : 0)});

@@ -2,6 +2,7 @@
 
 #include "devices/rtc.h"
 #include "kernel/interrupt_system.h"
+#include "smp/cpu_work.h"
 
 namespace guest::selftest {
 
@@ -62,6 +63,11 @@ bool declining_isr(KINTERRUPT* interrupt, void* context) {
 NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const SystemInterrupt& si,
                  KINTERRUPT_MODE mode, bool share, KAFFINITY cpus) {
   return IoConnectInterrupt(core(), object, isr, context, nullptr, si.Vector, si.Irql, si.Irql, mode, share, cpus);
+}
+
+NTSTATUS release_source(const SystemInterrupt& si) {
+  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) (void)smp::flush_interrupts(cpu, kWaitNs);
+  return ReleaseSystemInterrupt(core(), si.Vector);
 }
 
 bool wait_calls(const Probe& probe, std::uint64_t n, std::uint64_t timeout_ns) {

@@ -52,6 +52,13 @@ bool declining_isr(KINTERRUPT* interrupt, void* probe);
 NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const SystemInterrupt& si,
                  KINTERRUPT_MODE mode, bool share, KAFFINITY cpus);
 
+// The driver's last step, after IoDisconnectInterrupt and after the device was silenced:
+// an interrupt the device raised just before the line was masked (or a message it sent)
+// may still wait in a CPU's IRR. Every CPU takes what is pending while the vector still
+// belongs to the source (counted there as unhandled), then the source is released.
+// Without the flush it would arrive after the release as "unexpected" (docs/guest.md).
+NTSTATUS release_source(const SystemInterrupt& si);
+
 // Waits until `probe` has seen at least `n` calls (or claims).
 bool wait_calls(const Probe& probe, std::uint64_t n, std::uint64_t timeout_ns = kWaitNs);
 bool wait_claims(const Probe& probe, std::uint64_t n, std::uint64_t timeout_ns = kWaitNs);

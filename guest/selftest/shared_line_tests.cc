@@ -65,8 +65,8 @@ void shared_line_tests(Fixture& f) {
   (void)QuerySourceInterruptCounters(core(), si_a.Vector, &counters);
   IoDisconnectInterrupt(obj_b);
   IoDisconnectInterrupt(obj_a);
-  (void)ReleaseSystemInterrupt(core(), si_b.Vector);
-  (void)ReleaseSystemInterrupt(core(), si_a.Vector);
+  (void)release_source(si_b);
+  (void)release_source(si_a);
   const bool same_source = si_a.Vector == si_b.Vector;
   const bool ok = same_source && timeouts == 0 && a.probe.claims() == raised_a && b.probe.claims() == raised_b &&
                   counters.unhandled == 0 && a.probe.wrong_cpu == 0 && b.probe.wrong_cpu == 0;

@@ -90,7 +90,7 @@ void uart_tests(Fixture& f) {
   for (unsigned batch = 0; batch < kBatches; ++batch) run_batch(f, rx, si, batch, (f.cpus - 1 + batch) % f.cpus);
   uart::enable_receive_interrupt(false);
   IoDisconnectInterrupt(obj);
-  (void)ReleaseSystemInterrupt(core(), si.Vector);
+  (void)release_source(si);
 }
 
 }  // namespace guest::selftest

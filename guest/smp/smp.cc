@@ -36,10 +36,13 @@ T* in_trampoline(const char* symbol) {
   return reinterpret_cast<T*>(GUEST_TRAMPOLINE_BASE + (symbol - ap_trampoline_start));
 }
 
-std::uint64_t top_of(unsigned char (&stack)[GUEST_STACK_SIZE]) { return reinterpret_cast<std::uint64_t>(stack + sizeof stack); }
+std::uint64_t stack_top(unsigned cpu) { return reinterpret_cast<std::uint64_t>(stacks[cpu] + GUEST_STACK_SIZE); }
 std::uint64_t ist_top_of(unsigned cpu) { return reinterpret_cast<std::uint64_t>(ist_stacks[cpu] + GUEST_IST_STACK_SIZE); }
 
-// The AP side: first C++ code on an application processor.
+}  // namespace
+
+// The first C++ code on an application processor, called by the trampoline (C linkage:
+// the BSP puts its address in the mailbox).
 extern "C" [[noreturn]] void ap_main(unsigned index) {
   PerCpu& self = cpu_data(index);
   install_per_cpu(self);
@@ -51,6 +54,8 @@ extern "C" [[noreturn]] void ap_main(unsigned index) {
   idle_loop();
 }
 
+namespace {
+
 void copy_trampoline() {
   const auto size = static_cast<std::size_t>(ap_trampoline_end - ap_trampoline_start);
   __builtin_memcpy(reinterpret_cast<void*>(GUEST_TRAMPOLINE_BASE), ap_trampoline_start, size);
@@ -61,7 +66,7 @@ void copy_trampoline() {
 bool start_one(unsigned index, std::uint32_t apic_id) {
   PerCpu& cpu = cpu_data(index);
   cpu.index = index;
-  cpu.stack_top = top_of(stacks[index]);
+  cpu.stack_top = stack_top(index);
   *in_trampoline<std::uint64_t>(ap_mailbox_stack) = cpu.stack_top;
   *in_trampoline<std::uint64_t>(ap_mailbox_cpu) = index;
   std::atomic_thread_fence(std::memory_order_seq_cst);
