@@ -34,7 +34,7 @@ namespace {
 
 using namespace guest;
 
-constexpr std::uint64_t kTscCalibrationNs = 2 * clock::kNsPerMs;
+constexpr std::uint64_t kTscCalibrationNs = 10 * clock::kNsPerMs;
 
 void run_constructors() {
   for (auto** f = __init_array_start; f != __init_array_end; ++f) (*f)();
@@ -48,13 +48,33 @@ std::uint64_t read_rsdp_hint() {
 
 // TSC ticks per millisecond, against the HPET. QEMU starts the TSC at 0 when the machine
 // starts, so rdtsc() / this is the time since QEMU started the virtual machine.
+// Each end of the interval is a TSC read bracketed by two HPET reads; a bracket wider
+// than kTightBracketNs (the vCPU thread was descheduled in between, common on a loaded
+// host) is retaken, so the rate is not skewed by a stall the HPET did not see.
+constexpr std::uint64_t kTightBracketNs = 20 * clock::kNsPerUs;
+constexpr unsigned kBracketAttempts = 100;
+
+struct TimePair {
+  std::uint64_t tsc, ns;
+};
+
+TimePair tight_pair() {
+  TimePair best{0, 0};
+  std::uint64_t best_width = ~std::uint64_t{0};
+  for (unsigned i = 0; i < kBracketAttempts && best_width > kTightBracketNs; ++i) {
+    const std::uint64_t before = clock::now_ns();
+    const std::uint64_t tsc = x86::rdtsc();
+    const std::uint64_t after = clock::now_ns();
+    if (after - before < best_width) best = {tsc, before + (after - before) / 2}, best_width = after - before;
+  }
+  return best;
+}
+
 std::uint64_t calibrate_tsc() {
-  const std::uint64_t t0 = x86::rdtsc();
-  const std::uint64_t h0 = clock::now_ns();
+  const TimePair start = tight_pair();
   clock::delay_ns(kTscCalibrationNs);
-  const std::uint64_t t1 = x86::rdtsc();
-  const std::uint64_t h1 = clock::now_ns();
-  return (t1 - t0) * clock::kNsPerMs / (h1 - h0);
+  const TimePair end = tight_pair();
+  return (end.tsc - start.tsc) * clock::kNsPerMs / (end.ns - start.ns);
 }
 
 void print_platform(const acpi::Platform& p, const smp::StartResult& smp_result, std::uint64_t tsc_per_ms) {

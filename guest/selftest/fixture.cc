@@ -65,8 +65,12 @@ NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const
   return IoConnectInterrupt(core(), object, isr, context, nullptr, si.Vector, si.Irql, si.Irql, mode, share, cpus);
 }
 
-NTSTATUS release_source(const SystemInterrupt& si) {
+void flush_all_cpus() {
   for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) (void)smp::flush_interrupts(cpu, kWaitNs);
+}
+
+NTSTATUS release_source(const SystemInterrupt& si) {
+  flush_all_cpus();
   return ReleaseSystemInterrupt(core(), si.Vector);
 }
 

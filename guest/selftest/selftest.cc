@@ -36,7 +36,12 @@ bool run_all(const Context& context) {
   r.plan(planned);
   for (const Group& g : kGroups) {
     const unsigned before = r.recorded();
+    const std::uint64_t start = clock::now_ns();
     g.run(f);
+    {
+      Console out;
+      out.w.str("TIME group=").str(g.name).str(" ms=").dec((clock::now_ns() - start) / clock::kNsPerMs).chr('\n');
+    }
     // A group that recorded fewer lines than it promised fails visibly.
     for (unsigned n = r.recorded() - before; n < g.lines(f.cpus); ++n) r.fail(g.name, "missing-test-line");
   }
