@@ -3,9 +3,19 @@
 #include <bit>
 
 #include "arch/x86.h"
+#include "kern/interrupt_object.h"
 #include "kernel/panic.h"
+#include "smp/percpu.h"
 
 namespace guest {
+
+// IoConnectInterrupt's block (kern/connect.cc): the connection header, padding to the
+// objects' alignment, one KINTERRUPT per CPU. One block must hold it for every CPU.
+static_assert(sizeof(irqshape::kern::InterruptConnection) + alignof(irqshape::kern::KINTERRUPT) +
+                      kMaxGuestCpus * sizeof(irqshape::kern::KINTERRUPT) <=
+                  FixedBlockPool::kBlockSize,
+              "a connection block for every CPU must fit one pool block");
+static_assert(alignof(irqshape::kern::KINTERRUPT) <= FixedBlockPool::kAlignment);
 
 void FixedBlockPool::lock(bool& were_enabled) {
   were_enabled = (x86::read_rflags() & x86::kRflagsIf) != 0;
