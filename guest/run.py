@@ -104,7 +104,7 @@ def run_qemu(args):
 def check(args, status, lines):
     problems = []
     if status < 0:
-        problems.append("QEMU killed by signal %d (timeout: %.0f s)" % (-status, args.timeout))
+        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
     if status != QEMU_SUCCESS_STATUS:
         problems.append("QEMU exit status %d (want %d: isa-debug-exit success)" % (status, QEMU_SUCCESS_STATUS))
     plan = [int(m.group(1)) for m in (re.match(r"PLAN tests=(\d+)", l) for l in lines) if m]
@@ -142,7 +142,7 @@ def check_panic(args, status, lines):
     """For --expect-panic: the kernel must report the fault and exit with the panic code."""
     problems = []
     if status < 0:
-        problems.append("QEMU killed by signal %d (timeout: %.0f s)" % (-status, args.timeout))
+        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
     if status != QEMU_PANIC_STATUS:
         problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
     if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
