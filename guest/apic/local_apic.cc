@@ -3,6 +3,7 @@
 #include <new>
 
 #include "apic/platform_vectors.h"
+#include "apic/x2apic_msrs.h"
 #include "arch/x86.h"
 #include "devices/hpet.h"
 #include "hw/interrupt_message.h"
@@ -18,28 +19,6 @@ namespace {
 using namespace irqshape::hw::lapic;
 using irqshape::kern::LocalApicRegisters;
 
-// x2APIC MSRs that exist, by xAPIC offset (SDM vol. 3A, table 10-6): an access to any
-// other MSR in 0x800-0x8FF raises #GP, which the kern adapter wants reported as false.
-bool x2apic_readable(std::uint32_t offset) {
-  switch (offset) {
-    case kId: case kVersion: case kTpr: case kPpr: case kLdr: case kSvr: case kEsr: case kLvtCmci:
-    case kIcrLow: case kLvtTimer: case kLvtThermal: case kLvtPerf: case kLvtLint0: case kLvtLint1:
-    case kLvtError: case kTimerInitial: case kTimerCurrent: case kTimerDivide:
-      return true;
-    default:  // ISR, TMR and IRR banks: 0x100-0x270
-      return offset >= kIsr0 && offset <= kIrr0 + 0x70 && offset % 0x10 == 0;
-  }
-}
-bool x2apic_writable(std::uint32_t offset) {
-  switch (offset) {
-    case kTpr: case kEoi: case kSvr: case kEsr: case kLvtCmci: case kIcrLow: case kLvtTimer: case kLvtThermal:
-    case kLvtPerf: case kLvtLint0: case kLvtLint1: case kLvtError: case kTimerInitial: case kTimerDivide:
-    case kSelfIpi:
-      return true;
-    default:
-      return false;
-  }
-}
 constexpr std::uint32_t kX2ApicMsrLast = 0x8FF;
 
 class X2ApicMsrPort final : public irqshape::kern::MsrPort {
