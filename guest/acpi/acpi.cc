@@ -188,6 +188,7 @@ void parse_madt(Platform& p, const Madt* madt) {
 
 bool parse(std::uint64_t rsdp_hint, Platform& out, const char*& error) {
   out.rsdp = find_rsdp(rsdp_hint);
+  out.rsdp_from_loader = out.rsdp != 0 && out.rsdp == rsdp_hint;
   if (out.rsdp == 0) return error = "no RSDP", false;
   const auto* rsdp = at<Rsdp>(out.rsdp);
   out.revision = rsdp->revision;

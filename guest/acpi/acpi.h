@@ -25,6 +25,7 @@ struct IoApicEntry {
 
 struct Platform {
   std::uint64_t rsdp = 0;
+  bool rsdp_from_loader = false;  // hvm_start_info.rsdp_paddr, rather than the BIOS-area scan
   std::uint8_t revision = 0;
   bool xsdt = false;
   std::uint64_t local_apic_address = 0;

@@ -79,7 +79,7 @@ std::uint64_t calibrate_tsc() {
 
 void print_platform(const acpi::Platform& p, const smp::StartResult& smp_result, std::uint64_t tsc_per_ms) {
   Console out;
-  out.w.str("ACPI rsdp=").hex(p.rsdp).str(" rev=").dec(p.revision).str(p.xsdt ? " xsdt" : " rsdt");
+  out.w.str("ACPI rsdp=").hex(p.rsdp).str(p.rsdp_from_loader ? " (pvh start info)" : " (bios scan)").str(" rev=").dec(p.revision).str(p.xsdt ? " xsdt" : " rsdt");
   out.w.str(" lapic=").hex(p.local_apic_address).str(" hpet=").hex(p.hpet_address).chr('\n');
   for (unsigned i = 0; i < p.ioapic_count; ++i) {
     out.w.str("ACPI ioapic id=").dec(p.ioapics[i].id).str(" address=").hex(p.ioapics[i].address);
