@@ -132,8 +132,8 @@ Mode mode() { return current_mode; }
 
 void enable_this_cpu() {
   std::uint64_t base = x86::rdmsr(kMsrApicBase);
-  if (current_mode == Mode::XApic && apic_base::Base::get(base) << 12 != apic_mmio_base) {
-    panic("local APIC base differs from the MADT", apic_base::Base::get(base) << 12);
+  if (current_mode == Mode::XApic && (base & apic_base::Base::mask) != apic_mmio_base) {
+    panic("local APIC base differs from the MADT", base & apic_base::Base::mask);
   }
   base |= apic_base::GlobalEnable::mask;
   x86::wrmsr(kMsrApicBase, base);  // xAPIC first: EXTD may only be set from enabled xAPIC mode

@@ -61,6 +61,8 @@ void load_segments() {
 void load_cpu_descriptors(CpuDescriptors& d, std::uint64_t ist_stack_top) {
   d.tss = TaskStateSegment{};
   d.tss.ist[kIstCritical - 1] = ist_stack_top;
+  // The 16-byte system-segment descriptor of a 64-bit TSS (SDM vol. 3A, figure 8-4):
+  // limit 15:0, base 23:0, type, present, limit 19:16, base 31:24; then base 63:32.
   const auto base = reinterpret_cast<std::uint64_t>(&d.tss);
   const std::uint64_t limit = sizeof(TaskStateSegment) - 1;
   d.gdt[0] = 0;

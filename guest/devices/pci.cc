@@ -8,7 +8,11 @@ namespace guest::pci {
 namespace {
 constexpr std::uint16_t kConfigAddress = 0xCF8;
 constexpr std::uint16_t kConfigData = 0xCFC;
+// CONFIG_ADDRESS: enable bit 31, bus 23:16, device 15:11, function 10:8, dword-aligned
+// register 7:2.
 constexpr std::uint32_t kEnable = 1u << 31;
+constexpr unsigned kBusShift = 16, kSlotShift = 11, kFunctionShift = 8;
+constexpr std::uint32_t kSlotMask = 0x1F, kFunctionMask = 0x7, kRegisterMask = 0xFC;
 constexpr std::uint8_t kCapabilityNext = 1;
 constexpr unsigned kMaxCapabilities = 48;  // (256 - 64) / 4: bounds a looping list
 constexpr int kQ35LastRoutedSlot = 24;
@@ -17,8 +21,8 @@ constexpr int kPirqE = 4, kPirqsPerGroup = 4, kFirstPirqGsi = 16;
 IrqLock lock;  // CONFIG_ADDRESS then CONFIG_DATA
 
 std::uint32_t config_address(Address a, std::uint8_t offset) {
-  return kEnable | (static_cast<std::uint32_t>(a.bus) << 16) | (static_cast<std::uint32_t>(a.slot & 0x1F) << 11) |
-         (static_cast<std::uint32_t>(a.function & 0x7) << 8) | (offset & 0xFCu);
+  return kEnable | (static_cast<std::uint32_t>(a.bus) << kBusShift) | ((a.slot & kSlotMask) << kSlotShift) |
+         ((a.function & kFunctionMask) << kFunctionShift) | (offset & kRegisterMask);
 }
 }  // namespace
 
@@ -56,10 +60,10 @@ void write16(Address a, std::uint8_t offset, std::uint16_t value) {
 
 std::uint8_t find_capability(Address a, std::uint8_t id) {
   if ((read16(a, kStatus) & kStatusCapabilities) == 0) return 0;
-  std::uint8_t at = read8(a, kCapabilitiesPointer) & 0xFC;
+  std::uint8_t at = read8(a, kCapabilitiesPointer) & kRegisterMask;  // the low 2 bits are reserved
   for (unsigned n = 0; at != 0 && n < kMaxCapabilities; ++n) {
     if (read8(a, at) == id) return at;
-    at = read8(a, static_cast<std::uint8_t>(at + kCapabilityNext)) & 0xFC;
+    at = read8(a, static_cast<std::uint8_t>(at + kCapabilityNext)) & kRegisterMask;
   }
   return 0;
 }

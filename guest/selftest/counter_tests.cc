@@ -57,7 +57,7 @@ void unhandled_msi(Fixture& f) {
 
 void unexpected_vector(Fixture&) {
   // The highest device vector: free unless something is allocated at IRQL 12.
-  const std::uint8_t vector = first_vector_of(kMaxDeviceIrql) + 0xF;
+  const auto vector = static_cast<std::uint8_t>(first_vector_of(kMaxDeviceIrql) + VectorMatrix::kVectorsPerClass - 1);
   const unsigned cpu = 0;
   const bool free = !core().vectors.in_use(cpu, vector);
   const std::uint64_t before = KeQueryCpuInterruptCounters(core(), cpu).unexpected;

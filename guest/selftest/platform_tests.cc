@@ -6,12 +6,16 @@ namespace guest::selftest {
 
 unsigned platform_test_lines(unsigned) { return 3; }
 
+namespace {
+constexpr unsigned kIsaIrqs = 16;  // an I/O APIC serving the ISA IRQs has at least 16 pins
+}
+
 void platform_tests(Fixture& f) {
   const acpi::Platform& p = f.context.platform;
   const InterruptSystemInfo& info = f.context.interrupts;
   bool has_irq0_override = false;
   for (unsigned i = 0; i < p.override_count; ++i) has_irq0_override |= p.overrides[i].isa_irq == 0;
-  report().record("acpi.madt", p.processors >= 1 && p.ioapic_count >= 1 && info.ioapic_pins[0] >= 16,
+  report().record("acpi.madt", p.processors >= 1 && p.ioapic_count >= 1 && info.ioapic_pins[0] >= kIsaIrqs,
                   {Field::dec("cpus", p.processors), Field::dec("ioapics", p.ioapic_count),
                    Field::dec("ioapic_pins", info.ioapic_pins[0]), Field::hex("ioapic_version", info.ioapic_versions[0]),
                    Field::dec("overrides", p.override_count), Field::dec("irq0_override", has_irq0_override ? 1 : 0)});
