@@ -18,14 +18,18 @@ namespace guest::selftest {
 
 namespace {
 
-// The sender fires at least kEvents, and goes on (up to kMaxEvents) until the mover has
-// completed kMovesPerCpu moves per CPU, so every run moves the line many times under fire.
+// The sender fires a burst of kEvents back to back, then goes on with a short pause
+// between events (so that on a loaded host the mover's vCPU gets to run) until the mover
+// has completed kMovesPerCpu moves per CPU, or kSendWindowNs has passed. Every run thus
+// moves the line several times per CPU while it fires.
 constexpr unsigned kEvents = 150;
-constexpr unsigned kMaxEvents = 3000;
+constexpr unsigned kMaxEvents = 20'000;
 constexpr unsigned kMovesPerCpu = 4;
+constexpr std::uint64_t kSenderGapNs = 50 * clock::kNsPerUs;
+constexpr std::uint64_t kSendWindowNs = 10'000 * clock::kNsPerMs;
 constexpr std::uint64_t kEventTimeoutNs = kWaitNs;  // generous: a loaded host may stall a vCPU
 constexpr std::uint64_t kMoveIntervalNs = 300 * clock::kNsPerUs;
-constexpr std::uint64_t kSenderTimeoutNs = 20'000 * clock::kNsPerMs;
+constexpr std::uint64_t kSenderTimeoutNs = 30'000 * clock::kNsPerMs;
 constexpr std::uint16_t kOneShotTicks = 60;  // ~50 us of the 1.193 MHz input clock
 constexpr unsigned kSettledEvents = 4;
 constexpr unsigned kBusyRetries = 200;
@@ -60,8 +64,13 @@ void send_events(Sender& s, unsigned n) {
 
 void sender_work(void* argument) {
   auto* s = static_cast<Sender*>(argument);
+  const std::uint64_t deadline = clock::now_ns() + kSendWindowNs;
   send_events(*s, kEvents);
-  for (unsigned n = kEvents; n < kMaxEvents && !s->enough_moves.load(std::memory_order_acquire); ++n) send_events(*s, 1);
+  for (unsigned n = kEvents; n < kMaxEvents && !s->enough_moves.load(std::memory_order_acquire); ++n) {
+    if (clock::now_ns() >= deadline) break;
+    clock::sleep_ns(kSenderGapNs);
+    send_events(*s, 1);
+  }
   s->done.store(true, std::memory_order_release);
 }
 
