@@ -1,0 +1,197 @@
+#include "apic/local_apic.h"
+
+#include <new>
+
+#include "apic/platform_vectors.h"
+#include "apic/x2apic_msrs.h"
+#include "arch/x86.h"
+#include "devices/hpet.h"
+#include "hw/interrupt_message.h"
+#include "hw/lapic_regs.h"
+#include "hw/register_window.h"
+#include "kern/system_vectors.h"
+#include "kernel/panic.h"
+
+namespace guest::apic {
+
+namespace {
+
+using namespace irqshape::hw::lapic;
+using irqshape::kern::LocalApicRegisters;
+
+constexpr std::uint32_t kX2ApicMsrLast = 0x8FF;
+
+class X2ApicMsrPort final : public irqshape::kern::MsrPort {
+ public:
+  bool read_msr(std::uint32_t msr, std::uint64_t& value) override {
+    if (is_apic(msr) && !x2apic_readable(offset_of(msr))) return false;
+    value = x86::rdmsr(msr);
+    return true;
+  }
+  bool write_msr(std::uint32_t msr, std::uint64_t value) override {
+    if (is_apic(msr) && !x2apic_writable(offset_of(msr))) return false;
+    x86::wrmsr(msr, value);
+    return true;
+  }
+
+ private:
+  static bool is_apic(std::uint32_t msr) { return msr >= kX2ApicMsrBase && msr <= kX2ApicMsrLast; }
+  static std::uint32_t offset_of(std::uint32_t msr) { return (msr - kX2ApicMsrBase) << 4; }
+};
+
+// kern's XApicRegisters::send_ipi writes ICR high (destination) and then ICR low (the
+// send). If an interrupt arrives between the two writes and its handler sends an IPI of
+// its own - the dispatcher does: move-cleanup IPIs, src/kern/line_move.cc - the
+// interrupted send goes to the nested one's destination. Linux sends IPIs with
+// interrupts off for this reason. This wrapper gives every send through the core that
+// guarantee without changing what the adapter writes (see docs/guest.md, "kern notes").
+class InterruptSafeIpi final : public LocalApicRegisters {
+ public:
+  void bind(LocalApicRegisters& inner) { inner_ = &inner; }
+  std::uint32_t read(std::uint32_t offset) override { return inner_->read(offset); }
+  void write(std::uint32_t offset, std::uint32_t value) override { inner_->write(offset, value); }
+  void send_ipi(std::uint32_t apic_id, std::uint8_t vector) override {
+    const bool were_enabled = (x86::read_rflags() & x86::kRflagsIf) != 0;
+    x86::cli();
+    inner_->send_ipi(apic_id, vector);
+    if (were_enabled) x86::sti();
+  }
+
+ private:
+  LocalApicRegisters* inner_ = nullptr;
+};
+
+Mode current_mode = Mode::XApic;
+std::uint64_t apic_mmio_base = kDefaultBase;
+irqshape::hw::MmioWindow* mmio_window = nullptr;
+alignas(irqshape::hw::MmioWindow) unsigned char mmio_storage[sizeof(irqshape::hw::MmioWindow)];
+X2ApicMsrPort msr_port;
+alignas(irqshape::kern::XApicRegisters) unsigned char xapic_storage[sizeof(irqshape::kern::XApicRegisters)];
+alignas(irqshape::kern::X2ApicRegisters) unsigned char x2apic_storage[sizeof(irqshape::kern::X2ApicRegisters)];
+InterruptSafeIpi safe_registers;
+std::uint64_t ticks_per_ms = 0;
+
+// LVT timer (SDM vol. 3A, 10.5.4): one-shot mode is bits 18:17 = 00; divide
+// configuration 0b0011 divides the bus clock by 16.
+constexpr std::uint32_t kTimerDivideBy16 = 0x3;
+constexpr std::uint64_t kCalibrationNs = 2'000'000;
+constexpr std::uint32_t kTimerMaxCount = 0xFFFF'FFFF;
+constexpr std::uint64_t kNanosecondsPerMs = 1'000'000;
+// LVT delivery mode field (bits 10:8) for LINT1: NMI.
+constexpr std::uint32_t kLvtDeliveryNmi = 0x4 << 8;
+constexpr unsigned kIcrIdleSpins = 100'000;
+
+// Where the xAPIC ICR is still sending the previous IPI (delivery status 1).
+bool wait_icr_idle() {
+  if (current_mode == Mode::X2Apic) return true;
+  for (unsigned i = 0; i < kIcrIdleSpins; ++i) {
+    if (!icr::DeliveryStatus::test(registers().read(kIcrLow))) return true;
+    x86::pause();
+  }
+  return false;
+}
+
+bool send_raw(std::uint32_t apic_id, std::uint64_t command) {
+  const bool were_enabled = (x86::read_rflags() & x86::kRflagsIf) != 0;
+  x86::cli();
+  bool ok = wait_icr_idle();
+  if (ok) {
+    if (current_mode == Mode::X2Apic) {
+      x86::wrmsr(x2apic_msr(kIcrLow), command | icr::X2ApicDestination::make(apic_id));
+    } else {
+      registers().write(kIcrHigh, static_cast<std::uint32_t>(icr::XApicDestination::make(apic_id) >> 32));
+      registers().write(kIcrLow, static_cast<std::uint32_t>(command));
+      ok = wait_icr_idle();
+    }
+  }
+  if (were_enabled) x86::sti();
+  return ok;
+}
+
+std::uint64_t delivery(irqshape::hw::DeliveryMode mode) {
+  return icr::DeliveryMode::make(static_cast<std::uint64_t>(mode));
+}
+
+}  // namespace
+
+bool cpu_has_x2apic() { return (x86::cpuid(1).ecx & x86::kCpuid1EcxX2Apic) != 0; }
+
+Mode select_mode(std::uint64_t mmio_base) {
+  apic_mmio_base = mmio_base;
+  current_mode = cpu_has_x2apic() ? Mode::X2Apic : Mode::XApic;
+  if (current_mode == Mode::X2Apic) {
+    safe_registers.bind(*new (x2apic_storage) irqshape::kern::X2ApicRegisters(msr_port));
+  } else {
+    mmio_window = new (mmio_storage) irqshape::hw::MmioWindow(apic_mmio_base);
+    safe_registers.bind(*new (xapic_storage) irqshape::kern::XApicRegisters(*mmio_window));
+  }
+  return current_mode;
+}
+
+Mode mode() { return current_mode; }
+
+void enable_this_cpu() {
+  std::uint64_t base = x86::rdmsr(kMsrApicBase);
+  if (current_mode == Mode::XApic && (base & apic_base::Base::mask) != apic_mmio_base) {
+    panic("local APIC base differs from the MADT", base & apic_base::Base::mask);
+  }
+  base |= apic_base::GlobalEnable::mask;
+  x86::wrmsr(kMsrApicBase, base);  // xAPIC first: EXTD may only be set from enabled xAPIC mode
+  if (current_mode == Mode::X2Apic) x86::wrmsr(kMsrApicBase, base | apic_base::X2ApicEnable::mask);
+  LocalApicRegisters& r = registers();
+  // Software-enable now (an AP comes out of INIT with SVR.APIC_ENABLED clear and could
+  // not even take the wake-up IPI); kern's HalInitializeProcessor reprograms the SVR.
+  r.write(kSvr, SvrVector::make(irqshape::kern::kSpuriousVector) | SvrSoftwareEnable::mask);
+  r.write(kLvtLint0, kLvtResetValue);
+  r.write(kLvtLint1, kLvtDeliveryNmi);
+  r.write(kLvtTimer, kLvtResetValue | LvtVector::make(kTimerVector));
+  r.write(kLvtError, LvtVector::make(kApicErrorVector));
+  r.write(kEsr, 0);  // the ESR latches on write (SDM 10.5.3)
+}
+
+std::uint32_t id() {
+  const std::uint32_t raw = registers().read(kId);
+  return current_mode == Mode::X2Apic ? raw : XApicId::get(raw);
+}
+
+LocalApicRegisters& registers() { return safe_registers; }
+
+bool send_init(std::uint32_t apic_id) {
+  return send_raw(apic_id, delivery(irqshape::hw::DeliveryMode::Init) | icr::Level::mask);
+}
+
+bool send_startup(std::uint32_t apic_id, std::uint8_t page) {
+  return send_raw(apic_id, delivery(irqshape::hw::DeliveryMode::StartUp) | icr::Level::mask | icr::Vector::make(page));
+}
+
+void send_fixed(std::uint32_t apic_id, std::uint8_t vector) { registers().send_ipi(apic_id, vector); }
+
+void calibrate_timer() {
+  LocalApicRegisters& r = registers();
+  r.write(kTimerDivide, kTimerDivideBy16);
+  r.write(kLvtTimer, kLvtResetValue | LvtVector::make(kTimerVector));
+  const std::uint64_t start = hpet::nanoseconds();
+  r.write(kTimerInitial, kTimerMaxCount);
+  while (hpet::nanoseconds() - start < kCalibrationNs) x86::pause();
+  const std::uint32_t elapsed = kTimerMaxCount - r.read(kTimerCurrent);
+  const std::uint64_t ns = hpet::nanoseconds() - start;
+  r.write(kTimerInitial, 0);
+  ticks_per_ms = static_cast<std::uint64_t>(elapsed) * kNanosecondsPerMs / ns;
+  if (ticks_per_ms == 0) panic("local APIC timer does not count");
+}
+
+void arm_timer_ns(std::uint64_t nanoseconds) {
+  LocalApicRegisters& r = registers();
+  std::uint64_t ticks = nanoseconds * ticks_per_ms / kNanosecondsPerMs;
+  if (ticks == 0) ticks = 1;
+  if (ticks > kTimerMaxCount) ticks = kTimerMaxCount;
+  r.write(kTimerDivide, kTimerDivideBy16);
+  r.write(kLvtTimer, LvtVector::make(kTimerVector));
+  r.write(kTimerInitial, static_cast<std::uint32_t>(ticks));
+}
+
+void stop_timer() { registers().write(kTimerInitial, 0); }
+
+std::uint64_t timer_ticks_per_ms() { return ticks_per_ms; }
+
+}  // namespace guest::apic

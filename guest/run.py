@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Boot the irqshape guest kernel under QEMU (TCG) and check its self-test report.
+
+    ./guest/run.py --smp 4                 # boot, feed the UART, check, exit 0/1
+    ./guest/run.py --smp 2 --cpu max       # another CPU model
+    ./guest/run.py --kernel path/to/irqshape_guest.elf --timeout 60
+
+The machine: q35, TCG (multi-threaded), 128 MiB, no default devices, COM1 on this
+process's pipes, isa-debug-exit at port 0xf4, and three QEMU "edu" PCI devices: one at
+slot 3 for the MSI tests and two at slots 2 and 6, whose INTA# both reach PIRQG = GSI 22
+on q35 (QEMU hw/isa/lpc_ich9.c: slot s, pin p -> PIRQ[(s + p) % 4 + 4]), for the shared
+level-triggered line.
+
+The harness answers the kernel's "UART-RX send=N batch=B" lines by writing the expected
+bytes to QEMU's standard input (the guest's COM1 receive side).
+
+Passes only if QEMU exits through isa-debug-exit with the success code (status 1), the
+summary says failed=0, the number of TEST lines equals the kernel's PLAN, and every
+required test name is present - so a kernel that prints nothing cannot pass.
+Exit codes: 0 pass, 1 fail, 77 skip (no qemu-system-x86_64).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+SKIP = 77
+QEMU_SUCCESS_STATUS = 1  # isa-debug-exit: (0 << 1) | 1
+QEMU_PANIC_STATUS = 5    # isa-debug-exit: (2 << 1) | 1, the kernel's panic code
+REQUIRED_TESTS = [
+    "acpi.madt", "smp.online", "apic.mode",
+    "vectors.class", "vectors.per_cpu",
+    "affinity.pit", "affinity.rtc", "affinity.edu_msi",
+    "uart.rx",
+    "move.edge.pit", "move.level.edu", "move.rtc",
+    "connect.pit", "sync.execution", "connect.msi",
+    "shared.level",
+    "unhandled.msi", "unexpected.vector", "spurious.apic", "isr.checks", "pool.balance",
+]
+# First QEMU release whose TCG emulates x2APIC (upstream series of January 2024).
+QEMU_TCG_X2APIC = (9, 0)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_kernel():
+    for preset in ("release", "debug"):
+        path = os.path.join(ROOT, "build", preset, "guest", "irqshape_guest.elf")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def qemu_version(qemu):
+    out = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def qemu_command(args):
+    cmd = [args.qemu, "-machine", args.machine, "-accel", "tcg,thread=multi", "-cpu", args.cpu,
+           "-smp", str(args.smp), "-m", "128M", "-nodefaults", "-no-user-config", "-display", "none",
+           "-no-reboot", "-serial", "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-device", "edu,addr=3.0", "-device", "edu,addr=2.0", "-device", "edu,addr=6.0",
+           "-kernel", args.kernel]
+    if args.append:
+        cmd += ["-append", args.append]
+    return cmd + args.qemu_args
+
+
+def run_qemu(args):
+    """Runs QEMU, echoes the console, answers UART-RX requests. Returns (status, lines, seconds)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(qemu_command(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    timer = threading.Timer(args.timeout, proc.kill)
+    timer.start()
+    lines = []
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("latin-1").rstrip("\r\n")
+            lines.append(line)
+            if not args.quiet or line.startswith(("TEST", "SUMMARY", "PANIC", "PLAN")):
+                print(line, flush=True)
+            m = re.match(r"UART-RX send=(\d+) batch=(\d+)", line)
+            if m:
+                payload = b"irqshape-uart-%02x" % int(m.group(2))
+                assert len(payload) == int(m.group(1)), "guest asks for a different batch size"
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+        status = proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    return status, lines, time.monotonic() - start
+
+
+def check(args, status, lines):
+    problems = []
+    if status < 0:
+        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
+    if status != QEMU_SUCCESS_STATUS:
+        problems.append("QEMU exit status %d (want %d: isa-debug-exit success)" % (status, QEMU_SUCCESS_STATUS))
+    plan = [int(m.group(1)) for m in (re.match(r"PLAN tests=(\d+)", l) for l in lines) if m]
+    tests = [l.split()[1] for l in lines if l.startswith("TEST ") and len(l.split()) > 1]
+    failed = [l for l in lines if l.startswith("TEST ") and l.endswith(" FAIL")]
+    summary = [l for l in lines if l.startswith("SUMMARY ")]
+    if not plan:
+        problems.append("no PLAN line")
+    elif len(tests) != plan[0]:
+        problems.append("%d TEST lines, PLAN said %d" % (len(tests), plan[0]))
+    for line in failed:
+        problems.append("failed: " + line)
+    if not summary:
+        problems.append("no SUMMARY line")
+    else:
+        fields = dict(f.split("=", 1) for f in summary[0].split()[1:] if "=" in f)
+        if fields.get("failed") != "0":
+            problems.append("summary: failed=%s" % fields.get("failed"))
+        if args.expect_cpus and fields.get("cpus") != str(args.expect_cpus):
+            problems.append("summary: cpus=%s, expected %d" % (fields.get("cpus"), args.expect_cpus))
+    missing = [t for t in REQUIRED_TESTS if t not in tests]
+    if missing:
+        problems.append("required tests missing: " + " ".join(missing))
+    mode = [re.search(r"mode=(\w+)", l) for l in lines if l.startswith("TEST apic.mode")]
+    want = expected_apic_mode(args)
+    if want and mode and mode[0] and mode[0].group(1) != want:
+        problems.append("apic mode %s, expected %s" % (mode[0].group(1), want))
+    for l in lines:
+        if l.startswith("PANIC"):
+            problems.append(l)
+    return problems
+
+
+def check_panic(args, status, lines):
+    """For --expect-panic: the kernel must report the fault and exit with the panic code."""
+    problems = []
+    if status < 0:
+        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
+    if status != QEMU_PANIC_STATUS:
+        problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
+    if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
+        problems.append("no PANIC line matching %r" % args.expect_panic)
+    return problems
+
+
+def expected_apic_mode(args):
+    if args.expect_apic in ("xapic", "x2apic"):
+        return args.expect_apic
+    if args.expect_apic == "auto":
+        offers = args.cpu == "max" or "+x2apic" in args.cpu
+        return "x2apic" if offers and qemu_version(args.qemu) >= QEMU_TCG_X2APIC else "xapic"
+    return None
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--kernel", default=None, help="guest ELF (default: build/{release,debug}/guest/irqshape_guest.elf)")
+    p.add_argument("--smp", type=int, default=2, help="number of CPUs (1-8)")
+    p.add_argument("--cpu", default="qemu64", help="QEMU CPU model (e.g. qemu64, max)")
+    p.add_argument("--machine", default="q35")
+    p.add_argument("--qemu", default=shutil.which("qemu-system-x86_64"))
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds before QEMU is killed")
+    p.add_argument("--expect-cpus", type=int, default=None, help="fail unless the kernel brought up this many CPUs")
+    p.add_argument("--expect-apic", default="any", choices=["any", "xapic", "x2apic", "auto"],
+                   help="auto: x2apic if the CPU model offers it and this QEMU's TCG emulates it (>= 9.0)")
+    p.add_argument("--append", default="", help="kernel command line (e.g. irqshape.fault=ud)")
+    p.add_argument("--expect-panic", default=None, metavar="REGEX",
+                   help="pass only if the kernel panics with a PANIC line matching REGEX (negative test)")
+    p.add_argument("--quiet", action="store_true", help="print only PLAN/TEST/SUMMARY/PANIC lines")
+    p.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
+    args = p.parse_args()
+
+    if not args.qemu or not os.path.exists(args.qemu):
+        print("SKIP: qemu-system-x86_64 not found (install the qemu-system-x86 package)")
+        return SKIP
+    args.kernel = args.kernel or find_kernel()
+    if not args.kernel or not os.path.exists(args.kernel):
+        print("FAIL: no guest kernel; build it: cmake --build --preset release --target irqshape_guest")
+        return 1
+    if args.expect_apic == "auto":
+        v = qemu_version(args.qemu)
+        print("guest: QEMU %d.%d, CPU model %s: expecting %s" % (v[0], v[1], args.cpu, expected_apic_mode(args)))
+
+    status, lines, seconds = run_qemu(args)
+    problems = check_panic(args, status, lines) if args.expect_panic else check(args, status, lines)
+    summary = next((l for l in lines if l.startswith("SUMMARY")), "no summary")
+    verdict = "PASS" if not problems else "FAIL"
+    print("guest: %s smp=%d cpu=%s wall=%.2fs qemu_status=%d | %s" % (verdict, args.smp, args.cpu, seconds, status, summary))
+    for problem in problems:
+        print("guest: " + problem)
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+#include "selftest/fixture.h"
+
+#include "devices/rtc.h"
+#include "kernel/interrupt_system.h"
+#include "smp/cpu_work.h"
+
+namespace guest::selftest {
+
+std::uint32_t Fixture::apic_of(unsigned cpu) const { return cpu_data(cpu).apic_id; }
+
+void discover_devices(Fixture& f) {
+  f.edu_count = edu::discover(f.edus, edu::kMaxDevices);
+  for (unsigned i = 0; i < f.edu_count; ++i) {
+    const edu::Device& d = f.edus[i];
+    if (f.msi_edu == nullptr && d.msi_capability != 0) f.msi_edu = &d;
+  }
+  // Two devices whose INTx reach the same GSI share a level line; any other device with
+  // a known GSI serves the level move test.
+  for (unsigned i = 0; i < f.edu_count && f.shared[0] == nullptr; ++i) {
+    for (unsigned j = i + 1; j < f.edu_count; ++j) {
+      if (f.edus[i].intx_gsi >= 0 && f.edus[i].intx_gsi == f.edus[j].intx_gsi) {
+        f.shared[0] = &f.edus[i];
+        f.shared[1] = &f.edus[j];
+        break;
+      }
+    }
+  }
+  for (unsigned i = 0; i < f.edu_count; ++i) {
+    if (f.edus[i].intx_gsi >= 0 && &f.edus[i] != f.msi_edu) f.intx_edu = &f.edus[i];
+  }
+}
+
+bool probe_isr(KINTERRUPT* interrupt, void* context) {
+  auto* probe = static_cast<Probe*>(context);
+  probe->note(interrupt);
+  probe->claim();
+  return true;
+}
+
+bool rtc_isr(KINTERRUPT* interrupt, void* context) {
+  auto* probe = static_cast<Probe*>(context);
+  probe->note(interrupt);
+  if (!rtc::acknowledge()) return false;
+  probe->claim();
+  return true;
+}
+
+bool edu_isr(KINTERRUPT* interrupt, void* context) {
+  auto* target = static_cast<EduTarget*>(context);
+  target->probe.note(interrupt);
+  const std::uint32_t status = target->device->status();
+  if (status == 0) return false;
+  target->device->acknowledge(status);
+  target->probe.claim();
+  return true;
+}
+
+bool declining_isr(KINTERRUPT* interrupt, void* context) {
+  static_cast<Probe*>(context)->note(interrupt);
+  return false;
+}
+
+NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const SystemInterrupt& si,
+                 KINTERRUPT_MODE mode, bool share, KAFFINITY cpus) {
+  return IoConnectInterrupt(core(), object, isr, context, nullptr, si.Vector, si.Irql, si.Irql, mode, share, cpus);
+}
+
+void flush_all_cpus() {
+  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) (void)smp::flush_interrupts(cpu, kWaitNs);
+}
+
+NTSTATUS release_source(const SystemInterrupt& si) {
+  flush_all_cpus();
+  return ReleaseSystemInterrupt(core(), si.Vector);
+}
+
+bool wait_calls(const Probe& probe, std::uint64_t n, std::uint64_t timeout_ns) {
+  return clock::wait_until([&] { return probe.count() >= n; }, timeout_ns);
+}
+
+bool wait_claims(const Probe& probe, std::uint64_t n, std::uint64_t timeout_ns) {
+  return clock::wait_until([&] { return probe.claims() >= n; }, timeout_ns);
+}
+
+}  // namespace guest::selftest

@@ -1,0 +1,54 @@
+// Per-CPU data, reached through the GS segment base: each CPU points IA32_GS_BASE at
+// its own PerCpu, so "which CPU am I" is one load (%gs:offset) that is right even while
+// an interrupt nests, and needs neither the local APIC nor a lock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "arch/descriptors.h"
+#include "boot/layout.h"
+
+namespace guest {
+
+using WorkFunction = void (*)(void* argument);
+
+struct PerCpu {
+  PerCpu* self = nullptr;  // %gs:0
+  unsigned index = 0;      // kernel CPU index (kern's numbering, 0 = BSP)
+  std::uint32_t apic_id = 0;
+  std::atomic<bool> online{false};
+
+  // Work posted by another CPU (smp/cpu_work.h), run from this CPU's idle loop.
+  std::atomic<WorkFunction> work{nullptr};
+  void* work_argument = nullptr;
+  std::atomic<std::uint32_t> work_completed{0};
+
+  // Local APIC timer wake-ups (kernel/clock.h) and other platform vectors taken.
+  std::atomic<std::uint64_t> timer_interrupts{0};
+  std::atomic<std::uint64_t> wakeup_interrupts{0};
+  std::atomic<std::uint64_t> stray_interrupts{0};  // before the interrupt core existed
+
+  std::uint64_t stack_top = 0;
+  CpuDescriptors descriptors;
+};
+
+inline constexpr unsigned kMaxGuestCpus = GUEST_MAX_CPUS;
+
+PerCpu& cpu_data(unsigned index);
+// Points IA32_GS_BASE at `cpu` (once per CPU, first thing after entering 64-bit code).
+void install_per_cpu(PerCpu& cpu);
+
+inline unsigned this_cpu_index() {
+  unsigned v;
+  asm volatile("movl %%gs:%c1, %0" : "=r"(v) : "i"(offsetof(PerCpu, index)));
+  return v;
+}
+inline PerCpu& this_cpu() {
+  PerCpu* p;
+  asm volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(offsetof(PerCpu, self)));
+  return *p;
+}
+
+}  // namespace guest

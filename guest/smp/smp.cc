@@ -1,0 +1,126 @@
+#include "smp/smp.h"
+
+#include "apic/local_apic.h"
+#include "arch/descriptors.h"
+#include "arch/x86.h"
+#include "boot/layout.h"
+#include "kernel/clock.h"
+#include "kernel/console.h"
+#include "kernel/panic.h"
+#include "smp/cpu_work.h"
+#include "smp/percpu.h"
+
+extern "C" const char ap_trampoline_start[], ap_trampoline_end[];
+extern "C" const char ap_mailbox_cr3[], ap_mailbox_stack[], ap_mailbox_entry[], ap_mailbox_cpu[];
+extern "C" std::uint64_t boot_pml4[];
+extern "C" char bsp_stack[];
+
+namespace guest::smp {
+
+namespace {
+
+// Timing of the start-up sequence (SDM vol. 3A, 8.4.4.1): INIT, 10 ms, STARTUP, 200 us,
+// a second STARTUP only if the AP has not started. The wait for the AP to report in is
+// generous because a vCPU thread under TCG may not be scheduled at once.
+constexpr std::uint64_t kInitDelayNs = 10 * clock::kNsPerMs;
+constexpr std::uint64_t kStartupDelayNs = 200 * clock::kNsPerUs;
+constexpr std::uint64_t kReportInTimeoutNs = 2000 * clock::kNsPerMs;
+constexpr std::uint8_t kTrampolinePage = GUEST_TRAMPOLINE_BASE >> 12;
+
+alignas(16) unsigned char stacks[kMaxGuestCpus][GUEST_STACK_SIZE];
+alignas(16) unsigned char ist_stacks[kMaxGuestCpus][GUEST_IST_STACK_SIZE];
+unsigned cpus_online = 1;
+
+template <typename T>
+T* in_trampoline(const char* symbol) {
+  return reinterpret_cast<T*>(GUEST_TRAMPOLINE_BASE + (symbol - ap_trampoline_start));
+}
+
+std::uint64_t stack_top(unsigned cpu) { return reinterpret_cast<std::uint64_t>(stacks[cpu] + GUEST_STACK_SIZE); }
+std::uint64_t ist_top_of(unsigned cpu) { return reinterpret_cast<std::uint64_t>(ist_stacks[cpu] + GUEST_IST_STACK_SIZE); }
+
+}  // namespace
+
+// The first C++ code on an application processor, called by the trampoline (C linkage:
+// the BSP puts its address in the mailbox).
+extern "C" [[noreturn]] void ap_main(unsigned index) {
+  PerCpu& self = cpu_data(index);
+  install_per_cpu(self);
+  load_cpu_descriptors(self.descriptors, ist_top_of(index));
+  load_idt();
+  apic::enable_this_cpu();
+  self.apic_id = apic::id();
+  self.online.store(true, std::memory_order_release);
+  idle_loop();
+}
+
+namespace {
+
+void copy_trampoline() {
+  const auto size = static_cast<std::size_t>(ap_trampoline_end - ap_trampoline_start);
+  __builtin_memcpy(reinterpret_cast<void*>(GUEST_TRAMPOLINE_BASE), ap_trampoline_start, size);
+  *in_trampoline<std::uint64_t>(ap_mailbox_cr3) = reinterpret_cast<std::uint64_t>(boot_pml4);
+  *in_trampoline<std::uint64_t>(ap_mailbox_entry) = reinterpret_cast<std::uint64_t>(&ap_main);
+}
+
+bool start_one(unsigned index, std::uint32_t apic_id) {
+  PerCpu& cpu = cpu_data(index);
+  cpu.index = index;
+  cpu.stack_top = stack_top(index);
+  *in_trampoline<std::uint64_t>(ap_mailbox_stack) = cpu.stack_top;
+  *in_trampoline<std::uint64_t>(ap_mailbox_cpu) = index;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!apic::send_init(apic_id)) return false;
+  clock::delay_ns(kInitDelayNs);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!apic::send_startup(apic_id, kTrampolinePage)) return false;
+    clock::delay_ns(kStartupDelayNs);
+    if (cpu.online.load(std::memory_order_acquire)) break;
+  }
+  const std::uint64_t deadline = clock::now_ns() + kReportInTimeoutNs;
+  while (!cpu.online.load(std::memory_order_acquire) && clock::now_ns() < deadline) x86::pause();
+  return cpu.online.load(std::memory_order_acquire) && cpu.apic_id == apic_id;
+}
+
+}  // namespace
+
+void init_boot_processor() {
+  PerCpu& bsp = cpu_data(0);
+  bsp.index = 0;
+  bsp.stack_top = reinterpret_cast<std::uint64_t>(bsp_stack + GUEST_STACK_SIZE);
+  install_per_cpu(bsp);
+  load_cpu_descriptors(bsp.descriptors, ist_top_of(0));
+  build_idt();
+  load_idt();
+}
+
+StartResult start_application_processors(const acpi::Platform& platform) {
+  StartResult r;
+  const std::uint64_t start = clock::now_ns();
+  PerCpu& bsp = cpu_data(0);
+  bsp.online.store(true, std::memory_order_release);
+  copy_trampoline();
+  unsigned next = 1;
+  for (unsigned i = 0; i < platform.processors; ++i) {
+    const std::uint32_t id = platform.processor_apic_ids[i];
+    if (id == bsp.apic_id) continue;
+    if (next >= kMaxGuestCpus) {
+      ++r.failed;  // more CPUs than this kernel has room for
+      continue;
+    }
+    if (start_one(next, id)) {
+      ++next;
+    } else {
+      ++r.failed;
+      Console out;
+      out.w.str("smp: apic ").hex(id).str(" did not start\n");
+    }
+  }
+  cpus_online = r.online = next;
+  r.elapsed_ns = clock::now_ns() - start;
+  return r;
+}
+
+unsigned online_cpus() { return cpus_online; }
+
+}  // namespace guest::smp
