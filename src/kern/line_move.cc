@@ -145,9 +145,15 @@ void queue_cleanup(InterruptCore& core, InterruptSource& src) {
   old.cleanup_head = &src;
 }
 
+// An xAPIC IPI is two register writes (destination, then command). A dispatch that
+// sends its own IPI between them would send this one to its destination instead - and
+// the old CPU would never free the vector. Interrupts stay off across the send (and the
+// lookup of the current CPU, so the sender cannot change under it).
 void request_cleanup(InterruptCore& core, unsigned cpu) {
   Platform& p = core.platform;
+  const bool were_enabled = p.disable_interrupts();
   p.local_apic(p.current_cpu()).send_ipi(core.apic_id[cpu], kMoveCleanupVector);
+  p.restore_interrupts(were_enabled);
 }
 
 namespace {

@@ -16,7 +16,8 @@ class LocalApicRegisters {
  public:
   virtual std::uint32_t read(std::uint32_t offset) = 0;
   virtual void write(std::uint32_t offset, std::uint32_t value) = 0;
-  // Fixed delivery, physical destination, edge, assert.
+  // Fixed delivery, physical destination, edge, assert. Callers keep interrupts off:
+  // in xAPIC mode this is two register writes that a nested send would interleave.
   virtual void send_ipi(std::uint32_t apic_id, std::uint8_t vector) = 0;
 
   void eoi() { write(hw::lapic::kEoi, 0); }
