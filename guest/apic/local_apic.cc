@@ -39,28 +39,6 @@ class X2ApicMsrPort final : public irqshape::kern::MsrPort {
   static std::uint32_t offset_of(std::uint32_t msr) { return (msr - kX2ApicMsrBase) << 4; }
 };
 
-// kern's XApicRegisters::send_ipi writes ICR high (destination) and then ICR low (the
-// send). If an interrupt arrives between the two writes and its handler sends an IPI of
-// its own - the dispatcher does: move-cleanup IPIs, src/kern/line_move.cc - the
-// interrupted send goes to the nested one's destination. Linux sends IPIs with
-// interrupts off for this reason. This wrapper gives every send through the core that
-// guarantee without changing what the adapter writes (see docs/guest.md, "kern notes").
-class InterruptSafeIpi final : public LocalApicRegisters {
- public:
-  void bind(LocalApicRegisters& inner) { inner_ = &inner; }
-  std::uint32_t read(std::uint32_t offset) override { return inner_->read(offset); }
-  void write(std::uint32_t offset, std::uint32_t value) override { inner_->write(offset, value); }
-  void send_ipi(std::uint32_t apic_id, std::uint8_t vector) override {
-    const bool were_enabled = (x86::read_rflags() & x86::kRflagsIf) != 0;
-    x86::cli();
-    inner_->send_ipi(apic_id, vector);
-    if (were_enabled) x86::sti();
-  }
-
- private:
-  LocalApicRegisters* inner_ = nullptr;
-};
-
 Mode current_mode = Mode::XApic;
 std::uint64_t apic_mmio_base = kDefaultBase;
 irqshape::hw::MmioWindow* mmio_window = nullptr;
@@ -68,7 +46,7 @@ alignas(irqshape::hw::MmioWindow) unsigned char mmio_storage[sizeof(irqshape::hw
 X2ApicMsrPort msr_port;
 alignas(irqshape::kern::XApicRegisters) unsigned char xapic_storage[sizeof(irqshape::kern::XApicRegisters)];
 alignas(irqshape::kern::X2ApicRegisters) unsigned char x2apic_storage[sizeof(irqshape::kern::X2ApicRegisters)];
-InterruptSafeIpi safe_registers;
+LocalApicRegisters* active_registers = nullptr;
 std::uint64_t ticks_per_ms = 0;
 
 // LVT timer (SDM vol. 3A, 10.5.4): one-shot mode is bits 18:17 = 00; divide
@@ -120,10 +98,10 @@ Mode select_mode(std::uint64_t mmio_base) {
   apic_mmio_base = mmio_base;
   current_mode = cpu_has_x2apic() ? Mode::X2Apic : Mode::XApic;
   if (current_mode == Mode::X2Apic) {
-    safe_registers.bind(*new (x2apic_storage) irqshape::kern::X2ApicRegisters(msr_port));
+    active_registers = new (x2apic_storage) irqshape::kern::X2ApicRegisters(msr_port);
   } else {
     mmio_window = new (mmio_storage) irqshape::hw::MmioWindow(apic_mmio_base);
-    safe_registers.bind(*new (xapic_storage) irqshape::kern::XApicRegisters(*mmio_window));
+    active_registers = new (xapic_storage) irqshape::kern::XApicRegisters(*mmio_window);
   }
   return current_mode;
 }
@@ -154,7 +132,7 @@ std::uint32_t id() {
   return current_mode == Mode::X2Apic ? raw : XApicId::get(raw);
 }
 
-LocalApicRegisters& registers() { return safe_registers; }
+LocalApicRegisters& registers() { return *active_registers; }
 
 bool send_init(std::uint32_t apic_id) {
   return send_raw(apic_id, delivery(irqshape::hw::DeliveryMode::Init) | icr::Level::mask);
@@ -164,7 +142,14 @@ bool send_startup(std::uint32_t apic_id, std::uint8_t page) {
   return send_raw(apic_id, delivery(irqshape::hw::DeliveryMode::StartUp) | icr::Level::mask | icr::Vector::make(page));
 }
 
-void send_fixed(std::uint32_t apic_id, std::uint8_t vector) { registers().send_ipi(apic_id, vector); }
+// kern's contract (local_apic_access.h): IPIs are sent with interrupts off, since an
+// xAPIC send is two register writes a nested send would interleave.
+void send_fixed(std::uint32_t apic_id, std::uint8_t vector) {
+  const bool were_enabled = (x86::read_rflags() & x86::kRflagsIf) != 0;
+  x86::cli();
+  registers().send_ipi(apic_id, vector);
+  if (were_enabled) x86::sti();
+}
 
 void calibrate_timer() {
   LocalApicRegisters& r = registers();

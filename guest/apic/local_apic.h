@@ -36,7 +36,7 @@ void enable_this_cpu();
 // stayed busy. `page` is the 4 KiB page number of the real-mode trampoline.
 bool send_init(std::uint32_t apic_id);
 bool send_startup(std::uint32_t apic_id, std::uint8_t page);
-// A fixed IPI through kern's adapter (interrupts off around it, see local_apic.cc).
+// A fixed IPI through kern's adapter, with interrupts off around it as kern requires.
 void send_fixed(std::uint32_t apic_id, std::uint8_t vector);
 
 // The timer in one-shot mode on kTimerVector. calibrate_timer() measures its rate
