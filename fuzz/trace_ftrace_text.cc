@@ -6,23 +6,14 @@
 #include <cstdint>
 #include <string>
 
+#include "trace_fuzz.h"
 #include "trace/reader.h"
-#include "trace/stats.h"
 #include "trace/text_writer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace irqshape::trace;
-  auto input = [&] { return memory_input(std::span<const std::uint8_t>(data, size), "fuzz"); };
-  auto reader = open_trace(input(), Format::ftrace_text);
-  if (!reader) {
-    if (reader.message().rfind("fuzz", 0) != 0) __builtin_trap();  // every error names its input
-    return 0;
-  }
-  auto stats = compute_stats(**reader);
-  if (!stats) {
-    if (stats.message().rfind("fuzz", 0) != 0) __builtin_trap();
-    return 0;
-  }
+  if (!fuzzing::reads_cleanly(data, size, Format::ftrace_text)) return 0;
+  auto input = [&] { return fuzzing::fuzz_input(data, size); };
   auto again = open_trace(input(), Format::ftrace_text);
   if (!again) __builtin_trap();
   auto trace = read_all(**again);
