@@ -42,7 +42,7 @@ Status Adapter::start(Driver& driver) {
     }
     AdapterSource s;
     s.id = id;
-    s.time_ns = s.prev_time_ns = live->value(regs::SRC_COAL_TIME);
+    s.time_ns = live->value(regs::SRC_COAL_TIME);
     s.last = driver.read_source_telemetry(id);
     sources_.push_back(s);
   }
@@ -70,15 +70,15 @@ Result<std::vector<AdapterAction>> Adapter::step(Driver& driver, std::uint64_t n
     s.events = t.events - s.last.events;
     s.interrupts = t.out - s.last.out;
     s.last = t;
-    // Longest T in force this period: batches started before the last change kept the
-    // deadline they were given.
-    const std::uint64_t t_bound = std::max(s.time_ns, s.prev_time_ns);
-    s.prev_time_ns = s.time_ns;
+    // No event coalesced this period waited longer than T: a longer T was only ever
+    // replaced by a shorter one after the unit delivered what it held
+    // (Driver::update_source), and batches started under a shorter T keep its deadline.
+    const std::uint64_t t_bound = s.time_ns;
     std::uint64_t bound = t.hold_max_ns;
     if (deferred == 0) bound = bound == 0 ? t_bound : std::min<std::uint64_t>(bound, t_bound);
     s.decided = n >= opt_.min_events;
     if (!s.decided) continue;
-    const double p99 = hold_quantile(hold, 0.99, bound);
+    const double p99 = hold_quantile_bound(hold, 0.99, bound);
     s.p99_ns = p99;
 
     const auto old = static_cast<double>(s.time_ns);
@@ -104,10 +104,14 @@ Result<std::vector<AdapterAction>> Adapter::step(Driver& driver, std::uint64_t n
     if (auto st = driver.update_source(*live); !st)
       return make_error("adapter: source id {}: {}", s.id, st.message());
     actions.push_back({now, s.id, s.time_ns, clamped, p99, reason});
-    s.prev_time_ns = std::max(s.prev_time_ns, s.time_ns);
     s.time_ns = clamped;
     ++s.changes;
   }
+  // Shortening a coalescing time may have had the unit deliver held events (see
+  // Driver::update_source): their holds belong to the period just judged, not to the
+  // next one, so the next period starts from the counters as they are now.
+  if (!actions.empty())
+    for (AdapterSource& s : sources_) s.last = driver.read_source_telemetry(s.id);
   return actions;
 }
 

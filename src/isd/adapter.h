@@ -18,10 +18,13 @@
 // estimation error once clamped by T) keeps it from hunting. Periods with fewer than
 // `min_events` delivered events carry no decision.
 //
-// The p99 estimate: hold_quantile() of the period's histogram deltas, bounded by
-// TEL_HOLD_MAX and - when the storm guard deferred nothing that period - by the longest
-// T in force during the period (coalesced events are delivered at most T after the
-// first of their batch: docs/isu-spec.md 5.5). Holds caused by storm-guard deferral are
+// The p99 estimate is an upper bound, never an interpolation: the upper edge of the
+// hold-histogram bucket holding the period's 99th percentile (hold_quantile_bound()),
+// capped by TEL_HOLD_MAX and - when the storm guard deferred nothing that period - by
+// T (coalesced events are delivered at most T after the first of their batch:
+// docs/isu-spec.md 5.5; when T is shortened the driver first has the unit deliver what
+// it holds, so no batch keeps a longer deadline). For a source that coalesces
+// it is T itself; the log2 buckets alone would be off by up to a factor of two. Holds caused by storm-guard deferral are
 // not the coalescer's: when they break the budget the adapter reports it and leaves T.
 //
 // Used by the simulator once per period: `adapter.step(driver, now)`.
@@ -62,7 +65,6 @@ struct AdapterAction {
 struct AdapterSource {
   std::uint32_t id = 0;
   std::uint64_t time_ns = 0;       // SRC_COAL_TIME now
-  std::uint64_t prev_time_ns = 0;  // in force before the last change
   SourceTelemetry last{};          // telemetry at the previous step
   double p99_ns = 0;               // last estimate
   std::uint64_t events = 0;        // delivered in the last period

@@ -283,9 +283,28 @@ Status Driver::update_source(const SourceProgram& s) {
   problems_.clear();
   if (s.id >= (probed_ ? caps_.sources : regs::kSources)) return make_error("update_source: no source id {}", s.id);
   clear_errors();
+  deliver_held_before_shortening(s);
   if (write_source(s)) verify_source(s);
   if (!problems_.empty()) return Error{problems_.front().str()};
   return {};
+}
+
+// Works around an ISU model issue (tests/isd/isu_issue_test.cc): a batch held when its
+// source's coalescing time is shortened can get a deadline in the past and be delivered
+// stamped before events it carries. So before shortening SRC_COAL_TIME of a source that
+// holds events, the driver has the unit deliver what it holds: clearing CTRL.ENABLE
+// delivers every held event at once, stamped with NOW (spec, CTRL); setting it again
+// resumes shaping. Other sources' batches leave early too - less added delay, never more.
+void Driver::deliver_held_before_shortening(const SourceProgram& s) {
+  const std::uint32_t ctrl = rd(regs::CTRL);
+  if (!regs::ctrl::Enable::test(ctrl)) return;
+  wr(regs::SRC_SEL, s.id);
+  wr(regs::COMMIT, regs::commit::kLoadSource);
+  if (s.value(regs::SRC_COAL_TIME) >= rd(regs::SRC_COAL_TIME)) return;
+  wr(regs::TEL_SRC_SEL, s.id);
+  if (rd(regs::TEL_PENDING) == 0) return;
+  wr(regs::CTRL, regs::ctrl::Enable::set(ctrl, 0));
+  wr(regs::CTRL, ctrl);
 }
 
 Result<SourceProgram> Driver::read_source(std::uint32_t id) {

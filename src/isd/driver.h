@@ -122,7 +122,9 @@ class Driver {
   Status set_enabled(bool enabled);
 
   // Live update of one source's settings (shadows, COMMIT_SOURCE, LOAD_SOURCE and
-  // compare): what the adaptation controller uses between periods.
+  // compare): what the adaptation controller uses between periods. Shortening the
+  // coalescing time of a source that holds events first has the unit deliver them
+  // (see driver.cc: an ISU model issue).
   Status update_source(const SourceProgram& source);
   // The live settings of a source, read back through LOAD_SOURCE.
   Result<SourceProgram> read_source(std::uint32_t id);
@@ -174,6 +176,7 @@ class Driver {
   void verify_pattern(const PatternProgram& p);
   void verify_rule(const RuleProgram& r);
   Error problems_error(std::string_view what) const;
+  void deliver_held_before_shortening(const SourceProgram& s);
 
   hw::RegisterWindow& w_;
   Capabilities caps_;

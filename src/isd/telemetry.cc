@@ -37,6 +37,24 @@ double hold_quantile(const HoldCounts& counts, double q, std::uint64_t bound_ns)
   return bound_ns != 0 ? static_cast<double>(bound_ns) : 0;
 }
 
+double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bound_ns) {
+  std::uint64_t total = 0;
+  for (const std::uint64_t c : counts) total += c;
+  if (total == 0) return 0;
+  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
+  double before = 0;
+  for (unsigned k = 0; k < regs::kHoldBuckets; ++k) {
+    before += static_cast<double>(counts[k]);
+    if (counts[k] == 0 || before < rank) continue;
+    const std::uint64_t ceiling = hold_bucket_ceiling(k);
+    const double edge = ceiling != 0 ? static_cast<double>(ceiling)
+                        : bound_ns != 0 ? static_cast<double>(bound_ns)
+                                        : 2.0 * static_cast<double>(regs::hold_bucket_floor(k));
+    return bound_ns != 0 ? std::min(edge, static_cast<double>(bound_ns)) : edge;
+  }
+  return bound_ns != 0 ? static_cast<double>(bound_ns) : 0;
+}
+
 namespace {
 
 std::uint64_t diff64(std::uint64_t cur, std::uint64_t prev) { return cur >= prev ? cur - prev : cur; }
