@@ -23,9 +23,9 @@ if(IRQSHAPE_SANITIZE)
   endif()
 endif()
 
-# Flags for code that must also build without a hosted C++ runtime (src/isu, src/kern):
-# no exceptions, no RTTI. The freestanding-check target in src/ compiles the same
-# sources with -ffreestanding and verifies they reference no heap or I/O symbols.
+# Flags for code that must also build without a hosted C++ runtime (src/hw, src/isu,
+# src/kern): no exceptions, no RTTI. Each such library also gets a freestanding twin
+# (below) whose objects a test checks for heap, I/O and runtime references.
 set(IRQSHAPE_FREESTANDING_FLAGS -fno-exceptions -fno-rtti)
 
 # A copy of a freestanding library built as the guest kernel builds it (-ffreestanding,

@@ -1,0 +1,73 @@
+#include "sim/policies/registry.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "sim/policies/none_policy.h"
+
+namespace irqshape::sim {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Status reject_params(const PolicySpec& spec) {
+  if (spec.params.empty()) return {};
+  return make_error("policy \"{}\": unknown parameter \"{}\"", spec.name, spec.params.begin()->first);
+}
+
+}  // namespace
+
+std::string PolicySpec::to_string() const {
+  if (!config_file.empty()) return config_file;
+  std::string s = name;
+  char sep = ':';
+  for (const auto& [k, v] : params) {
+    s += fmt::format("{}{}={}", sep, k, v);
+    sep = ',';
+  }
+  return s;
+}
+
+Result<PolicySpec> parse_policy_spec(const std::string& text) {
+  PolicySpec spec;
+  if (text.empty()) return make_error("--policy: empty policy name");
+  if (ends_with(text, ".toml")) {
+    spec.name = "isu";
+    spec.config_file = text;
+    return spec;
+  }
+  const auto colon = text.find(':');
+  spec.name = text.substr(0, colon);
+  if (colon == std::string::npos) return spec;
+  std::string rest = text.substr(colon + 1);
+  std::size_t start = 0;
+  while (start <= rest.size()) {
+    const auto comma = rest.find(',', start);
+    const std::string item = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto eq = item.find('=');
+    if (item.empty() || eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      return make_error("--policy \"{}\": expected key=value, got \"{}\"", text, item);
+    }
+    if (!spec.params.emplace(item.substr(0, eq), item.substr(eq + 1)).second) {
+      return make_error("--policy \"{}\": parameter \"{}\" given twice", text, item.substr(0, eq));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return spec;
+}
+
+Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
+  if (spec.name == "none") {
+    if (Status s = reject_params(spec); !s) return s.error();
+    return std::unique_ptr<Policy>(std::make_unique<NonePolicy>());
+  }
+  return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
+}
+
+std::vector<std::string> policy_names() { return {"none"}; }
+
+}  // namespace irqshape::sim

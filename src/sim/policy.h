@@ -1,0 +1,96 @@
+// The interface every interrupt-shaping policy implements in the simulator: the ISU and
+// each baseline (none, static, dim, cinterrupts, vic). A policy sits where the ISU sits
+// in the architecture - between the devices' interrupt messages and delivery into the
+// guest - and decides, for each device event (one completion), when the guest gets an
+// interrupt and how many events that interrupt carries.
+//
+// Contract (the simulator enforces and tests it for every policy):
+//   - Time never goes backwards: on_event and on_timer are called with non-decreasing
+//     times; a policy emits interrupts stamped at or after the call's time and never
+//     earlier than any event they carry.
+//   - Conservation: every event passed to on_event is carried by exactly one emitted
+//     interrupt (counted in Interrupt::events), or reported dropped through
+//     Interrupt::dropped of a later interrupt of the same source - never silently lost.
+//     A policy must not hold an event forever: after its last event the simulator calls
+//     on_timer at each next_deadline() until it returns kNoDeadline, and at the end of
+//     the run flush() delivers anything still held.
+//   - Determinism: the same calls give the same output; a policy that needs randomness
+//     takes a seed from its configuration.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "hw/interrupt_message.h"
+
+namespace irqshape::sim {
+
+using Nanos = std::uint64_t;
+inline constexpr Nanos kNoDeadline = std::numeric_limits<Nanos>::max();
+
+// What kind of device a source belongs to: policies modelled on one device class (NIC
+// moderation, NVMe aggregation) may treat other classes differently.
+enum class SourceClass : std::uint8_t { Block, Net, Timer, Other };
+
+// A source as a policy sees it, announced once before any of its events.
+struct SourceInfo {
+  std::uint32_t id = 0;   // dense, 0..N-1 (also the ISU source id)
+  std::string name;       // as the user knows it: "nvme0q1", "eth0-rx-0", "irq=36"
+  SourceClass cls = SourceClass::Other;
+  hw::InterruptMessage message;  // how the device signals it: vector, destination, trigger
+};
+
+// One device event: a completion (block request done, packet received, timer tick).
+struct DeviceEvent {
+  Nanos time = 0;
+  std::uint32_t source = 0;
+  std::uint64_t id = 0;            // unique per run; the simulator uses it to match latencies
+  bool urgent = false;             // the request asked for immediate notification (cinterrupts' URGENT)
+  std::uint32_t in_flight = 0;     // commands outstanding on this source after this completion (vIC's CIF)
+  std::uint32_t bytes = 0;         // payload size (DIM samples bytes as well as packets)
+};
+
+// One interrupt a policy delivers to the guest.
+struct Interrupt {
+  Nanos time = 0;                  // when it is raised (>= every carried event's time)
+  std::uint32_t source = 0;
+  std::uint32_t events = 0;        // device events carried (>= 1 unless it only reports drops)
+  std::uint32_t dropped = 0;       // events of this source dropped since its previous interrupt
+  hw::InterruptMessage message;    // what reaches the local APIC: vector may differ from the source's
+  std::uint64_t payload = 0;       // opaque to the simulator; passed to the ISR (ISU: context slot)
+  bool has_payload = false;
+};
+
+class InterruptSink {
+ public:
+  virtual void deliver(const Interrupt& interrupt) = 0;
+
+ protected:
+  ~InterruptSink() = default;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  // A short stable name ("none", "static", "dim", "cinterrupts", "vic", "isu") and a
+  // one-line description of the configuration in use, for reports.
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  [[nodiscard]] virtual std::string describe() const = 0;
+
+  // Called once per source before the run starts.
+  virtual void add_source(const SourceInfo& source) = 0;
+  // A device event arrives at event.time.
+  virtual void on_event(const DeviceEvent& event, InterruptSink& out) = 0;
+  // Time has reached `now` (>= the last next_deadline() the policy reported).
+  virtual void on_timer(Nanos now, InterruptSink& out) = 0;
+  // The earliest time the policy needs on_timer, or kNoDeadline.
+  [[nodiscard]] virtual Nanos next_deadline() const = 0;
+  // End of run: deliver everything still held, stamped `now`.
+  virtual void flush(Nanos now, InterruptSink& out) = 0;
+};
+
+}  // namespace irqshape::sim
