@@ -10,5 +10,8 @@
 namespace irqshape::cli {
 
 void add_isu_demo_command(CLI::App& app);
+void add_isd_check_command(CLI::App& app);      // configure_command.cc
+void add_isd_telemetry_command(CLI::App& app);  // telemetry_command.cc
+void add_learn_command(CLI::App& app);          // learn_command.cc
 
 }  // namespace irqshape::cli

@@ -17,7 +17,7 @@ using Window = std::pair<std::uint64_t, std::uint64_t>;
 // Log-spaced delay bins: [0, res), then res * 10^(k / per_decade).
 class Bins {
  public:
-  Bins(std::uint64_t resolution, unsigned per_decade, std::uint64_t horizon) {
+  Bins(std::uint64_t resolution, unsigned per_decade, std::uint64_t horizon) : per_decade_(per_decade) {
     edges_.push_back(0);
     edges_.push_back(std::max<std::uint64_t>(1, resolution));
     for (unsigned k = 1; edges_.back() < horizon; ++k) {
@@ -29,10 +29,16 @@ class Bins {
   [[nodiscard]] std::uint64_t lo(std::size_t i) const { return edges_[i]; }
   [[nodiscard]] std::uint64_t hi(std::size_t i) const { return edges_[i + 1]; }
   [[nodiscard]] std::size_t of(std::uint64_t d) const {
-    return static_cast<std::size_t>(std::upper_bound(edges_.begin(), edges_.end(), d) - edges_.begin()) - 1;
+    // A guess from the logarithm, corrected against the edges (rounding of pow/log10).
+    std::size_t i = d < edges_[1] ? 0 : std::min(edges_.size() - 2, 1 + static_cast<std::size_t>(per_decade_ * std::log10(
+                                                                          static_cast<double>(d) / static_cast<double>(edges_[1]))));
+    while (i > 0 && d < edges_[i]) --i;
+    while (i + 2 < edges_.size() && d >= edges_[i + 1]) ++i;
+    return i;
   }
 
  private:
+  double per_decade_;
   std::vector<std::uint64_t> edges_;
 };
 
@@ -175,16 +181,15 @@ class Miner {
     return p;
   }
 
-  // B's timeline rotated by `offset` within the trace span (sorted).
+  // B's timeline rotated by `offset` (< span) within the trace span, still sorted: the
+  // events pushed past the end wrap to the front, in order.
   Times shifted(const Times& t, std::uint64_t offset) const {
     Times out;
     out.reserve(t.size());
     const std::uint64_t start = result_.start_ns;
-    for (const std::uint64_t v : t) {
-      const std::uint64_t r = (v - start + offset) % span_;
-      out.push_back(start + r);
-    }
-    std::sort(out.begin(), out.end());
+    const auto cut = std::lower_bound(t.begin(), t.end(), start + (span_ - offset));
+    for (auto it = cut; it != t.end(); ++it) out.push_back(*it + offset - span_);
+    for (auto it = t.begin(); it != cut; ++it) out.push_back(*it + offset);
     return out;
   }
 

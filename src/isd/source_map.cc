@@ -69,6 +69,33 @@ SourceMap SourceMap::from_names(const std::vector<std::string>& names) {
   return map;
 }
 
+Status SourceMap::add_spec(std::string_view spec) {
+  const std::size_t eq = spec.rfind('=');
+  SourceInfo info;
+  info.name = std::string(spec.substr(0, eq));
+  if (info.name.empty()) return make_error("source \"{}\": expected NAME, NAME=ID or NAME=ID:IRQ", spec);
+  if (eq == std::string_view::npos) {
+    std::uint32_t id = 0;
+    while (find(id) != nullptr) ++id;
+    info.id = id;
+  } else {
+    std::string_view rest = spec.substr(eq + 1);
+    const std::size_t colon = rest.find(':');
+    auto number = [](std::string_view t, std::int64_t& v) {
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      return ec == std::errc() && end == t.data() + t.size() && v >= 0;
+    };
+    std::int64_t id = 0, irq = -1;
+    if (!number(rest.substr(0, colon), id) || id > 0xFFFF'FFFF ||
+        (colon != std::string_view::npos && (!number(rest.substr(colon + 1), irq) || irq > 0x7FFF'FFFF)))
+      return make_error("source \"{}\": expected NAME=ID or NAME=ID:IRQ with numbers", spec);
+    info.id = static_cast<std::uint32_t>(id);
+    info.irq = static_cast<std::int32_t>(irq);
+  }
+  info.kind = classify_source_name(info.name);
+  return add(std::move(info));
+}
+
 Result<std::uint32_t> SourceMap::resolve(std::string_view selector) const {
   if (const auto id = number_after(selector, "id=")) {
     if (*id > 0xFFFF'FFFF) return make_error("unknown source \"{}\"", selector);

@@ -38,6 +38,9 @@ class SourceMap {
   // Convenience for tests and scenarios: sources named `names`, ids 0, 1, 2, ... in
   // order, kinds guessed from the names.
   static SourceMap from_names(const std::vector<std::string>& names);
+  // A source from the command line: "NAME=ID", "NAME=ID:IRQ", or "NAME" (the next free
+  // id). The kind is guessed from the name.
+  Status add_spec(std::string_view spec);
 
   // "id=3", "irq=36", or an exact name. The error explains what was not found and
   // lists a few known names.

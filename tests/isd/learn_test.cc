@@ -13,6 +13,7 @@
 #include "isd/miner.h"
 #include "isd/program.h"
 #include "isd/teach.h"
+#include "isd/harness/planted.h"
 #include "isd_test_support.h"
 
 namespace irqshape::isd {
@@ -20,125 +21,35 @@ namespace {
 
 constexpr std::uint64_t kUs = 1'000, kMs = 1'000'000, kS = 1'000'000'000;
 
-struct Planted {
-  std::uint32_t from, to;
-  std::uint64_t lo, hi;  // delay range
-};
+using harness::planted_trace;
+using harness::PlantedTrace;
+using harness::score_against;
 
-struct Synthetic {
-  std::vector<Event> events;
-  SourceMap names;
-  std::vector<Planted> pairs;  // planted (ground truth)
-  std::vector<Planted> implied;  // consequences of planted chains (correct, not required)
-  std::vector<std::uint64_t> efg_starts;  // times of E events whose E->F->G completed
-};
-
-// Sources: disk->nic at 5 +- 0.5 ms (p 0.8); ctrl->ack at 200 +- 30 us (p 0.7);
-// e->f at 1 +- 0.1 ms (p 0.9) then f->g at 3 +- 0.3 ms (p 0.8); independent noise on
-// the followers, three noise sources (Poisson 1k/s and 5k/s, bursty 2k/s) and a 1 kHz timer.
-Synthetic planted_trace(std::uint64_t duration, std::uint64_t seed) {
-  Synthetic s;
-  s.names = SourceMap::from_names({"disk", "nic", "ctrl", "ack", "e", "f", "g", "noise1", "noise2", "burst", "timer"});
-  s.pairs = {{0, 1, 4'500 * kUs, 5'500 * kUs}, {2, 3, 170 * kUs, 230 * kUs}, {4, 5, 900 * kUs, 1'100 * kUs},
-             {5, 6, 2'700 * kUs, 3'300 * kUs}};
-  s.implied = {{4, 6, 3'600 * kUs, 4'400 * kUs}};
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  auto poisson = [&](std::uint32_t src, double rate, std::vector<std::uint64_t>* out = nullptr) {
-    for (double t = -std::log(1 - u(rng)) / rate * 1e9; t < static_cast<double>(duration); t += -std::log(1 - u(rng)) / rate * 1e9) {
-      s.events.push_back({static_cast<std::uint64_t>(t), src});
-      if (out) out->push_back(static_cast<std::uint64_t>(t));
-    }
-  };
-  auto follow = [&](const std::vector<std::uint64_t>& starts, std::uint32_t src, double p, std::uint64_t lo, std::uint64_t hi,
-                    std::vector<std::uint64_t>* out = nullptr, std::vector<std::uint64_t>* from = nullptr) {
-    for (std::size_t i = 0; i < starts.size(); ++i) {
-      if (u(rng) >= p) continue;
-      const std::uint64_t t = starts[i] + lo + static_cast<std::uint64_t>(u(rng) * static_cast<double>(hi - lo));
-      s.events.push_back({t, src});
-      if (out) out->push_back(t);
-      if (from) from->push_back(i);
-    }
-  };
-  std::vector<std::uint64_t> disk, ctrl, e, f, f_of;
-  poisson(0, 200, &disk);
-  follow(disk, 1, 0.8, 4'500 * kUs, 5'500 * kUs);
-  poisson(1, 300);
-  poisson(2, 500, &ctrl);
-  follow(ctrl, 3, 0.7, 170 * kUs, 230 * kUs);
-  poisson(3, 200);
-  poisson(4, 100, &e);
-  follow(e, 5, 0.9, 900 * kUs, 1'100 * kUs, &f, &f_of);
-  std::vector<std::uint64_t> g_of;
-  follow(f, 6, 0.8, 2'700 * kUs, 3'300 * kUs, nullptr, &g_of);
-  for (const std::uint64_t gi : g_of) s.efg_starts.push_back(e[f_of[gi]]);
-  poisson(5, 100);
-  poisson(6, 100);
-  poisson(7, 1'000);
-  poisson(8, 5'000);
-  for (double t = 0; t < static_cast<double>(duration); t += -std::log(1 - u(rng)) / 250.0 * 1e9)  // bursts of 8, 2k/s
-    for (int k = 0; k < 8; ++k) s.events.push_back({static_cast<std::uint64_t>(t) + static_cast<std::uint64_t>(k) * 2 * kUs, 9});
-  for (std::uint64_t t = 0; t < duration; t += kMs) s.events.push_back({t + static_cast<std::uint64_t>(u(rng) * 5'000), 10});
-  std::stable_sort(s.events.begin(), s.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
-  return s;
-}
-
-bool same_pair(const SequenceFinding& f, std::size_t k, const Planted& p) {
-  const std::uint64_t centre = (p.lo + p.hi) / 2;
-  return f.sources[k] == p.from && f.sources[k + 1] == p.to && f.windows[k].first <= centre && centre <= f.windows[k].second;
-}
-
-struct Score {
-  double precision = 0, recall = 0;
-  std::size_t found = 0, correct = 0;
-};
-
-// A recovered sequence is correct when every step is a planted (or implied) relation
-// with its window around the planted delay. Recall: the planted pairs and the planted
-// chain e->f->g.
-Score score(const MiningResult& r, const Synthetic& s, bool print) {
-  Score sc;
-  std::vector<bool> recalled(s.pairs.size() + 1, false);
-  for (const SequenceFinding& f : r.sequences) {
-    bool correct = true;
-    for (std::size_t k = 0; k + 1 < f.sources.size(); ++k) {
-      bool step = false;
-      for (std::size_t i = 0; i < s.pairs.size(); ++i)
-        if (same_pair(f, k, s.pairs[i])) {
-          step = true;
-          if (f.sources.size() == 2) recalled[i] = true;
-        }
-      for (const Planted& p : s.implied) step = step || same_pair(f, k, p);
-      correct = correct && step;
-    }
-    if (f.sources == std::vector<std::uint32_t>{4, 5, 6} && correct) recalled.back() = true;
-    ++sc.found;
-    sc.correct += correct ? 1 : 0;
-    if (print) {
-      std::string text;
-      for (std::size_t k = 0; k < f.sources.size(); ++k)
-        text += k == 0 ? s.names.display(f.sources[k])
-                       : fmt::format(" -> {} within {}..{}", s.names.display(f.sources[k]), format_duration(f.windows[k - 1].first),
-                                     format_duration(f.windows[k - 1].second));
-      fmt::print("  {:<5} {:<58} support {:>4}/{:<4} conf {:.2f} lift {:>6.1f} z {:>6.1f}\n", correct ? "ok" : "WRONG", text,
-                 f.support, f.starts, f.confidence, f.lift, f.z);
-    }
+void print_findings(const MiningResult& r, const PlantedTrace& s, const harness::PlantedScore& sc) {
+  for (std::size_t i = 0; i < r.sequences.size(); ++i) {
+    const SequenceFinding& f = r.sequences[i];
+    std::string text;
+    for (std::size_t k = 0; k < f.sources.size(); ++k)
+      text += k == 0 ? s.names.display(f.sources[k])
+                     : fmt::format(" -> {} within {}..{}", s.names.display(f.sources[k]), format_duration(f.windows[k - 1].first),
+                                   format_duration(f.windows[k - 1].second));
+    fmt::print("  {:<5} {:<64} support {:>4}/{:<4} conf {:.2f} lift {:>5.1f} z {:>6.1f}\n", sc.found_correct[i] ? "ok" : "WRONG",
+               text, f.support, f.starts, f.confidence, f.lift, f.z);
   }
-  sc.precision = sc.found ? static_cast<double>(sc.correct) / static_cast<double>(sc.found) : 0;
-  sc.recall = static_cast<double>(std::count(recalled.begin(), recalled.end(), true)) / static_cast<double>(recalled.size());
-  return sc;
 }
 
 TEST(Miner, RecoversPlantedSequencesWithTheirWindows) {
   double precision = 0, recall = 0;
   constexpr int kSeeds = 3;
   for (int seed = 1; seed <= kSeeds; ++seed) {
-    const Synthetic s = planted_trace(4 * kS, static_cast<std::uint64_t>(seed));
+    const PlantedTrace s = planted_trace(4 * kS, static_cast<std::uint64_t>(seed));
     const MiningResult r = mine(s.events);
+    const harness::PlantedScore sc = score_against(r, s);
     fmt::print("seed {}: {} events, {} sources, {} pairs tested, {} sequences:\n", seed, r.events, r.sources.size(), r.pairs_tested,
                r.sequences.size());
-    const Score sc = score(r, s, true);
-    fmt::print("seed {}: precision {:.2f} ({} of {}), recall {:.2f}\n", seed, sc.precision, sc.correct, sc.found, sc.recall);
+    print_findings(r, s, sc);
+    fmt::print("seed {}: precision {:.2f} ({} of {} found correct), recall {:.2f} ({} of {} planted)\n", seed, sc.precision,
+               sc.correct, sc.found, sc.recall, sc.recalled, sc.planted);
     precision += sc.precision;
     recall += sc.recall;
   }
@@ -170,7 +81,7 @@ TEST(Miner, FindsNothingInIndependentTraffic) {
 }
 
 TEST(Miner, ProfilesRatesAndPeriodicity) {
-  const Synthetic s = planted_trace(2 * kS, 4);
+  const PlantedTrace s = planted_trace(2 * kS, 4);
   const MiningResult r = mine(s.events);
   ASSERT_FALSE(r.sources.empty());
   EXPECT_EQ(r.sources.front().source, 8u) << "noise2 is the busiest";
@@ -193,7 +104,7 @@ TEST(Miner, ProfilesRatesAndPeriodicity) {
 }
 
 TEST(Miner, ProposedRulesReadBackAndCompile) {
-  const Synthetic s = planted_trace(2 * kS, 5);
+  const PlantedTrace s = planted_trace(2 * kS, 5);
   const MiningResult r = mine(s.events);
   ProposalOptions o;
   o.input = "planted.irqt";
@@ -211,7 +122,7 @@ TEST(Miner, ProposedRulesReadBackAndCompile) {
 }
 
 TEST(Miner, LearnsTheSameFromTheHistoryRingReadThroughRegisters) {
-  const Synthetic s = planted_trace(2 * kS, 6);
+  const PlantedTrace s = planted_trace(2 * kS, 6);
   // The unit sees the interrupts; the driver reads its history ring every 50 ms.
   harness::ModelHarness model;
   Driver driver(model.window());
@@ -243,7 +154,7 @@ TEST(Miner, LearnsTheSameFromTheHistoryRingReadThroughRegisters) {
     EXPECT_EQ(ring.sequences[i].sources, direct.sequences[i].sources);
     EXPECT_EQ(ring.sequences[i].windows, direct.sequences[i].windows);
   }
-  const Score sc = score(ring, s, false);
+  const harness::PlantedScore sc = score_against(ring, s);
   fmt::print("from the ISU history ring ({} entries read in {} register reads): precision {:.2f}, recall {:.2f}\n",
              from_ring.size(), driver.register_reads(), sc.precision, sc.recall);
   EXPECT_GE(sc.recall, 0.8);
@@ -257,12 +168,12 @@ TEST(Miner, CountMatchesFollowsTheUnitsSemantics) {
 }
 
 TEST(Teach, DerivesThePatternFromLabelledTimeRanges) {
-  const Synthetic s = planted_trace(2 * kS, 7);
-  ASSERT_GE(s.efg_starts.size(), 12u);
+  const PlantedTrace s = planted_trace(2 * kS, 7);
+  ASSERT_GE(s.chain_starts.size(), 12u);
   const std::uint64_t t0 = s.events.front().time;
   std::string labels;
   for (std::size_t i = 0; i < 12; ++i) {  // 12 occurrences; the ranges also hold unrelated interrupts
-    const std::uint64_t from = s.efg_starts[i] - t0, to = from + 4'500 * kUs;
+    const std::uint64_t from = s.chain_starts[i] - t0, to = from + 4'500 * kUs;
     labels += fmt::format("[[example]]\nname = \"e-f-g\"\nfrom = \"{}\"\nto = \"{}\"\n{}\n", format_duration(from),
                           format_duration(to), i < 6 ? "sources = [\"e\", \"f\", \"g\"]" : "");
   }
@@ -275,13 +186,13 @@ TEST(Teach, DerivesThePatternFromLabelledTimeRanges) {
   fmt::print("taught {}: {} steps, windows {}..{} and {}..{}, {} examples, completes {} times in the trace ({} planted)\n", p.name,
              p.sources.size(), format_duration(p.windows[0].first), format_duration(p.windows[0].second),
              format_duration(p.windows[1].first), format_duration(p.windows[1].second), p.examples, p.matches_in_trace,
-             s.efg_starts.size());
+             s.chain_starts.size());
   EXPECT_EQ(p.sources, (std::vector<std::uint32_t>{4, 5, 6}));
   EXPECT_LE(p.windows[0].first, 1'000 * kUs);
   EXPECT_GE(p.windows[0].second, 1'000 * kUs);
   EXPECT_LE(p.windows[1].first, 3'000 * kUs);
   EXPECT_GE(p.windows[1].second, 3'000 * kUs);
-  EXPECT_GE(static_cast<double>(p.matches_in_trace), 0.6 * static_cast<double>(s.efg_starts.size()));
+  EXPECT_GE(static_cast<double>(p.matches_in_trace), 0.6 * static_cast<double>(s.chain_starts.size()));
   const Config rules = taught_rules(*taught, s.names, "labels.toml");
   auto back = parse_config(write_config(rules), "taught.toml");
   ASSERT_TRUE(back.ok()) << back.message();
