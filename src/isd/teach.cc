@@ -16,7 +16,8 @@ namespace irqshape::isd {
 
 namespace {
 
-constexpr std::size_t kMaxExampleEvents = 4096;
+constexpr std::size_t kMaxExampleEvents = 1024;
+constexpr std::size_t kMaxAlignCandidates = 256;  // per step, for the quadratic alignment
 
 Error at_error(const Origin& o, std::string_view ctx, std::string_view msg) {
   return Error{fmt::format("{}: {}: {}", o.str(), ctx, msg)};
@@ -214,10 +215,19 @@ double step_cost(std::uint64_t d, double median) {
 std::vector<std::size_t> align(const std::vector<Event>& events, const std::vector<std::uint32_t>& pattern,
                                const std::vector<double>& medians) {
   const std::size_t L = pattern.size();
+  // The earliest embedding: always exists, since `pattern` is a common subsequence.
+  std::vector<std::size_t> greedy(L);
+  for (std::size_t k = 0, i = 0; k < L; ++k, ++i) {
+    while (i < events.size() && events[i].source != pattern[k]) ++i;
+    greedy[k] = std::min(i, events.size() - 1);
+  }
+  if (medians.empty()) return greedy;
   std::vector<std::vector<std::size_t>> cand(L);
   for (std::size_t i = 0; i < events.size(); ++i)
     for (std::size_t k = 0; k < L; ++k)
       if (events[i].source == pattern[k]) cand[k].push_back(i);
+  for (const auto& c : cand)
+    if (c.empty() || c.size() > kMaxAlignCandidates) return greedy;
   constexpr double kInf = 1e300;
   std::vector<std::vector<double>> cost(L);
   std::vector<std::vector<std::size_t>> from(L);
@@ -229,15 +239,14 @@ std::vector<std::size_t> align(const std::vector<Event>& events, const std::vect
     for (std::size_t j = 0; j < cand[k].size(); ++j)
       for (std::size_t i = 0; i < cand[k - 1].size(); ++i) {
         if (cand[k - 1][i] >= cand[k][j] || cost[k - 1][i] >= kInf) continue;
-        const std::uint64_t d = events[cand[k][j]].time - events[cand[k - 1][i]].time;
-        // Without a consensus yet: prefer the earliest embedding (positions as cost).
-        const double c = cost[k - 1][i] + (medians.empty() ? static_cast<double>(cand[k][j]) * 1e-9 : step_cost(d, medians[k]));
+        const double c = cost[k - 1][i] + step_cost(events[cand[k][j]].time - events[cand[k - 1][i]].time, medians[k]);
         if (c < cost[k][j]) cost[k][j] = c, from[k][j] = i;
       }
   }
   std::size_t best = 0;
   for (std::size_t j = 1; j < cost[L - 1].size(); ++j)
     if (cost[L - 1][j] < cost[L - 1][best]) best = j;
+  if (cost[L - 1][best] >= kInf) return greedy;
   std::vector<std::size_t> pos(L);
   for (std::size_t k = L; k-- > 0;) {
     pos[k] = cand[k][best];
