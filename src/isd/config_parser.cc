@@ -15,6 +15,7 @@
 
 #include "isd/condition_syntax.h"
 #include "isd/config.h"
+#include "isd/toml_guard.h"
 
 namespace irqshape::isd {
 
@@ -425,6 +426,7 @@ Result<Config> parse_root(const Reader& r, const toml::table& root) {
 
 Result<Config> parse_config(std::string_view text, std::string_view filename) {
   const Reader r(filename);
+  if (auto guard = guard_toml_text(text, filename); !guard) return guard.error();
   toml::parse_result parsed = toml::parse(text, std::string_view(filename));
   if (!parsed) {
     const auto& e = parsed.error();

@@ -1,5 +1,7 @@
 #include "isd/teach.h"
 
+#include "isd/toml_guard.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -258,6 +260,7 @@ std::vector<std::size_t> align(const std::vector<Event>& events, const std::vect
 }  // namespace
 
 Result<std::vector<Label>> parse_labels(std::string_view text, std::string_view filename) {
+  if (auto guard = guard_toml_text(text, filename); !guard) return guard.error();
   toml::parse_result parsed = toml::parse(text, std::string_view(filename));
   if (!parsed) {
     const auto& e = parsed.error();

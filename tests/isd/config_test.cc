@@ -272,6 +272,20 @@ TEST(Config, WriterQuotesAwkwardNames) {
   EXPECT_EQ(again->sources[0].time_ns->value, 1500u);
 }
 
+TEST(Config, CharactersTheTomlReaderMishandlesAreRefusedWithAPosition) {
+  // toml++ 3.3 reaches __builtin_unreachable() classifying U+00E9 and its neighbours as
+  // whitespace; the guard lets them through only where the reader never asks.
+  auto ok = parse_config("# caf\u00e9 \xc3\xa9\n[[rule]]\nname = \"caf\xc3\xa9\"\nwhen = \"always(x)\"\nactions = []\n", "u.toml");
+  ASSERT_TRUE(ok.ok()) << ok.message();
+  EXPECT_EQ(ok->rules[0].name, "caf\xc3\xa9");
+  EXPECT_EQ(parse_error("[source.\"caf\xc3\xa9\"]\n"),
+            "t.toml:1:13: TOML: character U+00E9 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+  EXPECT_EQ(parse_error("x = 49X99from=\"\xd0\x88sh\"\n"),
+            "t.toml:1:16: TOML: character U+0408 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+}
+
 TEST(Config, LoadNamesAMissingFile) {
   auto c = load_config("no/such/file.toml");
   ASSERT_FALSE(c.ok());
