@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   irqshape::cli::add_isu_demo_command(app);
+  irqshape::cli::add_capture_command(app);
+  irqshape::cli::add_convert_command(app);
+  irqshape::cli::add_trace_info_command(app);
   irqshape::cli::add_isd_check_command(app);
   irqshape::cli::add_isd_telemetry_command(app);
   irqshape::cli::add_learn_command(app);
