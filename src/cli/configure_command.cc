@@ -13,6 +13,7 @@
 #include "isd/driver.h"
 #include "isd/harness/model_harness.h"
 #include "isd/program.h"
+#include "isd/trace_input.h"
 
 namespace irqshape::cli {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 namespace regs = isu::regs;
 
 struct Options {
-  std::string config;
+  std::string config, trace;
   std::vector<std::string> sources;
   bool defaults = false, writes = false, print = false;
 };
@@ -150,7 +151,19 @@ int run(const Options& o) {
       fmt::print(stderr, "irqshape isd-check: --source {}\n", st.message());
       return 1;
     }
-  const bool from_config = o.sources.empty() && !o.defaults;
+  if (!o.trace.empty()) {
+    if (!o.sources.empty()) {
+      fmt::print(stderr, "irqshape isd-check: give --trace or --source, not both\n");
+      return 1;
+    }
+    auto t = isd::load_trace_events(o.trace);
+    if (!t) {
+      fmt::print(stderr, "irqshape isd-check: {}\n", t.message());
+      return 1;
+    }
+    map = std::move(t->names);
+  }
+  const bool from_config = o.sources.empty() && o.trace.empty() && !o.defaults;
   if (from_config) {
     auto m = platform_from_config(config);
     if (!m) {
@@ -212,6 +225,7 @@ void add_isd_check_command(CLI::App& app) {
   cmd->add_option("config", o->config, "ISD configuration file (TOML, see docs/isd.md)");
   cmd->add_option("--source", o->sources,
                   "A platform source NAME=ID[:IRQ] (repeat); default: the names the configuration uses, on ids 0, 1, ...");
+  cmd->add_option("--trace", o->trace, "Take the platform's sources from this trace's source table (names, irq numbers)");
   cmd->add_flag("--defaults", o->defaults, "Check the built-in defaults (isd::default_config) for the --source platform instead");
   cmd->add_flag("--writes", o->writes, "List every register write of the dry run");
   cmd->add_flag("--print", o->print, "Print the configuration as the driver reads it (normalized TOML) and stop");

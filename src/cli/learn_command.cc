@@ -18,6 +18,7 @@
 #include "isd/harness/planted.h"
 #include "isd/miner.h"
 #include "isd/teach.h"
+#include "isd/trace_input.h"
 
 namespace irqshape::cli {
 namespace {
@@ -28,6 +29,7 @@ struct Options {
   std::uint64_t seed = 1;
   std::string horizon = "20ms";
   std::uint32_t min_support = 20;
+  double min_z = 6.0;
   std::size_t max_rules = 16;
   bool from_history = false;
 };
@@ -39,7 +41,10 @@ struct Input {
 };
 
 Result<Input> load_trace_input(const std::string& path) {
-  return make_error("{}: reading traces needs the trace layer (src/trace), not merged into this branch yet", path);
+  auto t = isd::load_trace_events(path);
+  if (!t) return t.error();
+  if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
+  return Input{std::move(t->events), std::move(t->names), std::move(t->description)};
 }
 
 int fail(const std::string& message) {
@@ -144,6 +149,7 @@ int run(const Options& o) {
     isd::MinerOptions mo;
     mo.horizon_ns = *horizon;
     mo.min_support = o.min_support;
+    mo.min_z = o.min_z;
     const isd::MiningResult r = isd::mine(in.events, mo);
     print_profiles(r, in.names);
     if (planted) {
@@ -185,6 +191,8 @@ void add_learn_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "Rule file to write (TOML; - for standard output)")->required();
   cmd->add_option("--horizon", o->horizon, "Longest delay between two steps to look for (default 20ms)");
   cmd->add_option("--min-support", o->min_support, "Fewest occurrences a sequence needs (default 20)")->check(CLI::Range(2, 1000000));
+  cmd->add_option("--min-z", o->min_z, "Significance a sequence needs: z-score against shifted timelines (default 6)")
+      ->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--max-rules", o->max_rules, "Most rules to propose (default 16; the unit has 64)")->check(CLI::Range(1, 64));
   cmd->add_option("--seed", o->seed, "Seed of the synthetic traffic");
   cmd->add_flag("--from-history", o->from_history,
