@@ -20,6 +20,7 @@
 #include "isd/config.h"
 #include "isd/harness/model_harness.h"
 #include "isd/telemetry.h"
+#include "isd/trace_input.h"
 
 namespace irqshape::cli {
 namespace {
@@ -30,10 +31,12 @@ using isd::harness::LoadShape;
 using isd::harness::SyntheticSource;
 
 struct Options {
-  std::string config, scenario = "mixed", duration = "1s", period = "10ms", budget, jsonl, perfetto, prometheus, serve_for;
+  std::string config, trace, scenario = "mixed", duration, period = "10ms", budget, jsonl, perfetto, prometheus, serve_for;
   std::uint64_t seed = 1;
   bool realtime = false, quiet = false;
 };
+
+std::string seconds(std::uint64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) * 1e-9); }
 
 int fail(const std::string& message) {
   fmt::print(stderr, "irqshape isd-telemetry: {}\n", message);
@@ -81,16 +84,34 @@ void print_summary(const isd::Period& last, std::uint64_t duration) {
                s.coal_time_ns / 1000.0);
   }
   fmt::print("(p99 hold: upper bound from the hold histogram over the whole {}; T: SRC_COAL_TIME at the end)\n",
-             isd::format_duration(duration));
+             seconds(duration));
+}
+
+// A trace's interrupts, replayed: times shifted so the trace starts at 0, each source on
+// its own vector.
+Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harness::Arrival>& arrivals, std::uint64_t& span) {
+  auto t = isd::load_trace_events(path);
+  if (!t) return t.error();
+  if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
+  const std::uint64_t start = t->events.front().time;
+  for (const isd::Event& e : t->events)
+    arrivals.push_back({e.time - start, e.source, static_cast<std::uint8_t>(0x40 + e.source % 0xB0), e.source % 4});
+  span = t->events.back().time - start + 1;
+  fmt::print("replaying {}\n", t->description);
+  return Scenario{std::move(t->names), {}};
 }
 
 int run(const Options& o) {
-  auto duration = isd::parse_duration(o.duration);
-  if (!duration || *duration == 0) return fail(fmt::format("--duration: {}", duration ? "must be positive" : duration.message()));
   auto period = isd::parse_duration(o.period);
   if (!period || *period == 0) return fail(fmt::format("--period: {}", period ? "must be positive" : period.message()));
-  auto scenario = make_scenario(o.scenario, *duration);
+  std::vector<isd::harness::Arrival> replay;
+  std::uint64_t span = 0;
+  Result<std::uint64_t> duration = std::uint64_t{1'000'000'000};
+  if (!o.duration.empty()) duration = isd::parse_duration(o.duration);
+  if (!duration || *duration == 0) return fail(fmt::format("--duration: {}", duration ? "must be positive" : duration.message()));
+  auto scenario = o.trace.empty() ? make_scenario(o.scenario, *duration) : trace_scenario(o.trace, replay, span);
   if (!scenario) return fail(scenario.message());
+  if (!o.trace.empty()) duration = o.duration.empty() ? span : std::min(*duration, span);
   isd::Config config = isd::default_config(scenario->names);
   if (!o.config.empty()) {
     auto c = isd::load_config(o.config);
@@ -135,8 +156,9 @@ int run(const Options& o) {
   isd::Driver driver(model.window());
   auto report = driver.apply(config, scenario->names);
   if (!report) return fail(report.message());
-  fmt::print("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({} scenario), period {}{}\n", report->sources,
-             report->patterns, report->rules, isd::format_duration(*duration), o.scenario, isd::format_duration(*period),
+  fmt::print("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
+             report->patterns, report->rules, seconds(*duration),
+             o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
              adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}", o.budget) : "");
   isd::harness::SyntheticLoad load(scenario->load, o.seed);
   isd::TelemetryCollector collector(&scenario->names);
@@ -145,8 +167,14 @@ int run(const Options& o) {
   (void)collector.sample(driver);
   isd::Period last;
   const auto wall_start = std::chrono::steady_clock::now();
+  std::size_t next_arrival = 0;
   for (std::uint64_t t = *period; t <= *duration; t += *period) {
-    model.run(load, t);
+    if (o.trace.empty()) {
+      model.run(load, t);
+    } else {
+      for (; next_arrival < replay.size() && replay[next_arrival].time < t; ++next_arrival) model.interrupt(replay[next_arrival]);
+      model.advance(t);
+    }
     std::vector<isd::AdapterAction> actions;
     if (adapter) {
       auto a = adapter->step(driver, t);
@@ -192,7 +220,8 @@ void add_isd_telemetry_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   cmd->add_option("--config", o->config, "ISD configuration (TOML); default: isd::default_config for the scenario's sources");
   cmd->add_option("--scenario", o->scenario, "Synthetic load: mixed (NIC and NVMe whose load changes, a timer, a storm)");
-  cmd->add_option("--duration", o->duration, "Simulated time, e.g. 1s (default)");
+  cmd->add_option("--trace", o->trace, "Replay this trace's interrupts instead of synthetic load");
+  cmd->add_option("--duration", o->duration, "Simulated time, e.g. 1s (default: 1s, or the whole trace)");
   cmd->add_option("--period", o->period, "Telemetry and adaptation period, e.g. 10ms (default)");
   cmd->add_option("--seed", o->seed, "Seed of the synthetic load");
   cmd->add_option("--max-added-p99", o->budget, "Adapt each source's coalescing time to keep its p99 added delay within this, e.g. 50us");
