@@ -26,6 +26,27 @@ std::string compile_error(std::string_view text, Capabilities caps = Capabilitie
   return p.ok() ? std::string{} : p.message();
 }
 
+TEST(SourceMapTest, NamesIrqsIdsAndCommandLineSpecs) {
+  SourceMap m;
+  ASSERT_TRUE(m.add_spec("eth0-TxRx-0=4:40").ok());
+  ASSERT_TRUE(m.add_spec("nvme0q1").ok());  // the next free id
+  ASSERT_TRUE(m.add_spec("hpet=7").ok());
+  EXPECT_EQ(*m.resolve("eth0-TxRx-0"), 4u);
+  EXPECT_EQ(*m.resolve("irq=40"), 4u);
+  EXPECT_EQ(*m.resolve("nvme0q1"), 0u);
+  EXPECT_EQ(*m.resolve("id=7"), 7u);
+  EXPECT_EQ(*m.resolve("id=99"), 99u) << "an explicit id needs no entry";
+  EXPECT_EQ(m.find(4)->kind, SourceKind::net);
+  EXPECT_EQ(m.find(0)->kind, SourceKind::block);
+  EXPECT_EQ(m.find(7)->kind, SourceKind::timer);
+  EXPECT_EQ(m.display(99), "id=99");
+  EXPECT_FALSE(m.add_spec("dup=4").ok()) << "id 4 is taken";
+  EXPECT_FALSE(m.add_spec("hpet=9").ok()) << "the name is taken";
+  EXPECT_FALSE(m.add_spec("x=1:zz").ok());
+  EXPECT_FALSE(m.add_spec("=3").ok());
+  EXPECT_EQ(m.resolve("irq=41").message(), "unknown source \"irq=41\": no source has Linux irq 41");
+}
+
 TEST(Compile, SourcesByNameIrqOrId) {
   auto p = compile_text(R"toml(
 [source.disk]
