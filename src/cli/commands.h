@@ -13,5 +13,8 @@ void add_isu_demo_command(CLI::App& app);    // isu_demo_command.cc
 void add_capture_command(CLI::App& app);     // capture_command.cc
 void add_convert_command(CLI::App& app);     // convert_command.cc
 void add_trace_info_command(CLI::App& app);  // trace_info_command.cc
+void add_isd_check_command(CLI::App& app);      // configure_command.cc
+void add_isd_telemetry_command(CLI::App& app);  // telemetry_command.cc
+void add_learn_command(CLI::App& app);          // learn_command.cc
 
 }  // namespace irqshape::cli

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   irqshape::cli::add_capture_command(app);
   irqshape::cli::add_convert_command(app);
   irqshape::cli::add_trace_info_command(app);
+  irqshape::cli::add_isd_check_command(app);
+  irqshape::cli::add_isd_telemetry_command(app);
+  irqshape::cli::add_learn_command(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -1,0 +1,205 @@
+// `irqshape learn`: mines interrupt arrivals for sequences between sources, rates and
+// periodicity, and writes a commented rule file a person can edit (and isd-check reads).
+// With --labels, teaches patterns from labelled examples instead. Input: a trace, or
+// synthetic traffic with planted sequences (precision and recall are then printed).
+// With --from-history the arrivals go through the ISU model first and are read back
+// from its history ring through the registers, as the driver does on a real unit.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "isd/config.h"
+#include "isd/driver.h"
+#include "isd/harness/model_harness.h"
+#include "isd/harness/planted.h"
+#include "isd/miner.h"
+#include "isd/teach.h"
+#include "isd/trace_input.h"
+
+namespace irqshape::cli {
+namespace {
+
+struct Options {
+  std::string trace, labels, output;
+  double synthetic_s = 0;
+  std::uint64_t seed = 1;
+  std::string horizon = "20ms";
+  std::uint32_t min_support = 20;
+  double min_z = 6.0;
+  std::size_t max_rules = 16;
+  bool from_history = false;
+};
+
+struct Input {
+  std::vector<isd::Event> events;
+  isd::SourceMap names;
+  std::string description;
+};
+
+Result<Input> load_trace_input(const std::string& path) {
+  auto t = isd::load_trace_events(path);
+  if (!t) return t.error();
+  if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
+  return Input{std::move(t->events), std::move(t->names), std::move(t->description)};
+}
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "irqshape learn: {}\n", message);
+  return 1;
+}
+
+// The arrivals through the ISU model, read back from its history ring every 10 ms of
+// unit time through the driver (HIST_COUNT, HIST_INDEX, HIST_* registers).
+Result<std::vector<isd::Event>> through_history(const std::vector<isd::Event>& events, const isd::SourceMap& names,
+                                                std::uint64_t& lost) {
+  isd::harness::ModelHarness model;
+  isd::Driver driver(model.window());
+  isd::Config c;
+  c.unit.history_log2 = isd::Located<std::uint32_t>{13, {}};  // 8192 entries
+  if (auto r = driver.apply(c, names); !r) return r.error();
+  std::vector<isd::Event> out;
+  std::uint64_t cursor = 0;
+  auto read = [&]() -> Status {
+    auto h = driver.read_history_since(cursor);
+    if (!h) return h.error();
+    for (const isd::HistoryEntry& e : h->entries) out.push_back({e.time, e.source});
+    cursor = h->next;
+    lost += h->lost;
+    return {};
+  };
+  std::uint64_t next = events.empty() ? 0 : events.front().time + 10'000'000;
+  for (const isd::Event& e : events) {
+    for (; e.time >= next; next += 10'000'000)
+      if (auto s = read(); !s) return s.error();
+    if (e.source < isu::regs::kSources) model.interrupt({e.time, e.source, 0x40, 0});
+  }
+  if (auto s = read(); !s) return s.error();
+  return out;
+}
+
+void print_profiles(const isd::MiningResult& r, const isd::SourceMap& names) {
+  fmt::print("{} interrupts, {} sources mined, {:.3f} s\n", r.events, r.sources.size(),
+             static_cast<double>(r.end_ns - r.start_ns) * 1e-9);
+  fmt::print("  {:<24} {:>9} {:>11} {:>7}  {}\n", "source", "events", "rate/s", "gap CV", "periodic");
+  for (const isd::SourceProfile& p : r.sources)
+    fmt::print("  {:<24} {:>9} {:>11.1f} {:>7.2f}  {}\n", isd::rule_source_name(names, p.source), p.events, p.rate_per_s, p.gap_cv,
+               p.periodic ? fmt::format("every {}, jitter {}", isd::format_duration(p.period_ns), isd::format_duration(p.jitter_ns))
+                          : "-");
+}
+
+void print_findings(const isd::MiningResult& r, const isd::SourceMap& names, const std::vector<bool>* correct) {
+  fmt::print("{} sequences ({} source pairs tested):\n", r.sequences.size(), r.pairs_tested);
+  for (std::size_t i = 0; i < r.sequences.size(); ++i) {
+    const isd::SequenceFinding& f = r.sequences[i];
+    std::string text = isd::rule_source_name(names, f.sources[0]);
+    for (std::size_t k = 1; k < f.sources.size(); ++k)
+      text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
+                          isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
+    fmt::print("  {}{}  [{} of {}, confidence {:.2f}, lift {:.1f}, z {:.1f}]\n",
+               correct == nullptr ? "" : ((*correct)[i] ? "ok     " : "WRONG  "), text, f.support, f.starts, f.confidence,
+               f.lift, f.z);
+  }
+}
+
+int run(const Options& o) {
+  if (o.trace.empty() == (o.synthetic_s <= 0)) return fail("give exactly one input: --trace FILE or --synthetic SECONDS");
+  auto horizon = isd::parse_duration(o.horizon);
+  if (!horizon) return fail(fmt::format("--horizon: {}", horizon.message()));
+  Input in;
+  std::optional<isd::harness::PlantedTrace> planted;
+  if (!o.trace.empty()) {
+    auto t = load_trace_input(o.trace);
+    if (!t) return fail(t.message());
+    in = std::move(*t);
+  } else {
+    planted = isd::harness::planted_trace(static_cast<std::uint64_t>(o.synthetic_s * 1e9), o.seed);
+    in.events = planted->events;
+    in.names = planted->names;
+    in.description = fmt::format("synthetic traffic with planted sequences ({} s, seed {})", o.synthetic_s, o.seed);
+  }
+  fmt::print("input: {}\n", in.description);
+  if (o.from_history) {
+    std::uint64_t lost = 0;
+    auto h = through_history(in.events, in.names, lost);
+    if (!h) return fail(h.message());
+    fmt::print("read back from the ISU history ring: {} entries ({} overwritten before they were read)\n", h->size(), lost);
+    in.events = std::move(*h);
+  }
+
+  isd::Config rules;
+  if (!o.labels.empty()) {
+    auto labels = isd::load_labels(o.labels);
+    if (!labels) return fail(labels.message());
+    auto taught = isd::teach(in.events, *labels, in.names);
+    if (!taught) return fail(taught.message());
+    for (const isd::TaughtPattern& p : *taught) {
+      std::string text = isd::rule_source_name(in.names, p.sources[0]);
+      for (std::size_t k = 1; k < p.sources.size(); ++k)
+        text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(in.names, p.sources[k]),
+                            isd::format_duration(p.windows[k - 1].first), isd::format_duration(p.windows[k - 1].second));
+      fmt::print("taught \"{}\" from {} examples: {}  (completes {} times in the input)\n", p.name, p.examples, text,
+                 p.matches_in_trace);
+    }
+    rules = isd::taught_rules(*taught, in.names, o.labels);
+  } else {
+    isd::MinerOptions mo;
+    mo.horizon_ns = *horizon;
+    mo.min_support = o.min_support;
+    mo.min_z = o.min_z;
+    const isd::MiningResult r = isd::mine(in.events, mo);
+    print_profiles(r, in.names);
+    if (planted) {
+      const isd::harness::PlantedScore sc = isd::harness::score_against(r, *planted);
+      print_findings(r, in.names, &sc.found_correct);
+      fmt::print("against the planted answer: precision {:.2f} ({} of {} found are planted or implied by a planted chain), recall {:.2f} ({} of {} planted found)\n",
+                 sc.precision, sc.correct, sc.found, sc.recall, sc.recalled, sc.planted);
+    } else {
+      print_findings(r, in.names, nullptr);
+    }
+    isd::ProposalOptions po;
+    po.max_rules = o.max_rules;
+    po.input = in.description;
+    rules = isd::propose_rules(r, in.names, po);
+  }
+  const std::string text = isd::write_config(rules) + "\n";
+  if (o.output == "-") {
+    fmt::print("{}", text);
+    return 0;
+  }
+  std::ofstream out(o.output, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) return fail(fmt::format("{}: cannot write", o.output));
+  fmt::print("wrote {} rules to {} (check with: irqshape isd-check {})\n", rules.rules.size(), o.output, o.output);
+  return 0;
+}
+
+}  // namespace
+
+void add_learn_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("learn", "Mine interrupt sequences, rates and periodicity (or teach from labels) into an "
+                                          "editable ISD rule file");
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--trace", o->trace, "Trace to learn from (trace-cmd .dat, ftrace text, perf script, native .irqt)");
+  cmd->add_option("--synthetic", o->synthetic_s, "Learn from SECONDS of synthetic traffic with planted sequences instead")
+      ->check(CLI::Range(0.1, 600.0));
+  cmd->add_option("--labels", o->labels, "Labelled examples (TOML, see docs/isd.md): teach these patterns instead of mining");
+  cmd->add_option("-o,--output", o->output, "Rule file to write (TOML; - for standard output)")->required();
+  cmd->add_option("--horizon", o->horizon, "Longest delay between two steps to look for (default 20ms)");
+  cmd->add_option("--min-support", o->min_support, "Fewest occurrences a sequence needs (default 20)")->check(CLI::Range(2, 1000000));
+  cmd->add_option("--min-z", o->min_z, "Significance a sequence needs: z-score against shifted timelines (default 6)")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--max-rules", o->max_rules, "Most rules to propose (default 16; the unit has 64)")->check(CLI::Range(1, 64));
+  cmd->add_option("--seed", o->seed, "Seed of the synthetic traffic");
+  cmd->add_flag("--from-history", o->from_history,
+                "Replay the input through the ISU model and learn from its history ring, read through the registers");
+  cmd->callback([o] {
+    if (const int rc = run(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace irqshape::cli

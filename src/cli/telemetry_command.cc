@@ -1,0 +1,239 @@
+// `irqshape isd-telemetry`: runs the ISU model under load, programmed by the driver from a
+// configuration (or the per-kind defaults), and collects its telemetry every period
+// through the registers: JSON lines, Perfetto counter tracks, Prometheus /metrics. With
+// --max-added-p99 the adaptation controller tunes each source's coalescing time to the
+// budget every period.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cli/commands.h"
+#include "export/jsonl_writer.h"
+#include "export/metrics_server.h"
+#include "export/trace_event_writer.h"
+#include "isd/adapter.h"
+#include "isd/config.h"
+#include "isd/harness/model_harness.h"
+#include "isd/telemetry.h"
+#include "isd/trace_input.h"
+
+namespace irqshape::cli {
+namespace {
+
+namespace regs = isu::regs;
+using isd::harness::LoadPhase;
+using isd::harness::LoadShape;
+using isd::harness::SyntheticSource;
+
+struct Options {
+  std::string config, trace, scenario = "mixed", duration, period = "10ms", budget, jsonl, perfetto, prometheus, serve_for;
+  std::uint64_t seed = 1;
+  bool realtime = false, quiet = false;
+};
+
+std::string seconds(std::uint64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) * 1e-9); }
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "irqshape isd-telemetry: {}\n", message);
+  return 1;
+}
+
+struct Scenario {
+  isd::SourceMap names;
+  std::vector<SyntheticSource> load;
+};
+
+// "mixed": a NIC queue whose load goes medium -> heavy -> light, a bursty NVMe queue
+// following the same phases, a 1 kHz timer, and a legacy device with a storm in the middle.
+Result<Scenario> make_scenario(const std::string& name, std::uint64_t duration) {
+  if (name != "mixed") return make_error("--scenario: unknown scenario \"{}\" (known: mixed)", name);
+  Scenario s;
+  s.names = isd::SourceMap::from_names({"eth0-rx-0", "nvme0q1", "timer", "legacy"});
+  const std::uint64_t third = duration / 3;
+  s.load = {
+      {0, LoadShape::poisson, {{0, 20'000}, {third, 150'000}, {2 * third, 5'000}}, 8, 2'000, 0, 0x41, 0},
+      {1, LoadShape::bursty, {{0, 40'000}, {third, 100'000}, {2 * third, 10'000}}, 8, 2'000, 0, 0x51, 1},
+      {2, LoadShape::periodic, {{0, 1'000}}, 1, 0, 5'000, 0x61, 0},
+      {3, LoadShape::poisson, {{0, 2'000}, {duration * 45 / 100, 500'000}, {duration / 2, 2'000}}, 8, 2'000, 0, 0x71, 1},
+  };
+  return s;
+}
+
+nlohmann::json actions_json(const std::vector<isd::AdapterAction>& actions, const isd::SourceMap& names) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const isd::AdapterAction& a : actions)
+    out.push_back({{"source", names.display(a.source)}, {"old_coal_time_ns", a.old_time_ns}, {"new_coal_time_ns", a.new_time_ns},
+                   {"p99_bound_ns", a.p99_ns}, {"reason", a.reason}});
+  return out;
+}
+
+void print_summary(const isd::Period& last, std::uint64_t duration) {
+  fmt::print("\n{:<12} {:>9} {:>9} {:>9} {:>8} {:>12} {:>12} {:>10}\n", "source", "in", "out", "ev/intr", "dropped",
+             "p99 hold us", "mean hold us", "T now us");
+  for (const isd::SourcePeriod& s : last.sources) {
+    const isd::SourceTelemetry& t = s.total;
+    const double p99 = isd::hold_quantile_bound(s.hold_total, 0.99, t.hold_max_ns) / 1000.0;
+    const double mean = t.events == 0 ? 0 : static_cast<double>(t.hold_sum_ns) / static_cast<double>(t.events) / 1000.0;
+    fmt::print("{:<12} {:>9} {:>9} {:>9.2f} {:>8} {:>12.1f} {:>12.2f} {:>10.1f}\n", s.name, t.in, t.out,
+               t.out == 0 ? 0.0 : static_cast<double>(t.events) / static_cast<double>(t.out), t.dropped, p99, mean,
+               s.coal_time_ns / 1000.0);
+  }
+  fmt::print("(p99 hold: upper bound from the hold histogram over the whole {}; T: SRC_COAL_TIME at the end)\n",
+             seconds(duration));
+}
+
+// A trace's interrupts, replayed: times shifted so the trace starts at 0, each source on
+// its own vector.
+Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harness::Arrival>& arrivals, std::uint64_t& span) {
+  auto t = isd::load_trace_events(path);
+  if (!t) return t.error();
+  if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
+  const std::uint64_t start = t->events.front().time;
+  for (const isd::Event& e : t->events)
+    arrivals.push_back({e.time - start, e.source, static_cast<std::uint8_t>(0x40 + e.source % 0xB0), e.source % 4});
+  span = t->events.back().time - start + 1;
+  fmt::print("replaying {}\n", t->description);
+  return Scenario{std::move(t->names), {}};
+}
+
+int run(const Options& o) {
+  auto period = isd::parse_duration(o.period);
+  if (!period || *period == 0) return fail(fmt::format("--period: {}", period ? "must be positive" : period.message()));
+  std::vector<isd::harness::Arrival> replay;
+  std::uint64_t span = 0;
+  Result<std::uint64_t> duration = std::uint64_t{1'000'000'000};
+  if (!o.duration.empty()) duration = isd::parse_duration(o.duration);
+  if (!duration || *duration == 0) return fail(fmt::format("--duration: {}", duration ? "must be positive" : duration.message()));
+  auto scenario = o.trace.empty() ? make_scenario(o.scenario, *duration) : trace_scenario(o.trace, replay, span);
+  if (!scenario) return fail(scenario.message());
+  if (!o.trace.empty()) duration = o.duration.empty() ? span : std::min(*duration, span);
+  isd::Config config = isd::default_config(scenario->names);
+  if (!o.config.empty()) {
+    auto c = isd::load_config(o.config);
+    if (!c) return fail(c.message());
+    config = std::move(*c);
+  }
+  std::optional<isd::Adapter> adapter;
+  if (!o.budget.empty()) {
+    auto b = isd::parse_duration(o.budget);
+    if (!b) return fail(fmt::format("--max-added-p99: {}", b.message()));
+    isd::AdapterOptions ao;
+    ao.budget_ns = *b;
+    ao.period_ns = *period;
+    if (auto s = isd::validate(ao); !s) return fail(s.message());
+    adapter.emplace(ao);
+  }
+  std::ofstream jsonl_file, perfetto_file;
+  std::optional<exporter::JsonLinesWriter> jsonl;
+  std::optional<exporter::TraceEventWriter> perfetto;
+  std::optional<isd::PerfettoCounters> tracks;
+  if (!o.jsonl.empty()) {
+    jsonl_file.open(o.jsonl, std::ios::binary);
+    if (!jsonl_file) return fail(fmt::format("{}: cannot write", o.jsonl));
+    jsonl.emplace(jsonl_file);
+  }
+  if (!o.perfetto.empty()) {
+    perfetto_file.open(o.perfetto, std::ios::binary);
+    if (!perfetto_file) return fail(fmt::format("{}: cannot write", o.perfetto));
+    perfetto.emplace(perfetto_file);
+    tracks.emplace(*perfetto);
+  }
+  exporter::MetricsServer server;
+  if (!o.prometheus.empty()) {
+    auto addr = exporter::parse_listen_address(o.prometheus);
+    if (!addr) return fail(fmt::format("--prometheus: {}", addr.message()));
+    auto port = server.start(addr->first, addr->second);
+    if (!port) return fail(port.message());
+    fmt::print("serving Prometheus metrics on http://{}:{}/metrics\n", addr->first, *port);
+  }
+
+  isd::harness::ModelHarness model;
+  isd::Driver driver(model.window());
+  auto report = driver.apply(config, scenario->names);
+  if (!report) return fail(report.message());
+  fmt::print("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
+             report->patterns, report->rules, seconds(*duration),
+             o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
+             adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}", o.budget) : "");
+  isd::harness::SyntheticLoad load(scenario->load, o.seed);
+  isd::TelemetryCollector collector(&scenario->names);
+  if (adapter)
+    if (auto a = adapter->step(driver, 0); !a) return fail(a.message());
+  (void)collector.sample(driver);
+  isd::Period last;
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::size_t next_arrival = 0;
+  for (std::uint64_t t = *period; t <= *duration; t += *period) {
+    if (o.trace.empty()) {
+      model.run(load, t);
+    } else {
+      for (; next_arrival < replay.size() && replay[next_arrival].time < t; ++next_arrival) model.interrupt(replay[next_arrival]);
+      model.advance(t);
+    }
+    std::vector<isd::AdapterAction> actions;
+    if (adapter) {
+      auto a = adapter->step(driver, t);
+      if (!a) return fail(a.message());
+      actions = std::move(*a);
+      if (!o.quiet)
+        for (const isd::AdapterAction& x : actions)
+          fmt::print("{:>8.3f} ms  {:<10} coalescing {} -> {} ({}, p99 bound {:.1f} us)\n", t / 1e6,
+                     scenario->names.display(x.source), isd::format_duration(x.old_time_ns), isd::format_duration(x.new_time_ns),
+                     x.reason, x.p99_ns / 1000.0);
+    }
+    last = collector.sample(driver);
+    if (jsonl) {
+      nlohmann::json j = isd::to_json(last);
+      j["adapter"] = actions_json(actions, scenario->names);
+      jsonl->write(j);
+    }
+    if (tracks) tracks->add(last);
+    if (!o.prometheus.empty()) server.publish(isd::to_prometheus(last));
+    if (!o.quiet)
+      for (const std::string& w : last.warnings) fmt::print("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
+    if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
+  }
+  if (perfetto) perfetto->finish();
+  print_summary(last, *duration);
+  if (jsonl) fmt::print("wrote {} periods to {} (JSON lines)\n", jsonl->lines(), o.jsonl);
+  if (perfetto) fmt::print("wrote {} trace events to {} (open in ui.perfetto.dev)\n", perfetto->events(), o.perfetto);
+  if (!o.prometheus.empty() && !o.serve_for.empty()) {
+    auto hold = isd::parse_duration(o.serve_for);
+    if (!hold) return fail(fmt::format("--serve-for: {}", hold.message()));
+    fmt::print("serving the final metrics for {}\n", o.serve_for);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(*hold));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_isd_telemetry_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("isd-telemetry",
+                                 "Run the ISU model under synthetic load, programmed by the driver, and export its telemetry "
+                                 "(JSON lines, Perfetto, Prometheus); optionally adapt coalescing to a latency budget");
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--config", o->config, "ISD configuration (TOML); default: isd::default_config for the scenario's sources");
+  cmd->add_option("--scenario", o->scenario, "Synthetic load: mixed (NIC and NVMe whose load changes, a timer, a storm)");
+  cmd->add_option("--trace", o->trace, "Replay this trace's interrupts instead of synthetic load");
+  cmd->add_option("--duration", o->duration, "Simulated time, e.g. 1s (default: 1s, or the whole trace)");
+  cmd->add_option("--period", o->period, "Telemetry and adaptation period, e.g. 10ms (default)");
+  cmd->add_option("--seed", o->seed, "Seed of the synthetic load");
+  cmd->add_option("--max-added-p99", o->budget, "Adapt each source's coalescing time to keep its p99 added delay within this, e.g. 50us");
+  cmd->add_option("--jsonl", o->jsonl, "Write one JSON object per period to this file");
+  cmd->add_option("--perfetto", o->perfetto, "Write Perfetto counter tracks (Chrome trace-event JSON) to this file");
+  cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");
+  cmd->add_option("--serve-for", o->serve_for, "With --prometheus: keep serving the final metrics this long after the run, e.g. 30s");
+  cmd->add_flag("--realtime", o->realtime, "Pace the simulation at wall-clock speed (to watch it in Prometheus)");
+  cmd->add_flag("--quiet", o->quiet, "Print only the summary");
+  cmd->callback([o] {
+    if (const int rc = run(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace irqshape::cli

@@ -1,0 +1,135 @@
+#include "isd/toml_guard.h"
+
+#include <cstdint>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace irqshape::isd {
+
+namespace {
+
+// The code points toml++ 3.3.0 cannot classify (see the header).
+bool poisonous(char32_t c) {
+  return (c >= 0xA1 && c <= 0x499) || (c >= 0x2C5E && c <= 0x3057 && c != 0x3000) || (c >= 0xFB26 && c <= 0xFEFE);
+}
+
+// Decodes the UTF-8 sequence at text[i]; returns its length (1 for an invalid byte,
+// whose code point is then reported as U+FFFD: toml++ rejects invalid UTF-8 itself).
+std::size_t decode(std::string_view t, std::size_t i, char32_t& c) {
+  const auto b = static_cast<unsigned char>(t[i]);
+  std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > t.size()) {
+    c = 0xFFFD;
+    return 1;
+  }
+  c = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto cb = static_cast<unsigned char>(t[i + k]);
+    if ((cb >> 6) != 0x2) {
+      c = 0xFFFD;
+      return 1;
+    }
+    c = (c << 6) | (cb & 0x3F);
+  }
+  return n;
+}
+
+enum class State { normal, comment, basic, literal, ml_basic, ml_literal };
+
+}  // namespace
+
+Status guard_toml_text(std::string_view t, std::string_view filename) {
+  State state = State::normal;
+  bool value = false;           // after '=' on this logical line (strings here are values)
+  std::vector<char> brackets;   // open '[' and '{' inside the current value
+  bool key_string = false;      // the string being read is a key (or not where a value starts)
+  char last = '\n';             // the last character outside strings and comments that was not a blank
+  bool escaped = false;         // the previous character of a basic string was a backslash
+  int separators = 0;           // '=' outside brackets on this line: only the first separates key and value
+  std::uint32_t line = 1, column = 1;
+  for (std::size_t i = 0; i < t.size();) {
+    char32_t c = 0;
+    const std::size_t n = decode(t, i, c);
+    const char ch = t[i];
+    const bool safe_string = (state == State::basic || state == State::literal || state == State::ml_literal) && !key_string;
+    if (c >= 0x80 && poisonous(c) && state != State::comment && !safe_string)
+      return make_error("{}:{}:{}: TOML: character U+{:04X} is only accepted in comments and string values here (the TOML "
+                        "reader, toml++ 3.3, cannot classify it anywhere else)",
+                        filename, line, column, static_cast<std::uint32_t>(c));
+    std::size_t advance = n;
+    const bool was_normal = state == State::normal;
+    switch (state) {
+      case State::normal:
+        if (ch == '#') {
+          state = State::comment;
+        } else if (ch == '"' || ch == '\'') {
+          const bool triple = t.substr(i, 3) == std::string_view(ch == '"' ? "\"\"\"" : "'''");
+          state = ch == '"' ? (triple ? State::ml_basic : State::basic) : (triple ? State::ml_literal : State::literal);
+          // A value string starts right after '=', or after '[' or ',' in an array. A quote
+          // anywhere else is a key, or part of a malformed token that toml++ reads on
+          // through with the very check that misbehaves.
+          key_string = !((last == '=' && separators == 1 && brackets.empty()) ||
+                         ((last == '[' || last == ',') && !brackets.empty() && brackets.back() == '['));
+          if (triple) advance = 3;
+        } else if (ch == '=') {
+          value = true;
+          if (brackets.empty()) ++separators;
+        } else if (ch == '[' || ch == '{') {
+          if (value) brackets.push_back(ch);
+        } else if (ch == ']' || ch == '}') {
+          if (value && !brackets.empty()) brackets.pop_back();
+        } else if (ch == ',' && value && !brackets.empty() && brackets.back() == '{') {
+          // next: a key of the inline table
+        } else if (ch == '\n' && brackets.empty()) {
+          value = false;
+          separators = 0;
+        }
+        break;
+      case State::comment:
+        if (ch == '\n') {
+          state = State::normal;
+          value = value && !brackets.empty();
+          if (brackets.empty()) separators = 0;
+        }
+        break;
+      case State::basic:
+      case State::ml_basic:
+        if (escaped) {
+          escaped = false;  // the escaped character: checked above, never a terminator
+        } else if (ch == '\\') {
+          escaped = true;
+        } else if (state == State::basic && (ch == '"' || ch == '\n')) {
+          state = State::normal;
+        } else if (state == State::ml_basic && t.substr(i, 3) == "\"\"\"") {
+          advance = 3;
+          while (i + advance < t.size() && t[i + advance] == '"' && advance < 5) ++advance;  // up to two quotes of content
+          state = State::normal;
+        }
+        break;
+      case State::literal:
+        if (ch == '\'' || ch == '\n') state = State::normal;
+        break;
+      case State::ml_literal:
+        if (t.substr(i, 3) == "'''") {
+          advance = 3;
+          while (i + advance < t.size() && t[i + advance] == '\'' && advance < 5) ++advance;
+          state = State::normal;
+        }
+        break;
+    }
+    if (was_normal && ch != ' ' && ch != '\t' && ch != '\r') last = ch;
+    for (std::size_t k = 0; k < advance && i + k < t.size(); ++k) {
+      if (t[i + k] == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<unsigned char>(t[i + k]) & 0xC0) != 0x80) {
+        ++column;  // columns count code points, as toml++ does
+      }
+    }
+    i += advance;
+  }
+  return {};
+}
+
+}  // namespace irqshape::isd

@@ -1,0 +1,21 @@
+# Runs one irqshape command line and checks how it ended.
+#   -DEXE=irqshape -DARGS="arg|arg|..." -DEXPECT_RC=0|1 [-DOUT=regex] [-DERR=regex]
+# A failing command must print exactly one line on stderr (the project's CLI rule).
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL EXPECT_RC)
+  message(FATAL_ERROR "exit ${rc}, expected ${EXPECT_RC}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(DEFINED OUT AND NOT out MATCHES "${OUT}")
+  message(FATAL_ERROR "stdout does not match '${OUT}':\n${out}")
+endif()
+if(DEFINED ERR AND NOT err MATCHES "${ERR}")
+  message(FATAL_ERROR "stderr does not match '${ERR}':\n${err}")
+endif()
+if(NOT rc EQUAL 0)
+  string(REGEX MATCHALL "\n" lines "${err}")
+  list(LENGTH lines n)
+  if(NOT n EQUAL 1)
+    message(FATAL_ERROR "a failing command prints one line on stderr, this printed ${n}:\n${err}")
+  endif()
+endif()

@@ -1,0 +1,79 @@
+// Learning from the real traces of data/traces (captured on the project's VM): what the
+// miner finds, and teaching from labelled events of a trace.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "isd/config.h"
+#include "isd/miner.h"
+#include "isd/program.h"
+#include "isd/teach.h"
+#include "isd/trace_input.h"
+
+namespace irqshape::isd {
+namespace {
+
+TEST(TraceLearning, ReadsTheSourcesAndArrivalsOfATrace) {
+  auto t = load_trace_events("data/traces/net-download.irqt");
+  ASSERT_TRUE(t.ok()) << t.message();
+  EXPECT_EQ(t->events.size(), 11951u);
+  auto rx = t->names.resolve("virtio2-input.0");
+  ASSERT_TRUE(rx.ok()) << rx.message();
+  EXPECT_EQ(*t->names.resolve("irq=38"), *rx);
+  EXPECT_EQ(t->names.find(*rx)->kind, SourceKind::net);
+  for (std::size_t i = 1; i < t->events.size(); ++i) ASSERT_LE(t->events[i - 1].time, t->events[i].time);
+  auto missing = load_trace_events("data/traces/no-such.irqt");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("no-such.irqt"), std::string::npos);
+}
+
+TEST(TraceLearning, TheDownloadsReceiveAndTransmitInterruptsGoTogether) {
+  auto t = load_trace_events("data/traces/net-download.irqt");
+  ASSERT_TRUE(t.ok()) << t.message();
+  MinerOptions o;
+  const MiningResult strict = mine(t->events, o);
+  o.min_z = 4;  // the download's bursts make chance alignments vary widely: z 4.3 at best
+  const MiningResult relaxed = mine(t->events, o);
+  fmt::print("net-download: {} sequences at z >= 6, {} at z >= 4\n", strict.sequences.size(), relaxed.sequences.size());
+  ASSERT_FALSE(relaxed.sequences.empty());
+  const SequenceFinding& f = relaxed.sequences.front();
+  fmt::print("  {} -> {} within {}..{}: {} of {}, lift {:.1f}, z {:.1f}\n", t->names.display(f.sources[0]),
+             t->names.display(f.sources[1]), format_duration(f.windows[0].first), format_duration(f.windows[0].second), f.support,
+             f.starts, f.lift, f.z);
+  EXPECT_GT(f.confidence, 0.9);
+  EXPECT_GT(f.lift, 2.0);
+  const Config rules = propose_rules(relaxed, t->names);
+  auto back = parse_config(write_config(rules), "net.toml");
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_TRUE(compile(*back, t->names).ok());
+}
+
+TEST(TraceLearning, TeachesFromLabelledEventsOfATrace) {
+  auto t = load_trace_events("data/traces/net-download.irqt");
+  ASSERT_TRUE(t.ok()) << t.message();
+  const std::uint32_t rx = *t->names.resolve("virtio2-input.0"), tx = *t->names.resolve("virtio2-output.0");
+  // Label five receive interrupts with the transmit interrupt that follows each.
+  std::string labels;
+  int n = 0;
+  for (std::size_t i = 0; i + 1 < t->events.size() && n < 5; i += 997) {
+    std::size_t j = i;
+    while (j < t->events.size() && t->events[j].source != rx) ++j;
+    std::size_t k = j + 1;
+    while (k < t->events.size() && t->events[k].source != tx) ++k;
+    if (k >= t->events.size()) break;
+    labels += fmt::format("[[example]]\nname = \"rx-then-tx\"\nevents = [{}, {}]\n", j, k);
+    ++n;
+  }
+  auto parsed = parse_labels(labels, "net-labels.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  auto taught = teach(t->events, *parsed, t->names);
+  ASSERT_TRUE(taught.ok()) << taught.message();
+  const TaughtPattern& p = taught->front();
+  EXPECT_EQ(p.sources, (std::vector<std::uint32_t>{rx, tx}));
+  fmt::print("taught rx-then-tx from {} labelled pairs: window {}..{}, completes {} times in the trace\n", p.examples,
+             format_duration(p.windows[0].first), format_duration(p.windows[0].second), p.matches_in_trace);
+  EXPECT_GT(p.matches_in_trace, 100u);
+}
+
+}  // namespace
+}  // namespace irqshape::isd
