@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "sim/policies/none_policy.h"
+#include "sim/policies/params.h"
 
 namespace irqshape::sim {
 
@@ -11,11 +12,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-Status reject_params(const PolicySpec& spec) {
-  if (spec.params.empty()) return {};
-  return make_error("policy \"{}\": unknown parameter \"{}\"", spec.name, spec.params.begin()->first);
 }
 
 }  // namespace
@@ -62,7 +58,7 @@ Result<PolicySpec> parse_policy_spec(const std::string& text) {
 
 Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
   if (spec.name == "none") {
-    if (Status s = reject_params(spec); !s) return s.error();
+    if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
     return std::unique_ptr<Policy>(std::make_unique<NonePolicy>());
   }
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
