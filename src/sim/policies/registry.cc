@@ -5,6 +5,7 @@
 
 #include "sim/policies/none_policy.h"
 #include "sim/policies/params.h"
+#include "sim/policies/static_policy.h"
 
 namespace irqshape::sim {
 
@@ -12,6 +13,15 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Reads the parameters of `Params` and builds `P` from them.
+template <typename P, typename Params>
+Result<std::unique_ptr<Policy>> build(const PolicySpec& spec) {
+  ParamReader reader(spec.name, spec.params);
+  Result<Params> params = Params::read(reader);
+  if (!params) return params.error();
+  return std::unique_ptr<Policy>(std::make_unique<P>(*params));
 }
 
 }  // namespace
@@ -61,9 +71,10 @@ Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
     if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
     return std::unique_ptr<Policy>(std::make_unique<NonePolicy>());
   }
+  if (spec.name == "static") return build<StaticPolicy, StaticParams>(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none"}; }
+std::vector<std::string> policy_names() { return {"none", "static"}; }
 
 }  // namespace irqshape::sim
