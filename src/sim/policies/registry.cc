@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/policies/dim_policy.h"
 #include "sim/policies/none_policy.h"
 #include "sim/policies/params.h"
 #include "sim/policies/static_policy.h"
@@ -72,9 +73,10 @@ Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
     return std::unique_ptr<Policy>(std::make_unique<NonePolicy>());
   }
   if (spec.name == "static") return build<StaticPolicy, StaticParams>(spec);
+  if (spec.name == "dim") return build<DimPolicy, DimParams>(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none", "static"}; }
+std::vector<std::string> policy_names() { return {"none", "static", "dim"}; }
 
 }  // namespace irqshape::sim
