@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/policies/cinterrupts_policy.h"
 #include "sim/policies/dim_policy.h"
 #include "sim/policies/none_policy.h"
 #include "sim/policies/params.h"
@@ -74,9 +75,10 @@ Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
   }
   if (spec.name == "static") return build<StaticPolicy, StaticParams>(spec);
   if (spec.name == "dim") return build<DimPolicy, DimParams>(spec);
+  if (spec.name == "cinterrupts") return build<CinterruptsPolicy, CinterruptsParams>(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none", "static", "dim"}; }
+std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts"}; }
 
 }  // namespace irqshape::sim
