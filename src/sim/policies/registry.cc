@@ -8,6 +8,7 @@
 #include "sim/policies/none_policy.h"
 #include "sim/policies/params.h"
 #include "sim/policies/static_policy.h"
+#include "sim/policies/vic_policy.h"
 
 namespace irqshape::sim {
 
@@ -76,9 +77,10 @@ Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
   if (spec.name == "static") return build<StaticPolicy, StaticParams>(spec);
   if (spec.name == "dim") return build<DimPolicy, DimParams>(spec);
   if (spec.name == "cinterrupts") return build<CinterruptsPolicy, CinterruptsParams>(spec);
+  if (spec.name == "vic") return build<VicPolicy, VicParams>(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts"}; }
+std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts", "vic"}; }
 
 }  // namespace irqshape::sim
