@@ -1,0 +1,130 @@
+#include "export/prometheus_writer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace irqshape::exporter {
+
+namespace {
+
+bool name_char(char c, bool first, bool colon) {
+  const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':');
+  return alpha || (!first && c >= '0' && c <= '9');
+}
+
+bool valid_name(std::string_view name, bool colon) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (!name_char(name[i], i == 0, colon)) return false;
+  return true;
+}
+
+std::string_view type_name(MetricType t) {
+  switch (t) {
+    case MetricType::counter: return "counter";
+    case MetricType::gauge: return "gauge";
+    case MetricType::histogram: return "histogram";
+    case MetricType::untyped: break;
+  }
+  return "untyped";
+}
+
+}  // namespace
+
+bool PrometheusWriter::valid_metric_name(std::string_view name) { return valid_name(name, true); }
+
+bool PrometheusWriter::valid_label_name(std::string_view name) {
+  return valid_name(name, false) && !(name.size() >= 2 && name[0] == '_' && name[1] == '_');  // __ is reserved
+}
+
+std::string PrometheusWriter::escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string PrometheusWriter::escape_help(std::string_view help) {
+  std::string out;
+  for (const char c : help) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string PrometheusWriter::format_value(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // Integral values (counters) print without an exponent up to 2^53, where doubles stop
+  // being exact; fmt's shortest round-trip form otherwise.
+  if (value == std::floor(value) && std::fabs(value) < 9007199254740992.0) return fmt::format("{:.0f}", value);
+  return fmt::format("{}", value);
+}
+
+Status PrometheusWriter::family(std::string_view name, MetricType type, std::string_view help) {
+  if (!valid_metric_name(name)) return make_error("prometheus: invalid metric name \"{}\"", name);
+  if (std::find(seen_.begin(), seen_.end(), name) != seen_.end())
+    return make_error("prometheus: metric family \"{}\" written twice", name);
+  seen_.emplace_back(name);
+  family_ = name;
+  type_ = type;
+  text_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(help), name, type_name(type));
+  return {};
+}
+
+Status PrometheusWriter::write_sample(std::string_view name, const Labels& labels,
+                                      const std::pair<std::string, std::string>* extra, double value) {
+  std::string line(name);
+  if (!labels.empty() || extra != nullptr) {
+    line += '{';
+    bool first = true;
+    auto add = [&](const std::pair<std::string, std::string>& l) -> Status {
+      if (!valid_label_name(l.first)) return make_error("prometheus: invalid label name \"{}\"", l.first);
+      if (!first) line += ',';
+      first = false;
+      line += fmt::format("{}=\"{}\"", l.first, escape_label_value(l.second));
+      return {};
+    };
+    for (const auto& l : labels)
+      if (auto s = add(l); !s) return s;
+    if (extra != nullptr)
+      if (auto s = add(*extra); !s) return s;
+    line += '}';
+  }
+  text_ += fmt::format("{} {}\n", line, format_value(value));
+  return {};
+}
+
+Status PrometheusWriter::sample(const Labels& labels, double value, std::string_view suffix) {
+  if (family_.empty()) return make_error("prometheus: sample written before any family");
+  return write_sample(family_ + std::string(suffix), labels, nullptr, value);
+}
+
+Status PrometheusWriter::histogram(const Labels& labels, std::span<const double> upper_bounds,
+                                   std::span<const std::uint64_t> counts, double sum) {
+  if (type_ != MetricType::histogram) return make_error("prometheus: \"{}\" is not a histogram", family_);
+  if (counts.size() != upper_bounds.size() + 1)
+    return make_error("prometheus: histogram \"{}\": {} counts for {} bounds", family_, counts.size(), upper_bounds.size());
+  for (const auto& l : labels)
+    if (l.first == "le") return make_error("prometheus: histogram \"{}\": label \"le\" is reserved", family_);
+  std::uint64_t cumulative = 0;
+  const std::string bucket = family_ + "_bucket";
+  for (std::size_t i = 0; i <= upper_bounds.size(); ++i) {
+    cumulative += counts[i];
+    const std::pair<std::string, std::string> le{"le", i < upper_bounds.size() ? format_value(upper_bounds[i]) : "+Inf"};
+    if (auto s = write_sample(bucket, labels, &le, static_cast<double>(cumulative)); !s) return s;
+  }
+  if (auto s = write_sample(family_ + "_sum", labels, nullptr, sum); !s) return s;
+  return write_sample(family_ + "_count", labels, nullptr, static_cast<double>(cumulative));
+}
+
+}  // namespace irqshape::exporter

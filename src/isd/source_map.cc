@@ -1,0 +1,114 @@
+#include "isd/source_map.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace irqshape::isd {
+
+namespace {
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::optional<std::int64_t> number_after(std::string_view s, std::string_view prefix) {
+  if (!starts_with(s, prefix)) return std::nullopt;
+  s.remove_prefix(prefix.size());
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::string_view to_string(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::block: return "block";
+    case SourceKind::net: return "net";
+    case SourceKind::timer: return "timer";
+    case SourceKind::other: break;
+  }
+  return "other";
+}
+
+SourceKind classify_source_name(std::string_view n) {
+  if (starts_with(n, "nvme") || contains(n, "-req") || starts_with(n, "ahci") || starts_with(n, "ata") ||
+      starts_with(n, "disk") || starts_with(n, "mmc") || starts_with(n, "sd") || starts_with(n, "vd") ||
+      starts_with(n, "scsi") || contains(n, "blk")) {
+    return SourceKind::block;
+  }
+  if (starts_with(n, "eth") || starts_with(n, "en") || starts_with(n, "nic") || starts_with(n, "wl") ||
+      contains(n, "-input") || contains(n, "-output") || contains(n, "TxRx") || contains(n, "-rx") ||
+      contains(n, "-tx") || starts_with(n, "mlx") || starts_with(n, "i40e") || starts_with(n, "ixgbe")) {
+    return SourceKind::net;
+  }
+  if (starts_with(n, "timer") || starts_with(n, "hpet") || starts_with(n, "rtc") || contains(n, "apic-timer") ||
+      starts_with(n, "arch_timer")) {
+    return SourceKind::timer;
+  }
+  return SourceKind::other;
+}
+
+Status SourceMap::add(SourceInfo info) {
+  for (const SourceInfo& s : sources_) {
+    if (s.id == info.id) return make_error("source id {} is mapped twice (\"{}\" and \"{}\")", info.id, s.name, info.name);
+    if (!info.name.empty() && s.name == info.name) return make_error("source name \"{}\" is used twice", info.name);
+    if (info.irq >= 0 && s.irq == info.irq) return make_error("irq {} is mapped twice", info.irq);
+  }
+  sources_.push_back(std::move(info));
+  return {};
+}
+
+SourceMap SourceMap::from_names(const std::vector<std::string>& names) {
+  SourceMap map;
+  std::uint32_t id = 0;
+  for (const std::string& n : names) {
+    (void)map.add(SourceInfo{id++, n, -1, classify_source_name(n)});
+  }
+  return map;
+}
+
+Result<std::uint32_t> SourceMap::resolve(std::string_view selector) const {
+  if (const auto id = number_after(selector, "id=")) {
+    if (*id > 0xFFFF'FFFF) return make_error("unknown source \"{}\"", selector);
+    if (const SourceInfo* s = find(static_cast<std::uint32_t>(*id))) return s->id;
+    // An explicit id needs no map entry: the platform may simply not have named it.
+    return static_cast<std::uint32_t>(*id);
+  }
+  if (const auto irq = number_after(selector, "irq=")) {
+    for (const SourceInfo& s : sources_)
+      if (s.irq == *irq) return s.id;
+    return make_error("unknown source \"{}\": no source has Linux irq {}", selector, *irq);
+  }
+  for (const SourceInfo& s : sources_)
+    if (!s.name.empty() && s.name == selector) return s.id;
+  std::string known;
+  std::size_t shown = 0;
+  for (const SourceInfo& s : sources_) {
+    if (s.name.empty()) continue;
+    if (shown == 6) {
+      known += ", ...";
+      break;
+    }
+    known += fmt::format("{}\"{}\"", shown == 0 ? "" : ", ", s.name);
+    ++shown;
+  }
+  if (known.empty()) return make_error("unknown source \"{}\" (the platform named no sources; use id=N)", selector);
+  return make_error("unknown source \"{}\" (known: {})", selector, known);
+}
+
+const SourceInfo* SourceMap::find(std::uint32_t id) const {
+  for (const SourceInfo& s : sources_)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+std::string SourceMap::display(std::uint32_t id) const {
+  const SourceInfo* s = find(id);
+  if (s != nullptr && !s->name.empty()) return s->name;
+  if (s != nullptr && s->irq >= 0) return fmt::format("irq={}", s->irq);
+  return fmt::format("id={}", id);
+}
+
+}  // namespace irqshape::isd

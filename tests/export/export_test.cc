@@ -1,0 +1,137 @@
+// The generic writers: Prometheus exposition, Chrome trace-event JSON, JSON lines, and
+// the /metrics endpoint.
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "export/jsonl_writer.h"
+#include "export/metrics_server.h"
+#include "export/prometheus_writer.h"
+#include "export/trace_event_writer.h"
+
+namespace irqshape::exporter {
+namespace {
+
+TEST(Prometheus, CountersGaugesAndHistograms) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("irqshape_isu_interrupts_in_total", MetricType::counter, "Interrupts in.").ok());
+  ASSERT_TRUE(w.sample({{"source", "nvme0q1"}}, 123).ok());
+  ASSERT_TRUE(w.sample({{"source", "eth0"}}, 1.5e12).ok());
+  ASSERT_TRUE(w.family("irqshape_isu_pending_events", MetricType::gauge, "Held now.").ok());
+  ASSERT_TRUE(w.sample({}, 0.25).ok());
+  ASSERT_TRUE(w.family("irqshape_isu_hold_seconds", MetricType::histogram, "Hold.").ok());
+  const double bounds[] = {1e-6, 2e-6};
+  const std::uint64_t counts[] = {5, 3, 2};
+  ASSERT_TRUE(w.histogram({{"source", "a"}}, bounds, counts, 0.5).ok());
+  EXPECT_EQ(w.text(),
+            "# HELP irqshape_isu_interrupts_in_total Interrupts in.\n"
+            "# TYPE irqshape_isu_interrupts_in_total counter\n"
+            "irqshape_isu_interrupts_in_total{source=\"nvme0q1\"} 123\n"
+            "irqshape_isu_interrupts_in_total{source=\"eth0\"} 1500000000000\n"
+            "# HELP irqshape_isu_pending_events Held now.\n"
+            "# TYPE irqshape_isu_pending_events gauge\n"
+            "irqshape_isu_pending_events 0.25\n"
+            "# HELP irqshape_isu_hold_seconds Hold.\n"
+            "# TYPE irqshape_isu_hold_seconds histogram\n"
+            "irqshape_isu_hold_seconds_bucket{source=\"a\",le=\"1e-06\"} 5\n"
+            "irqshape_isu_hold_seconds_bucket{source=\"a\",le=\"2e-06\"} 8\n"
+            "irqshape_isu_hold_seconds_bucket{source=\"a\",le=\"+Inf\"} 10\n"
+            "irqshape_isu_hold_seconds_sum{source=\"a\"} 0.5\n"
+            "irqshape_isu_hold_seconds_count{source=\"a\"} 10\n");
+}
+
+TEST(Prometheus, EscapesAndRefusesWhatTheFormatCannotCarry) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("m", MetricType::gauge, "line one\nback\\slash").ok());
+  ASSERT_TRUE(w.sample({{"source", "a \"quoted\"\nname\\"}}, 1).ok());
+  EXPECT_EQ(w.text(), "# HELP m line one\\nback\\\\slash\n# TYPE m gauge\nm{source=\"a \\\"quoted\\\"\\nname\\\\\"} 1\n");
+  EXPECT_FALSE(w.family("9lives", MetricType::gauge, "").ok());
+  EXPECT_FALSE(w.family("m", MetricType::gauge, "").ok()) << "a family twice";
+  EXPECT_FALSE(w.sample({{"bad-label", "x"}}, 1).ok());
+  EXPECT_FALSE(w.sample({{"__reserved", "x"}}, 1).ok());
+  EXPECT_EQ(PrometheusWriter::format_value(1.0 / 0.0), "+Inf");
+  EXPECT_EQ(PrometheusWriter::format_value(0.0 / 0.0), "NaN");
+  PrometheusWriter empty;
+  EXPECT_FALSE(empty.sample({}, 1).ok()) << "a sample before any family";
+}
+
+TEST(TraceEvents, WritesAJsonDocumentPerfettoOpens) {
+  std::ostringstream out;
+  {
+    TraceEventWriter w(out);
+    w.process_name(1, "ISU source nvme0q1");
+    w.thread_name(1, 7, "vCPU 0");
+    w.counter(1, "interrupts/s", 1'500, 1234.0);
+    w.counter(1, "hold (us)", 2'000, {{"p50", 1.0}, {"p99", 9.5}});
+    w.instant(1, 7, "irq", 3'000, {{"vector", 0x41}});
+    w.complete(1, 7, "handler", 4'000, 2'500, nullptr, "isr");
+    EXPECT_EQ(w.events(), 6u);
+  }  // the destructor closes the document
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  const auto& ev = doc.at("traceEvents");
+  ASSERT_EQ(ev.size(), 6u);
+  EXPECT_EQ(ev[0].at("ph"), "M");
+  EXPECT_EQ(ev[0].at("args").at("name"), "ISU source nvme0q1");
+  EXPECT_EQ(ev[2].at("ph"), "C");
+  EXPECT_DOUBLE_EQ(ev[2].at("ts").get<double>(), 1.5);  // microseconds
+  EXPECT_EQ(ev[2].at("args").at("value"), 1234.0);
+  EXPECT_EQ(ev[3].at("args").at("p99"), 9.5);
+  EXPECT_EQ(ev[4].at("s"), "t");
+  EXPECT_EQ(ev[5].at("ph"), "X");
+  EXPECT_DOUBLE_EQ(ev[5].at("dur").get<double>(), 2.5);
+  EXPECT_EQ(doc.at("displayTimeUnit"), "ns");
+}
+
+TEST(TraceEvents, BadUtf8InANameDoesNotStopTheExport) {
+  std::ostringstream out;
+  {
+    TraceEventWriter w(out);
+    w.process_name(1, std::string("bad \xC3\x28 name"));
+  }
+  EXPECT_TRUE(nlohmann::json::accept(out.str()));
+}
+
+TEST(JsonLines, OneObjectPerLine) {
+  std::ostringstream out;
+  JsonLinesWriter w(out);
+  w.write({{"a", 1}});
+  w.write({{"b", "two"}});
+  EXPECT_EQ(out.str(), "{\"a\":1}\n{\"b\":\"two\"}\n");
+  EXPECT_EQ(w.lines(), 2u);
+}
+
+TEST(MetricsServer, ServesTheLastPublishedText) {
+  MetricsServer server;
+  auto port = server.start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.message();
+  server.publish("# TYPE x counter\nx_total 1\n");
+  httplib::Client client("127.0.0.1", *port);
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer from 127.0.0.1:" << *port;
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "# TYPE x counter\nx_total 1\n");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  server.publish("x_total 2\n");
+  EXPECT_EQ(client.Get("/metrics")->body, "x_total 2\n");
+  EXPECT_EQ(server.scrapes(), 2u);
+  EXPECT_FALSE(server.start("127.0.0.1", 0).ok()) << "already running";
+  server.stop();
+  server.stop();  // idempotent
+}
+
+TEST(MetricsServer, ListenAddresses) {
+  EXPECT_EQ(*parse_listen_address(":9100"), (std::pair<std::string, int>{"127.0.0.1", 9100}));
+  EXPECT_EQ(*parse_listen_address("9100"), (std::pair<std::string, int>{"127.0.0.1", 9100}));
+  EXPECT_EQ(*parse_listen_address("0.0.0.0:80"), (std::pair<std::string, int>{"0.0.0.0", 80}));
+  EXPECT_EQ(*parse_listen_address("[::1]:9100"), (std::pair<std::string, int>{"::1", 9100}));
+  EXPECT_FALSE(parse_listen_address(":99999").ok());
+  EXPECT_FALSE(parse_listen_address("host:").ok());
+  EXPECT_FALSE(parse_listen_address("nine").ok());
+}
+
+}  // namespace
+}  // namespace irqshape::exporter

@@ -1,0 +1,183 @@
+// compile(): configuration meets platform and unit. Unknown sources, capacity (the rule
+// and pattern tables), actions that need source settings, rates that do not fit.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "isd/config.h"
+#include "isd/program.h"
+#include "isd_test_support.h"
+
+namespace irqshape::isd {
+namespace {
+
+namespace regs = isu::regs;
+using testing::example_platform;
+
+Result<Program> compile_text(std::string_view text, Capabilities caps = Capabilities::isu_v1()) {
+  auto c = parse_config(text, "rules.toml");
+  if (!c) return c.error();
+  return compile(*c, example_platform(), caps);
+}
+
+std::string compile_error(std::string_view text, Capabilities caps = Capabilities::isu_v1()) {
+  auto p = compile_text(text, caps);
+  EXPECT_FALSE(p.ok());
+  return p.ok() ? std::string{} : p.message();
+}
+
+TEST(Compile, SourcesByNameIrqOrId) {
+  auto p = compile_text(R"toml(
+[source.disk]
+match = "irq=36"
+rx-usecs = 10
+[source.a]
+match = "id=200"
+rx-usecs = 20
+[source."eth0-TxRx-0"]
+rx-usecs = 30
+)toml");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->sources[0].id, 5u);
+  EXPECT_EQ(p->sources[1].id, 200u);
+  EXPECT_EQ(p->sources[2].id, 0u);
+}
+
+TEST(Compile, UnknownSourceInASequenceNamesTheToken) {
+  EXPECT_EQ(compile_error("\n\n[[rule]]\nname = \"disk-then-nic\"\nsequence = \"nvme0q1 -> nvme9 within 5ms\"\n"),
+            "rules.toml:5:24: rule \"disk-then-nic\": sequence: unknown source \"nvme9\" (known: \"eth0-TxRx-0\", \"nvme0q1\", "
+            "\"hpet\", \"legacy\", \"eth1-TxRx-0\", \"virtio1-req.0\")");
+  EXPECT_EQ(compile_error("[source.x]\nmatch = \"irq=99\"\n"),
+            "rules.toml:2:9: source \"x\": unknown source \"irq=99\": no source has Linux irq 99");
+  EXPECT_EQ(compile_error("[source.x]\nmatch = \"id=256\"\n"),
+            "rules.toml:2:9: source \"x\": id 256 is beyond the unit's 256 sources (CAP_SOURCES)");
+  EXPECT_EQ(compile_error("[source.a]\nmatch = \"id=3\"\n[source.b]\nmatch = \"legacy\"\n"),
+            "rules.toml:3:9: source \"b\": is the same source (id 3) as [source.a]");
+}
+
+TEST(Compile, RulesProgramTheirRegisters) {
+  auto p = compile_text(R"toml(
+[unit]
+rate-window = "100us"
+[source.nic1]
+match = "eth1-TxRx-0"
+raise-vector = 0xE0
+[[rule]]
+name = "disk-then-nic"
+sequence = "nvme0q1 -> eth0-TxRx-0 within 4ms..6ms -> nic1 within 1ms"
+actions = ["raise-priority", "augment"]
+[[rule]]
+name = "same-sequence"
+sequence = "nvme0q1 -> eth0-TxRx-0 within 4ms..6ms -> nic1 within 1ms"
+[[rule]]
+name = "busy"
+when = "rate(eth0-TxRx-0) > 200000/s"
+[[rule]]
+name = "quiet"
+when = "rate(eth0-TxRx-0) < 15000/s"
+)toml");
+  ASSERT_TRUE(p.ok()) << p.message();
+  ASSERT_EQ(p->patterns.size(), 1u) << "identical sequences share one pattern";
+  const PatternProgram& pat = p->patterns[0];
+  EXPECT_EQ(pat.steps, 3u);
+  EXPECT_EQ(pat.source[0], 1u);
+  EXPECT_EQ(pat.source[1], 0u);
+  EXPECT_EQ(pat.source[2], 4u);
+  EXPECT_EQ(pat.min_ns[1], 4'000'000u);
+  EXPECT_EQ(pat.max_ns[1], 6'000'000u);
+  EXPECT_EQ(pat.max_ns[2], 1'000'000u);
+  const RuleProgram& r = p->rules[0];
+  EXPECT_EQ(r.value(regs::RULE_COND), regs::rule_cond::Enable::mask | regs::rule_cond::kPattern);
+  EXPECT_EQ(r.value(regs::RULE_SOURCE), 4u);
+  EXPECT_EQ(r.value(regs::RULE_PARAM), 0u);
+  EXPECT_EQ(r.value(regs::RULE_ACTION), regs::rule_action::Raise::mask | regs::rule_action::Augment::mask);
+  EXPECT_EQ(p->rules[1].value(regs::RULE_PARAM), 0u);
+  EXPECT_EQ(p->rules[2].value(regs::RULE_PARAM), 20u) << "200000/s over 100us, rounded down for >";
+  EXPECT_EQ(p->rules[3].value(regs::RULE_PARAM), 2u) << "15000/s over 100us is 1.5, rounded up for <";
+}
+
+TEST(Compile, ActionsNeedTheirSourceSettings) {
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nwhen = \"always(hpet)\"\nactions = [\"raise-priority\"]\n"),
+            "rules.toml:4:11: rule \"r\": actions: raise-priority needs raise-vector on source \"hpet\" (without one the unit "
+            "only delivers at once: that is \"urgent\")");
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nwhen = \"always(hpet)\"\nactions = [\"coalesce\"]\n"),
+            "rules.toml:4:11: rule \"r\": actions: coalesce needs a coalescing time (rx-usecs) on source \"hpet\": the unit "
+            "holds no event without a deadline");
+  // A source that coalesces only when a rule says so: a time, and coalesce = false.
+  EXPECT_TRUE(compile_text("[source.t]\nmatch = \"hpet\"\nrx-usecs = 20\ncoalesce = false\n"
+                           "[[rule]]\nname = \"r\"\nwhen = \"rate(t) > 3\"\nactions = [\"coalesce\"]\n")
+                  .ok());
+}
+
+TEST(Compile, RuleTableFull) {
+  std::string text;
+  for (int i = 0; i < 65; ++i) text += fmt::format("[[rule]]\nname = \"r{}\"\nwhen = \"always(hpet)\"\n", i);
+  EXPECT_EQ(compile_error(text), "rules.toml:193:1: rule \"r64\": the rule table is full: the unit has 64 rules (CAP_RULES)");
+  // A smaller unit, as its CAP_RULES register says.
+  Capabilities small = Capabilities::isu_v1();
+  small.rules = 4;
+  EXPECT_EQ(compile_error(text, small), "rules.toml:13:1: rule \"r4\": the rule table is full: the unit has 4 rules (CAP_RULES)");
+}
+
+TEST(Compile, PatternTableFull) {
+  // RULE_SEL addresses 64 rules and PAT_SEL 64 patterns, so on the reference unit the rule
+  // table fills first; a unit with fewer patterns (CAP_PATTERNS) runs out of patterns.
+  std::string text;
+  for (int i = 0; i < 64; ++i)
+    text += fmt::format("[[rule]]\nname = \"r{}\"\nsequence = \"hpet -> legacy within {}us\"\n", i, i + 1);
+  auto full = compile_text(text);
+  ASSERT_TRUE(full.ok()) << full.message();
+  EXPECT_EQ(full->patterns.size(), 64u);
+  Capabilities few = Capabilities::isu_v1();
+  few.patterns = 4;
+  EXPECT_EQ(compile_error(text, few),
+            "rules.toml:15:12: rule \"r4\": sequence: the pattern table is full: the unit has 4 patterns (CAP_PATTERNS)");
+  Capabilities short_steps = Capabilities::isu_v1();
+  short_steps.steps = 2;
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nsequence = \"hpet -> legacy within 1ms -> hpet within 1ms\"\n", short_steps),
+            "rules.toml:3:12: rule \"r\": sequence: 3 steps, but the unit's patterns have at most 2 (CAP_STEPS)");
+}
+
+TEST(Compile, RatesMustFitTheWindow) {
+  EXPECT_EQ(compile_error("[source.x]\nmatch = \"legacy\"\nstorm-limit = \"10/s\"\n"),
+            "rules.toml:3:15: source \"x\": storm-limit: 10/s is less than one event per rate window (1ms); lengthen [unit] "
+            "rate-window");
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nwhen = \"rate(hpet) > 2147483648\"\n"),
+            "rules.toml:3:8: rule \"r\": when: 2147483648/window is above the unit's maximum of 2147483647 per rate window "
+            "(RULE_PARAM)");
+  auto p = compile_text("[[rule]]\nname = \"r\"\nwhen = \"rate(hpet) > 10/s\"\n");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->warnings.size(), 1u);
+  EXPECT_NE(p->warnings[0].find("holds on every interrupt"), std::string::npos);
+}
+
+TEST(Compile, DisabledRulesKeepTheirSlotButInstallNoPattern) {
+  auto p = compile_text("[[rule]]\nname = \"off\"\nenabled = false\nsequence = \"hpet -> legacy within 1ms\"\n");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->patterns.empty());
+  ASSERT_EQ(p->rules.size(), 1u);
+  EXPECT_EQ(p->rules[0].value(regs::RULE_COND), regs::rule_cond::kPattern);
+}
+
+TEST(Compile, DefaultsByKind) {
+  const SourceMap map = example_platform();
+  const Config c = default_config(map);
+  auto p = compile(c, map);
+  ASSERT_TRUE(p.ok()) << p.message();
+  ASSERT_EQ(p->sources.size(), 5u) << "every source but the timer";
+  const SourceProgram& nic = p->sources[0];
+  EXPECT_EQ(nic.name, "eth0-TxRx-0");
+  EXPECT_EQ(nic.value(regs::SRC_COAL_TIME), 50'000u);
+  EXPECT_EQ(nic.value(regs::SRC_COAL_COUNT), 64u);
+  EXPECT_EQ(p->sources[1].value(regs::SRC_COAL_TIME), 20'000u);
+  const SourceProgram& legacy = p->sources[2];
+  EXPECT_EQ(legacy.id, 3u);
+  EXPECT_EQ(legacy.value(regs::SRC_STORM_LIMIT), 100u);
+  // and it survives the writer: a person can start from the defaults
+  auto again = parse_config(write_config(c), "defaults.toml");
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_TRUE(compile(*again, map).ok());
+}
+
+}  // namespace
+}  // namespace irqshape::isd

@@ -1,0 +1,139 @@
+// Periodic telemetry through the driver: period deltas, the hold histogram across its
+// 32-bit wrap, and the three export formats.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "isd/config.h"
+#include "isd/telemetry.h"
+#include "isd_test_support.h"
+
+namespace irqshape::isd {
+namespace {
+
+namespace regs = isu::regs;
+using harness::LoadShape;
+using harness::ModelHarness;
+using harness::SyntheticLoad;
+using testing::example_platform;
+
+class TelemetryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = load_config("examples/nic-nvme.toml");
+    ASSERT_TRUE(c.ok()) << c.message();
+    ASSERT_TRUE(driver.apply(*c, platform).ok());
+  }
+  ModelHarness model;
+  Driver driver{model.window()};
+  SourceMap platform = example_platform();
+  SyntheticLoad load{{{0, LoadShape::poisson, {{0, 200'000}}}, {1, LoadShape::bursty, {{0, 50'000}}, 4, 1'000}}, 11};
+};
+
+TEST_F(TelemetryTest, PeriodsCarryDeltasRatesAndQuantiles) {
+  TelemetryCollector collector(&platform);
+  const Period first = collector.sample(driver);
+  model.run(load, 10'000'000);
+  const Period p = collector.sample(driver);
+  EXPECT_EQ(p.index, 1u);
+  EXPECT_EQ(p.end_ns, 10'000'000u);
+  EXPECT_EQ(p.start_ns, first.end_ns);
+  ASSERT_GE(p.sources.size(), 2u);
+  const SourcePeriod& nic = p.sources[0];
+  EXPECT_EQ(nic.name, "eth0-TxRx-0");
+  EXPECT_EQ(nic.delta.in, model.stats(0).arrivals);
+  EXPECT_EQ(nic.delta.out, model.stats(0).interrupts);
+  EXPECT_NEAR(nic.in_per_s, 200'000, 20'000);
+  EXPECT_GT(nic.events_per_interrupt, 2.0);
+  EXPECT_GT(nic.hold_p99_ns, 0);
+  EXPECT_LE(nic.hold_p99_ns, 50'000.0) << "rx-usecs 50 bounds every hold";
+  EXPECT_EQ(nic.coal_time_ns, 50'000u) << "live settings read back";
+  std::uint64_t histogram = 0;
+  for (const std::uint64_t c : nic.hold_delta) histogram += c;
+  EXPECT_EQ(histogram, nic.delta.events) << "every delivered event is in the histogram once";
+  // A quiet period: deltas drop to what arrived since.
+  const Period quiet = collector.sample(driver);
+  EXPECT_EQ(quiet.sources[0].delta.in, 0u);
+  EXPECT_EQ(quiet.sources[0].total.in, nic.total.in);
+}
+
+TEST(TelemetryCollector, HoldBucketsAreDifferencedModulo2To32) {
+  TelemetryCollector collector;
+  TelemetrySnapshot a, b;
+  a.sources.push_back(SourceTelemetry{});
+  a.sources[0].hold[3] = 0xFFFF'FFF0u;
+  a.unit.now = 1'000;
+  b = a;
+  b.sources[0].hold[3] = 0x10u;  // wrapped
+  b.unit.now = 2'000;
+  const Program none;
+  (void)collector.sample(a, none);
+  const Period p = collector.sample(b, none);
+  EXPECT_EQ(p.sources[0].hold_delta[3], 0x20u);
+  EXPECT_EQ(p.sources[0].hold_total[3], std::uint64_t{0xFFFF'FFF0u} + 0x20u) << "64-bit running total keeps counting past the wrap";
+}
+
+TEST_F(TelemetryTest, JsonLinesRecord) {
+  TelemetryCollector collector(&platform);
+  (void)collector.sample(driver);
+  model.run(load, 5'000'000);
+  const nlohmann::json j = to_json(collector.sample(driver));
+  EXPECT_EQ(j.at("period"), 1);
+  EXPECT_EQ(j.at("t_ns"), 5'000'000);
+  const auto& s = j.at("sources").at(0);
+  for (const char* key : {"id", "name", "in", "out", "events", "coalesced", "deferred", "dropped", "pending", "delta",
+                          "in_per_s", "out_per_s", "events_per_interrupt", "hold_p50_ns", "hold_p99_ns", "settings"})
+    EXPECT_TRUE(s.contains(key)) << key;
+  EXPECT_EQ(s.at("delta").at("hold_hist").size(), 16u);
+  EXPECT_EQ(j.at("rules").size(), 3u);
+  EXPECT_EQ(j.at("rules").at(2).at("name"), "io-completes-then-rx");
+  EXPECT_EQ(j.at("patterns").at(0).at("sequence"), "nvme0 -> nic0 within 20us..200us");
+}
+
+TEST_F(TelemetryTest, PrometheusExposition) {
+  TelemetryCollector collector(&platform);
+  model.run(load, 5'000'000);
+  const Period p = collector.sample(driver);
+  const std::string text = to_prometheus(p);
+  const SourcePeriod& nvme = p.sources[1];
+  EXPECT_NE(text.find(fmt::format("irqshape_isu_interrupts_in_total{{source=\"nvme0q1\",id=\"1\"}} {}\n", nvme.total.in)),
+            std::string::npos)
+      << text.substr(0, 2000);
+  EXPECT_NE(text.find("# TYPE irqshape_isu_hold_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("irqshape_isu_hold_seconds_count{{source=\"nvme0q1\",id=\"1\"}} {}\n", nvme.total.events)),
+            std::string::npos);
+  EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.024e-06\"}"), std::string::npos);
+  EXPECT_NE(text.find("irqshape_isu_rule_matches_total{rule=\"timer-is-periodic\",index=\"0\"}"), std::string::npos);
+  // Every sample line is "name{labels} value" or "name value".
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# ", 0) == 0) continue;
+    EXPECT_NE(line.find(' '), std::string::npos) << line;
+  }
+}
+
+TEST_F(TelemetryTest, PerfettoCounterTracks) {
+  std::ostringstream out;
+  {
+    exporter::TraceEventWriter w(out);
+    PerfettoCounters counters(w);
+    TelemetryCollector collector(&platform);
+    for (std::uint64_t t = 1; t <= 3; ++t) {
+      model.run(load, t * 2'000'000);
+      counters.add(collector.sample(driver));
+    }
+  }
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  int counters = 0, names = 0;
+  for (const auto& e : doc.at("traceEvents")) {
+    if (e.at("ph") == "C") ++counters;
+    if (e.at("ph") == "M" && e.at("name") == "process_name") ++names;
+  }
+  EXPECT_GT(counters, 3 * 6 * 2);
+  EXPECT_EQ(names, 1 + static_cast<int>(driver.telemetry_sources().size())) << "the unit and one process per source, named once";
+}
+
+}  // namespace
+}  // namespace irqshape::isd
