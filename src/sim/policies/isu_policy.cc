@@ -41,8 +41,12 @@ std::string IsuPolicy::describe() const {
 }
 
 void IsuPolicy::add_source(const SourceInfo& source) {
-  if (sources_.size() <= source.id) sources_.resize(std::size_t{source.id} + 1);
+  if (sources_.size() <= source.id) {
+    sources_.resize(std::size_t{source.id} + 1);
+    announced_.resize(std::size_t{source.id} + 1, false);
+  }
   sources_[source.id] = source;
+  announced_[source.id] = true;
 }
 
 Status IsuPolicy::start() {
@@ -51,9 +55,10 @@ Status IsuPolicy::start() {
     return {};
   }
   started_ = true;
-  // Ids never announced (gaps) stay default SourceInfos; the programmer sees every id.
-  for (std::size_t id = 0; id < sources_.size(); ++id) sources_[id].id = static_cast<std::uint32_t>(id);
-  Status s = program_(*unit_, sources_);
+  std::vector<SourceInfo> announced;
+  for (std::size_t id = 0; id < sources_.size(); ++id)
+    if (announced_[id]) announced.push_back(sources_[id]);
+  Status s = program_(*unit_, announced);
   if (!s) start_error_ = s.message();
   return s;
 }

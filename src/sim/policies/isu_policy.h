@@ -32,6 +32,7 @@ namespace irqshape::sim {
 
 class IsuPolicy final : public Policy {
  public:
+  // Gets the unit as a register window and every announced source, in id order.
   using Programmer = std::function<Status(hw::RegisterWindow& unit, const std::vector<SourceInfo>& sources)>;
 
   // `description`: what the programmer configures, for describe().
@@ -86,6 +87,7 @@ class IsuPolicy final : public Policy {
   std::unique_ptr<isu::Isu> unit_;
   InterruptSink* out_ = nullptr;
   std::vector<SourceInfo> sources_;        // by id; `message` as announced
+  std::vector<bool> announced_;
   std::vector<std::uint64_t> reported_drops_;
   bool started_ = false;
   std::string start_error_;

@@ -5,6 +5,8 @@
 
 #include "sim/policies/cinterrupts_policy.h"
 #include "sim/policies/dim_policy.h"
+#include "sim/policies/isd_programmer.h"
+#include "sim/policies/isu_policy.h"
 #include "sim/policies/none_policy.h"
 #include "sim/policies/params.h"
 #include "sim/policies/static_policy.h"
@@ -25,6 +27,22 @@ Result<std::unique_ptr<Policy>> build(const PolicySpec& spec) {
   Result<Params> params = Params::read(reader);
   if (!params) return params.error();
   return std::unique_ptr<Policy>(std::make_unique<P>(*params));
+}
+
+// The ISU, programmed by the ISD from the .toml file of the spec, or with the ISD's
+// defaults per source kind. A file is read and checked here, so that a syntax error or
+// an unknown key fails at once; what depends on the sources is checked by start().
+Result<std::unique_ptr<Policy>> make_isu(const PolicySpec& spec) {
+  if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
+  std::optional<isd::Config> config;
+  std::string description = "ISU, programmed by the ISD with its defaults per source kind (isd::default_config)";
+  if (!spec.config_file.empty()) {
+    auto loaded = isd::load_config(spec.config_file);
+    if (!loaded) return loaded.error();
+    config = std::move(*loaded);
+    description = fmt::format("ISU, programmed by the ISD from {}", spec.config_file);
+  }
+  return std::unique_ptr<Policy>(std::make_unique<IsuPolicy>(isd_programmer(std::move(config)), description));
 }
 
 }  // namespace
@@ -78,9 +96,10 @@ Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
   if (spec.name == "dim") return build<DimPolicy, DimParams>(spec);
   if (spec.name == "cinterrupts") return build<CinterruptsPolicy, CinterruptsParams>(spec);
   if (spec.name == "vic") return build<VicPolicy, VicParams>(spec);
+  if (spec.name == "isu") return make_isu(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts", "vic"}; }
+std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts", "vic", "isu"}; }
 
 }  // namespace irqshape::sim

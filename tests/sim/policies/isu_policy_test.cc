@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "isu/isu.h"
 #include "isu/regs.h"
 #include "policy_test_support.h"
+#include "sim/policies/isd_programmer.h"
 
 namespace irqshape::sim {
 namespace {
@@ -179,6 +183,89 @@ TEST(IsuPolicy, ProgramsItselfIfStartIsNeverCalled) {
   p->on_event(ev(0), out);
   p->on_event(ev(1 * us), out);
   EXPECT_EQ(summary(out.got), (std::vector<Expect>{{1 * us, 2}}));
+}
+
+// ---- `isu` as the registry makes it: programmed by the ISD ----
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// The static case once more, this time written as an ISD rules file.
+TEST(IsuFromIsd, RulesFileProgramsTheUnit) {
+  const std::string path = write_file("policies-nic.toml", R"toml(
+[source.nic0]
+match = "eth0-rx-0"
+rx-usecs = 50
+rx-frames = 4
+)toml");
+  const auto got = run(path, {nic(0)}, {ev(0), ev(10 * us), ev(20 * us), ev(30 * us), ev(100 * us)}, 1 * ms);
+  EXPECT_EQ(got, (std::vector<Expect>{{30 * us, 4}, {150 * us, 1}}));
+  auto p = make(path);
+  EXPECT_NE(p->describe().find(path), std::string::npos) << p->describe();
+  std::remove(path.c_str());
+}
+
+// Problems of the file itself fail make_policy; problems that need the sources fail
+// start(), naming the file and the key.
+TEST(IsuFromIsd, ConfigurationErrorsNameTheFile) {
+  auto missing = make_policy(*parse_policy_spec("/nonexistent/rules.toml"));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("/nonexistent/rules.toml"), std::string::npos) << missing.message();
+
+  const std::string bad = write_file("policies-bad.toml", "[source.nic0]\nrx-usecs = \"soon\"\n");
+  auto syntax = make_policy(*parse_policy_spec(bad));
+  ASSERT_FALSE(syntax);
+  EXPECT_NE(syntax.message().find("policies-bad.toml:2"), std::string::npos) << syntax.message();
+  std::remove(bad.c_str());
+
+  const std::string unknown = write_file("policies-unknown.toml", "[source.disk]\nmatch = \"nvme9q1\"\nrx-usecs = 10\n");
+  auto p = make_policy(*parse_policy_spec(unknown));
+  ASSERT_TRUE(p) << p.message();
+  (*p)->add_source(nic(0));
+  const Status s = (*p)->start();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("policies-unknown.toml:2"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("nvme9q1"), std::string::npos) << s.message();
+  std::remove(unknown.c_str());
+}
+
+// Without a file: the ISD's defaults per source kind. A timer is left alone; a block
+// queue is coalesced adaptively (at most 20 us): at a steady 2 us spacing the unit
+// learns the rate and starts holding completions.
+TEST(IsuFromIsd, DefaultsPerSourceKind) {
+  auto p = make("isu");
+  p->add_source(source(0, SourceClass::Block, "nvme0q1"));
+  p->add_source(source(1, SourceClass::Timer, "hpet"));
+  ASSERT_TRUE(p->start());
+  EXPECT_NE(p->describe().find("default"), std::string::npos);
+  Driver d(*p);
+  for (int i = 0; i < 40; ++i) d.event(static_cast<Nanos>(i) * 2 * us, 0);
+  d.event(100 * us, 1);
+  d.event(101 * us, 1);
+  d.finish(1 * ms);
+  std::uint32_t block_interrupts = 0, timer_interrupts = 0;
+  for (const Interrupt& i : d.got()) (i.source == 0 ? block_interrupts : timer_interrupts) += 1;
+  EXPECT_EQ(timer_interrupts, 2u);
+  EXPECT_LT(block_interrupts, 20u);  // 40 completions, coalesced
+  EXPECT_NE(p->telemetry_json().find("\"name\":\"nvme0q1\""), std::string::npos) << p->telemetry_json();
+}
+
+TEST(IsuFromIsd, SourceMapFromTheSimulatorsSources) {
+  const std::vector<SourceInfo> sources = {source(0, SourceClass::Net, "eth0"), source(1, SourceClass::Other, "irq=36"),
+                                           source(2, SourceClass::Block, "eth0"), source(300, SourceClass::Block, "x")};
+  auto lenient = isd_source_map(sources, false);
+  ASSERT_TRUE(lenient) << lenient.message();
+  ASSERT_EQ(lenient->sources().size(), 3u);  // id 300 is beyond the unit's 256 sources
+  EXPECT_EQ(*lenient->resolve("irq=36"), 1u);
+  EXPECT_EQ(*lenient->resolve("eth0"), 0u);
+  EXPECT_EQ(lenient->find(2)->name, "");  // the second "eth0" stays reachable as id=2
+  EXPECT_EQ(lenient->find(0)->kind, isd::SourceKind::net);
+  auto strict = isd_source_map(sources, true);
+  ASSERT_FALSE(strict);
+  EXPECT_NE(strict.message().find("\"eth0\""), std::string::npos);
 }
 
 }  // namespace
