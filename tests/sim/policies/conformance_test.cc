@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <deque>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -128,8 +129,51 @@ std::vector<Interrupt> run_once(const std::string& spec, const std::vector<Devic
   return run.got();
 }
 
+// An ISD rules file that makes the ISU drop, defer, coalesce, raise and augment, so the
+// adapter's drop reporting and payloads go through the contract checks too.
+std::string isu_rules_file() {
+  const std::string path = ::testing::TempDir() + "conformance-isu.toml";
+  std::ofstream(path) << R"toml(
+[unit]
+rate-window = "50us"
+
+[source.disk]
+match = "nvme0q1"
+aggregation-threshold = 8
+aggregation-time = "30us"
+
+[source.nic]
+match = "eth0-rx-0"
+storm-limit = "60000/s"
+storm-action = "drop"
+
+[source.nic1]
+match = "eth0-rx-1"
+storm-limit = "40000/s"
+storm-action = "defer"
+rx-usecs = 20
+rx-frames = 16
+
+[source.tick]
+match = "hpet"
+raise-vector = 0xE1
+
+[[rule]]
+name = "tick"
+when = "always(tick)"
+actions = ["raise-priority", "augment"]
+
+[[rule]]
+name = "disk-then-nic"
+sequence = "disk -> nic1 within 1us..40us"
+actions = ["augment"]
+)toml";
+  return path;
+}
+
 std::vector<std::string> specs_under_test() {
   std::vector<std::string> specs = policy_names();
+  specs.push_back(isu_rules_file());
   for (const char* variant :
        {"static:rx-frames=4,rx-usecs=20,nvme-thr=3,nvme-time=1,classes=all", "static:rx-usecs=0,rx-frames=1",
         "dim:mode=cqe,classes=all", "cinterrupts:urgent-ooo=0,window=16,classes=all",
@@ -156,13 +200,22 @@ TEST_P(Conformance, HoldsThePolicyContractOnRandomStreams) {
       ASSERT_TRUE(same(a[i], b[i])) << label << ": replay differs at interrupt " << i;
       ASSERT_TRUE(same(a[i], c[i])) << label << ": tie order changed interrupt " << i;
     }
-    std::uint64_t carried = 0;
-    for (const Interrupt& i : a) carried += i.events + i.dropped;
+    std::uint64_t carried = 0, dropped = 0, payloads = 0;
+    for (const Interrupt& i : a) {
+      carried += i.events + i.dropped;
+      dropped += i.dropped;
+      payloads += i.has_payload ? 1 : 0;
+    }
     EXPECT_EQ(carried, events.size()) << label;
+    if (spec == isu_rules_file()) {  // the file is meant to exercise drops and context records
+      EXPECT_GT(dropped, 0u) << label;
+      EXPECT_GT(payloads, 0u) << label;
+    }
   }
 }
 
 std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
+  if (info.param.size() > 5 && info.param.substr(info.param.size() - 5) == ".toml") return "isu_rules_file";
   std::string name;
   for (char ch : info.param) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   return name;
