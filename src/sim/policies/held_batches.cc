@@ -56,14 +56,7 @@ void DeadlineQueue::remove(std::uint32_t source) {
 
 void HeldBatches::add_source(const SourceInfo& source) {
   Source& s = slot(source.id);
-  s.cls = source.cls;
-  s.name = source.name;
   s.message = source.message;
-}
-
-const std::string& HeldBatches::name_of(std::uint32_t source) const {
-  static const std::string kUnnamed;
-  return source < sources_.size() ? sources_[source].name : kUnnamed;
 }
 
 Interrupt HeldBatches::release_one(std::uint32_t source, Nanos t, InterruptSink& out) {

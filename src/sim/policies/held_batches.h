@@ -49,15 +49,10 @@ class HeldBatches {
     Nanos deadline = kNoDeadline;
   };
 
+  // An announced source signals on its own message; an unannounced one (the contract
+  // does not forbid it) on a default message - its events are not lost.
   void add_source(const SourceInfo& source);
-  // Announced sources keep their class and message; an unannounced one is Other and
-  // signals with a default message (the contract does not forbid it; nothing is lost).
-  [[nodiscard]] SourceClass class_of(std::uint32_t source) const {
-    return source < sources_.size() ? sources_[source].cls : SourceClass::Other;
-  }
-  [[nodiscard]] const std::string& name_of(std::uint32_t source) const;
   [[nodiscard]] const Batch& batch(std::uint32_t source) { return slot(source).batch; }
-  [[nodiscard]] std::size_t size() const { return sources_.size(); }
 
   // One interrupt carrying just this event, now; the source's batch is untouched.
   Interrupt release_one(std::uint32_t source, Nanos t, InterruptSink& out);
@@ -92,8 +87,6 @@ class HeldBatches {
 
  private:
   struct Source {
-    SourceClass cls = SourceClass::Other;
-    std::string name;
     hw::InterruptMessage message;
     Batch batch;
   };
