@@ -8,7 +8,10 @@
 //     and an event that fall at the same instant in the other order.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <random>
@@ -131,9 +134,13 @@ std::vector<Interrupt> run_once(const std::string& spec, const std::vector<Devic
 
 // An ISD rules file that makes the ISU drop, defer, coalesce, raise and augment, so the
 // adapter's drop reporting and payloads go through the contract checks too.
+// Test processes run in parallel (one per test) and every one of them builds the list
+// of specs: each writes its own copy and renames it into place, so no reader ever sees
+// a half-written file.
 std::string isu_rules_file() {
-  const std::string path = ::testing::TempDir() + "conformance-isu.toml";
-  std::ofstream(path) << R"toml(
+  const std::string path = ::testing::TempDir() + "irqshape-conformance-isu.toml";
+  const std::string mine = path + "." + std::to_string(::getpid());
+  std::ofstream(mine) << R"toml(
 [unit]
 rate-window = "50us"
 
@@ -168,6 +175,7 @@ name = "disk-then-nic"
 sequence = "disk -> nic1 within 1us..40us"
 actions = ["augment"]
 )toml";
+  std::rename(mine.c_str(), path.c_str());
   return path;
 }
 

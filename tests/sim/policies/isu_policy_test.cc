@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -187,8 +189,9 @@ TEST(IsuPolicy, ProgramsItselfIfStartIsNeverCalled) {
 
 // ---- `isu` as the registry makes it: programmed by the ISD ----
 
+// A file only this process uses (test runs of several presets may share the directory).
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path) << text;
   return path;
 }
