@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "hw/interrupt_message.h"
 
 namespace irqshape::sim {
@@ -83,6 +84,13 @@ class Policy {
 
   // Called once per source before the run starts.
   virtual void add_source(const SourceInfo& source) = 0;
+  // Called once after the last add_source and before the first event (additive, from the
+  // policies branch): a policy whose configuration names sources - the ISU programmed
+  // from a rules file - can only check it once it knows them all. An error means the run
+  // cannot start; its message names the file, line and key. The default has nothing to
+  // check. A policy must still work if start() is never called (it then configures
+  // itself at its first call and cannot report a problem except through describe()).
+  [[nodiscard]] virtual Status start() { return {}; }
   // A device event arrives at event.time.
   virtual void on_event(const DeviceEvent& event, InterruptSink& out) = 0;
   // Time has reached `now` (>= the last next_deadline() the policy reported).
@@ -91,6 +99,11 @@ class Policy {
   [[nodiscard]] virtual Nanos next_deadline() const = 0;
   // End of run: deliver everything still held, stamped `now`.
   virtual void flush(Nanos now, InterruptSink& out) = 0;
+
+  // Policy-specific counters for reports, as one JSON object ("" when the policy has
+  // none): the ISU's telemetry registers, DIM's profile per queue, cinterrupts' learned
+  // delay. Additive, from the policies branch; the simulator may ignore it.
+  [[nodiscard]] virtual std::string telemetry_json() const { return {}; }
 };
 
 }  // namespace irqshape::sim

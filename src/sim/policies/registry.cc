@@ -3,7 +3,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/policies/cinterrupts_policy.h"
+#include "sim/policies/dim_policy.h"
+#include "sim/policies/isd_programmer.h"
+#include "sim/policies/isu_policy.h"
 #include "sim/policies/none_policy.h"
+#include "sim/policies/params.h"
+#include "sim/policies/static_policy.h"
+#include "sim/policies/vic_policy.h"
 
 namespace irqshape::sim {
 
@@ -13,9 +20,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Status reject_params(const PolicySpec& spec) {
-  if (spec.params.empty()) return {};
-  return make_error("policy \"{}\": unknown parameter \"{}\"", spec.name, spec.params.begin()->first);
+// Reads the parameters of `Params` and builds `P` from them.
+template <typename P, typename Params>
+Result<std::unique_ptr<Policy>> build(const PolicySpec& spec) {
+  ParamReader reader(spec.name, spec.params);
+  Result<Params> params = Params::read(reader);
+  if (!params) return params.error();
+  return std::unique_ptr<Policy>(std::make_unique<P>(*params));
+}
+
+// The ISU, programmed by the ISD from the .toml file of the spec, or with the ISD's
+// defaults per source kind. A file is read and checked here, so that a syntax error or
+// an unknown key fails at once; what depends on the sources is checked by start().
+Result<std::unique_ptr<Policy>> make_isu(const PolicySpec& spec) {
+  if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
+  std::optional<isd::Config> config;
+  std::string description = "ISU, programmed by the ISD with its defaults per source kind (isd::default_config)";
+  if (!spec.config_file.empty()) {
+    auto loaded = isd::load_config(spec.config_file);
+    if (!loaded) return loaded.error();
+    config = std::move(*loaded);
+    description = fmt::format("ISU, programmed by the ISD from {}", spec.config_file);
+  }
+  return std::unique_ptr<Policy>(std::make_unique<IsuPolicy>(isd_programmer(std::move(config)), description));
 }
 
 }  // namespace
@@ -62,12 +89,17 @@ Result<PolicySpec> parse_policy_spec(const std::string& text) {
 
 Result<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
   if (spec.name == "none") {
-    if (Status s = reject_params(spec); !s) return s.error();
+    if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
     return std::unique_ptr<Policy>(std::make_unique<NonePolicy>());
   }
+  if (spec.name == "static") return build<StaticPolicy, StaticParams>(spec);
+  if (spec.name == "dim") return build<DimPolicy, DimParams>(spec);
+  if (spec.name == "cinterrupts") return build<CinterruptsPolicy, CinterruptsParams>(spec);
+  if (spec.name == "vic") return build<VicPolicy, VicParams>(spec);
+  if (spec.name == "isu") return make_isu(spec);
   return make_error("unknown policy \"{}\" (known: {})", spec.name, fmt::join(policy_names(), ", "));
 }
 
-std::vector<std::string> policy_names() { return {"none"}; }
+std::vector<std::string> policy_names() { return {"none", "static", "dim", "cinterrupts", "vic", "isu"}; }
 
 }  // namespace irqshape::sim

@@ -37,6 +37,62 @@ TEST(PolicyRegistry, UnknownNamesAndParametersAreErrors) {
   EXPECT_NE(q.message().find("unknown parameter \"speed\""), std::string::npos);
 }
 
+TEST(PolicyRegistry, NamesInReportOrder) {
+  EXPECT_EQ(policy_names(), (std::vector<std::string>{"none", "static", "dim", "cinterrupts", "vic", "isu"}));
+  for (const std::string& name : policy_names()) {
+    auto p = make_policy(*parse_policy_spec(name));
+    ASSERT_TRUE(p) << name << ": " << p.message();
+    EXPECT_EQ((*p)->name(), name);
+  }
+}
+
+// Every problem names the policy and the parameter.
+TEST(PolicyRegistry, ParameterErrorsNameThePolicyAndTheKey) {
+  struct Case {
+    const char* spec;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"static:rx-frames=abc", "policy \"static\": parameter \"rx-frames\": \"abc\" is not a non-negative integer"},
+      {"static:rx-usecs=-5", "policy \"static\": parameter \"rx-usecs\": \"-5\" is not"},
+      {"static:nvme-thr=256", "policy \"static\": parameter \"nvme-thr\": 256 is out of range 0..255"},
+      {"static:nvme-time=1.5", "parameter \"nvme-time\": \"1.5\" is not"},
+      {"static:classes=disk", "policy \"static\": parameter \"classes\": \"disk\" is not"},
+      {"static:rx_frames=4", "policy \"static\": unknown parameter \"rx_frames\" (known: rx-frames, rx-usecs"},
+      {"dim:mode=fast", "policy \"dim\": parameter \"mode\": \"fast\" is not one of eqe, cqe"},
+      {"dim:default-bytes=0", "policy \"dim\": parameter \"default-bytes\": 0 is out of range"},
+      {"dim:usec=8", "policy \"dim\": unknown parameter \"usec\""},
+      {"cinterrupts:thr=99999999999999999999", "policy \"cinterrupts\": parameter \"thr\": \"99999999999999999999\""},
+      {"cinterrupts:urgent-ooo=maybe", "policy \"cinterrupts\": parameter \"urgent-ooo\": \"maybe\" is not a boolean"},
+      {"cinterrupts:percentile=0", "policy \"cinterrupts\": parameter \"percentile\": 0 is out of range 1..100"},
+      {"vic:cif-threshold=0", "policy \"vic\": parameter \"cif-threshold\": 0 is out of range"},
+      {"vic:epoch-ms=x", "policy \"vic\": parameter \"epoch-ms\": \"x\" is not"},
+      {"vic:cif=4", "policy \"vic\": unknown parameter \"cif\" (known: cif-threshold"},
+      {"isu:rules=4", "policy \"isu\": unknown parameter \"rules\""},
+      {"none:x=1", "policy \"none\": unknown parameter \"x\" (it takes none)"},
+  };
+  for (const Case& c : cases) {
+    auto spec = parse_policy_spec(c.spec);
+    ASSERT_TRUE(spec) << c.spec << ": " << spec.message();
+    auto p = make_policy(*spec);
+    ASSERT_FALSE(p) << c.spec;
+    EXPECT_NE(p.message().find(c.says), std::string::npos) << c.spec << " said: " << p.message();
+  }
+}
+
+TEST(PolicyRegistry, ParametersAreAccepted) {
+  for (const char* spec : {"static:rx-frames=8,rx-usecs=50,nvme-thr=31,nvme-time=1,classes=net+block",
+                           "dim:mode=cqe,default-bytes=64,classes=all", "cinterrupts:thr=16,delta-us=15,adaptive=off",
+                           "vic:cif-threshold=8,iops-threshold=5000,epoch-ms=100,max-skip=4,max-delay-us=200",
+                           "static:classes=none"}) {
+    auto p = make_policy(*parse_policy_spec(spec));
+    EXPECT_TRUE(p) << spec << ": " << p.message();
+    if (p) {
+      EXPECT_FALSE((*p)->describe().empty());
+    }
+  }
+}
+
 struct Collect final : InterruptSink {
   void deliver(const Interrupt& i) override { got.push_back(i); }
   std::vector<Interrupt> got;

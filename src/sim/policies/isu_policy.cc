@@ -1,0 +1,174 @@
+#include "sim/policies/isu_policy.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "isu/isu.h"
+
+namespace irqshape::sim {
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+IsuPolicy::IsuPolicy(Programmer program, std::string description)
+    : program_(std::move(program)), description_(std::move(description)),
+      unit_(std::make_unique<isu::Isu>(forward_)) {}
+
+IsuPolicy::~IsuPolicy() = default;
+
+std::string IsuPolicy::describe() const {
+  if (!start_error_.empty()) return fmt::format("{} - NOT APPLIED, unit passes interrupts through: {}", description_,
+                                                start_error_);
+  return description_;
+}
+
+void IsuPolicy::add_source(const SourceInfo& source) {
+  if (sources_.size() <= source.id) {
+    sources_.resize(std::size_t{source.id} + 1);
+    announced_.resize(std::size_t{source.id} + 1, false);
+  }
+  sources_[source.id] = source;
+  announced_[source.id] = true;
+}
+
+Status IsuPolicy::start() {
+  if (started_) {
+    if (!start_error_.empty()) return make_error("{}", start_error_);
+    return {};
+  }
+  started_ = true;
+  std::vector<SourceInfo> announced;
+  for (std::size_t id = 0; id < sources_.size(); ++id)
+    if (announced_[id]) announced.push_back(sources_[id]);
+  Status s = program_(*unit_, announced);
+  if (!s) start_error_ = s.message();
+  return s;
+}
+
+void IsuPolicy::ensure_started() {
+  if (!started_) (void)start();  // an error stays in describe()
+}
+
+std::uint64_t IsuPolicy::dropped_so_far(std::uint32_t source) const {
+  return source < isu::regs::kSources ? unit_->telemetry(source).dropped : 0;
+}
+
+// Runs inside receive()/advance(): the unit has just emitted `vi`.
+void IsuPolicy::translate(const isu::VirtualInterrupt& vi) {
+  const std::uint32_t source = vi.message.source;
+  Interrupt i;
+  i.time = vi.time;
+  i.source = source;
+  i.events = vi.count;
+  i.message = vi.message;
+  if (source < sources_.size()) i.message.source = sources_[source].message.source;
+  if (vi.context_slot != isu::kNoContext) {
+    i.payload = vi.context_slot;
+    i.has_payload = true;
+  }
+  if (source < isu::regs::kSources) {  // the unit drops nothing it passes through unshaped
+    if (reported_drops_.size() <= source) reported_drops_.resize(std::size_t{source} + 1, 0);
+    const std::uint64_t dropped = dropped_so_far(source);
+    if (dropped < reported_drops_[source]) reported_drops_[source] = 0;  // telemetry was cleared
+    i.dropped = static_cast<std::uint32_t>(dropped - reported_drops_[source]);
+    reported_drops_[source] = dropped;
+  }
+  // The unit emits only inside a routed call: programming happens before any event is
+  // held, and nothing else drives it.
+  if (out_ != nullptr) out_->deliver(i);
+}
+
+void IsuPolicy::on_event(const DeviceEvent& e, InterruptSink& out) {
+  ensure_started();
+  Route route(*this, out);
+  hw::InterruptMessage m = e.source < sources_.size() ? sources_[e.source].message : hw::InterruptMessage{};
+  m.source = e.source;  // the ISU source id
+  unit_->receive(m, e.time);
+}
+
+void IsuPolicy::on_timer(Nanos now, InterruptSink& out) {
+  ensure_started();
+  Route route(*this, out);
+  unit_->advance(now);
+}
+
+Nanos IsuPolicy::next_deadline() const { return unit_->next_deadline(); }
+
+// Deadlines up to `now` first, then disabling the unit delivers every held batch stamped
+// `now` (datasheet 5.9); the unit is enabled again as it was. Drops no interrupt has
+// reported yet go out on an interrupt that carries none.
+void IsuPolicy::flush(Nanos now, InterruptSink& out) {
+  ensure_started();
+  Route route(*this, out);
+  unit_->advance(now);
+  const std::uint32_t ctrl = unit_->read32(isu::regs::CTRL);
+  if (isu::regs::ctrl::Enable::test(ctrl)) {
+    unit_->write32(isu::regs::CTRL, ctrl & ~isu::regs::ctrl::Enable::mask);
+    unit_->write32(isu::regs::CTRL, ctrl);
+  }
+  reported_drops_.resize(isu::regs::kSources, 0);
+  for (std::uint32_t s = 0; s < isu::regs::kSources; ++s) {
+    const std::uint64_t dropped = dropped_so_far(s);
+    if (dropped <= reported_drops_[s]) continue;
+    Interrupt i;
+    i.time = now;
+    i.source = s;
+    i.events = 0;
+    i.dropped = static_cast<std::uint32_t>(dropped - reported_drops_[s]);
+    i.message = s < sources_.size() ? sources_[s].message : hw::InterruptMessage{};
+    reported_drops_[s] = dropped;
+    out.deliver(i);
+  }
+}
+
+std::string IsuPolicy::telemetry_json() const {
+  std::string s = fmt::format("{{\"enabled\":{},\"sources\":[", unit_->enabled());
+  bool first = true;
+  const std::size_t n = std::min<std::size_t>(sources_.size(), isu::regs::kSources);
+  for (std::size_t id = 0; id < n; ++id) {
+    const isu::SourceTelemetry& t = unit_->telemetry(static_cast<unsigned>(id));
+    if (t.in == 0 && sources_[id].name.empty()) continue;
+    s += fmt::format(
+        "{}{{\"source\":{},\"name\":{},\"in\":{},\"out\":{},\"events\":{},\"coalesced\":{},\"deferred\":{},"
+        "\"dropped\":{},\"raised\":{},\"lowered\":{},\"patterns\":{},\"hold_sum_ns\":{},\"hold_max_ns\":{},"
+        "\"hold_histogram\":[{}]}}",
+        first ? "" : ",", id, json_string(sources_[id].name), t.in, t.out, t.events, t.coalesced, t.deferred,
+        t.dropped, t.raised, t.lowered, t.patterns, t.hold_sum, t.hold_max, fmt::join(t.hold, ","));
+    first = false;
+  }
+  s += "],\"rules\":[";
+  first = true;
+  for (unsigned r = 0; r < isu::regs::kRules; ++r) {
+    if (unit_->rule_matches(r) == 0) continue;
+    s += fmt::format("{}{{\"rule\":{},\"matches\":{}}}", first ? "" : ",", r, unit_->rule_matches(r));
+    first = false;
+  }
+  s += "],\"patterns\":[";
+  first = true;
+  for (unsigned p = 0; p < isu::regs::kPatterns; ++p) {
+    if (unit_->pattern_matches(p) == 0) continue;
+    s += fmt::format("{}{{\"pattern\":{},\"matches\":{}}}", first ? "" : ",", p, unit_->pattern_matches(p));
+    first = false;
+  }
+  return s + "]}";
+}
+
+}  // namespace irqshape::sim
