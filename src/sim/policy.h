@@ -21,8 +21,11 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "hw/interrupt_message.h"
 
@@ -41,6 +44,15 @@ struct SourceInfo {
   std::string name;       // as the user knows it: "nvme0q1", "eth0-rx-0", "irq=36"
   SourceClass cls = SourceClass::Other;
   hw::InterruptMessage message;  // how the device signals it: vector, destination, trigger
+  // [Added on branch sim; additive, for the lead to reconcile with branch policies.]
+  // Vectors the guest connected this source's ISR to besides message.vector, on the same
+  // CPU: one in a higher priority class and one in a lower class (0: none could be
+  // allocated). A policy that re-prioritizes an interrupt (the ISU's raise / lower) must
+  // deliver on one of these: a vector no driver connected reaches the guest's
+  // dispatcher as "unexpected", its events are never served, and the simulator's
+  // conservation check fails the run.
+  std::uint8_t raise_vector = 0;
+  std::uint8_t lower_vector = 0;
 };
 
 // One device event: a completion (block request done, packet received, timer tick).
@@ -62,6 +74,24 @@ struct Interrupt {
   hw::InterruptMessage message;    // what reaches the local APIC: vector may differ from the source's
   std::uint64_t payload = 0;       // opaque to the simulator; passed to the ISR (ISU: context slot)
   bool has_payload = false;
+};
+
+// [Added on branch sim; additive.] What a shaping unit reports about itself after a run
+// (the ISU: its TEL_* registers read through the register window), so reports can show
+// it next to the simulator's own measurements. Counter names are the unit's own, in
+// lower case ("in", "out", "events", "coalesced", "deferred", "dropped", "raised",
+// "lowered", "patterns", "hold_sum_ns", "hold_max_ns" for the ISU; unit-wide counters
+// such as "rule0.matches" or "pattern0.matches").
+struct TelemetryReport {
+  struct Source {
+    std::uint32_t source = 0;                                     // SourceInfo::id
+    std::vector<std::pair<std::string, std::uint64_t>> counters;  // in the unit's order
+    std::vector<std::uint64_t> hold_histogram;                    // events per hold-time bucket
+  };
+  std::string unit;                                   // "ISU"
+  std::vector<std::uint64_t> hold_bucket_floor_ns;    // lower bound of each histogram bucket
+  std::vector<Source> sources;
+  std::vector<std::pair<std::string, std::uint64_t>> counters;
 };
 
 class InterruptSink {
@@ -91,6 +121,11 @@ class Policy {
   [[nodiscard]] virtual Nanos next_deadline() const = 0;
   // End of run: deliver everything still held, stamped `now`.
   virtual void flush(Nanos now, InterruptSink& out) = 0;
+
+  // [Added on branch sim; additive, default: none.] The unit's own telemetry after the
+  // run (called once, after flush). Non-const: reading a device's telemetry registers
+  // writes its selector registers.
+  virtual std::optional<TelemetryReport> telemetry() { return std::nullopt; }
 };
 
 }  // namespace irqshape::sim
