@@ -10,5 +10,7 @@
 namespace irqshape::cli {
 
 void add_isu_demo_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace irqshape::cli
