@@ -289,6 +289,11 @@ class Machine final : public kern::Platform, public kern::PoolAllocator, public 
   void run_loop(Nanos limit);
   void handle(const Event& e);
   void refresh_deadline() { deadline_ = policy_.next_deadline(); }
+  [[nodiscard]] bool policy_holds_events() const {
+    for (const SourceState& s : src_)
+      if (s.credited < s.reported) return true;
+    return false;
+  }
   void fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
   }
@@ -451,6 +456,7 @@ Status Machine::boot() {
     info.lower_vector = s.vectors[2];
     policy_.add_source(info);
   }
+  if (Status st = policy_.start(); !st) return make_error("policy \"{}\" cannot start: {}", policy_.name(), st.message());
   return {};
 }
 
@@ -580,10 +586,13 @@ Result<RunResult> Machine::run() {
     notes_.push_back(fmt::format("the policy still had a deadline {:.3f} ms after the drain limit; flushed at {:.3f} ms",
                                  static_cast<double>(deadline_ - std::min(deadline_, limit)) / 1e6,
                                  static_cast<double>(now_) / 1e6));
-  if (error_.empty()) {
+  // flush() delivers what the policy holds; the drain after it can make a level line
+  // fire again (its EOI), so the policy may hold new events: flush until it holds none.
+  for (unsigned round = 0; error_.empty() && round < 64; ++round) {
     policy_.flush(now_, policy_output_);
     refresh_deadline();
     run_loop(std::max(now_, limit) + opt_.drain_limit_ns);
+    if (!policy_holds_events()) break;
   }
   if (!error_.empty()) return make_error("policy \"{}\": {}", policy_.name(), error_);
   RunResult r;
@@ -1174,7 +1183,7 @@ void Machine::finish(RunResult& r) {
     r.total.exits.add(ExitReason::Hlt, v.m.exits[ExitReason::Hlt]);
     r.vcpus.push_back(v.m);
   }
-  r.telemetry = policy_.telemetry();
+  r.telemetry_json = policy_.telemetry_json();
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ struct RunResult {
   std::vector<SourceMetrics> sources;
   SourceMetrics total;      // merged over sources; exits include HLT
   std::vector<VcpuMetrics> vcpus;
-  std::optional<TelemetryReport> telemetry;
+  std::string telemetry_json;        // Policy::telemetry_json() after the run ("": none)
   std::uint64_t engine_events = 0;   // events the engine processed (queue pops and policy timers)
   std::uint64_t kern_irql_violations = 0;
   std::vector<std::string> notes;    // things the user should know (lost events, drain limits)

@@ -21,12 +21,10 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+#include "base/result.h"
 #include "hw/interrupt_message.h"
 
 namespace irqshape::sim {
@@ -50,7 +48,9 @@ struct SourceInfo {
   // allocated). A policy that re-prioritizes an interrupt (the ISU's raise / lower) must
   // deliver on one of these: a vector no driver connected reaches the guest's
   // dispatcher as "unexpected", its events are never served, and the simulator's
-  // conservation check fails the run.
+  // conservation check fails the run. Level-triggered sources (message.trigger_mode
+  // Level) must keep their vector: the local APIC's EOI carries the vector, and the
+  // I/O APIC clears the line's remote IRR only for the vector it programmed.
   std::uint8_t raise_vector = 0;
   std::uint8_t lower_vector = 0;
 };
@@ -76,24 +76,6 @@ struct Interrupt {
   bool has_payload = false;
 };
 
-// [Added on branch sim; additive.] What a shaping unit reports about itself after a run
-// (the ISU: its TEL_* registers read through the register window), so reports can show
-// it next to the simulator's own measurements. Counter names are the unit's own, in
-// lower case ("in", "out", "events", "coalesced", "deferred", "dropped", "raised",
-// "lowered", "patterns", "hold_sum_ns", "hold_max_ns" for the ISU; unit-wide counters
-// such as "rule0.matches" or "pattern0.matches").
-struct TelemetryReport {
-  struct Source {
-    std::uint32_t source = 0;                                     // SourceInfo::id
-    std::vector<std::pair<std::string, std::uint64_t>> counters;  // in the unit's order
-    std::vector<std::uint64_t> hold_histogram;                    // events per hold-time bucket
-  };
-  std::string unit;                                   // "ISU"
-  std::vector<std::uint64_t> hold_bucket_floor_ns;    // lower bound of each histogram bucket
-  std::vector<Source> sources;
-  std::vector<std::pair<std::string, std::uint64_t>> counters;
-};
-
 class InterruptSink {
  public:
   virtual void deliver(const Interrupt& interrupt) = 0;
@@ -113,6 +95,13 @@ class Policy {
 
   // Called once per source before the run starts.
   virtual void add_source(const SourceInfo& source) = 0;
+  // Called once after the last add_source and before the first event (additive, from the
+  // policies branch): a policy whose configuration names sources - the ISU programmed
+  // from a rules file - can only check it once it knows them all. An error means the run
+  // cannot start; its message names the file, line and key. The default has nothing to
+  // check. A policy must still work if start() is never called (it then configures
+  // itself at its first call and cannot report a problem except through describe()).
+  [[nodiscard]] virtual Status start() { return {}; }
   // A device event arrives at event.time.
   virtual void on_event(const DeviceEvent& event, InterruptSink& out) = 0;
   // Time has reached `now` (>= the last next_deadline() the policy reported).
@@ -122,10 +111,10 @@ class Policy {
   // End of run: deliver everything still held, stamped `now`.
   virtual void flush(Nanos now, InterruptSink& out) = 0;
 
-  // [Added on branch sim; additive, default: none.] The unit's own telemetry after the
-  // run (called once, after flush). Non-const: reading a device's telemetry registers
-  // writes its selector registers.
-  virtual std::optional<TelemetryReport> telemetry() { return std::nullopt; }
+  // Policy-specific counters for reports, as one JSON object ("" when the policy has
+  // none): the ISU's telemetry registers, DIM's profile per queue, cinterrupts' learned
+  // delay. Additive, from the policies branch; the simulator may ignore it.
+  [[nodiscard]] virtual std::string telemetry_json() const { return {}; }
 };
 
 }  // namespace irqshape::sim

@@ -86,20 +86,12 @@ json series_json(const RunResult& r, bool interrupts) {
   return json{{"total", pick(r.total)}, {"by_source", std::move(by_source)}};
 }
 
-json telemetry_json(const std::optional<TelemetryReport>& t) {
-  if (!t) return nullptr;
-  json sources = json::array();
-  for (const auto& s : t->sources) {
-    json counters = json::object();
-    for (const auto& [k, v] : s.counters) counters[k] = v;
-    sources.push_back(json{{"source", s.source}, {"counters", std::move(counters)}, {"hold_histogram", s.hold_histogram}});
-  }
-  json counters = json::object();
-  for (const auto& [k, v] : t->counters) counters[k] = v;
-  return json{{"unit", t->unit},
-              {"hold_bucket_floor_ns", t->hold_bucket_floor_ns},
-              {"sources", std::move(sources)},
-              {"counters", std::move(counters)}};
+// The policy's own counters (Policy::telemetry_json), embedded as JSON; a string that
+// does not parse is kept as a string rather than dropped.
+json telemetry_json(const std::string& text) {
+  if (text.empty()) return nullptr;
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
 }
 
 json vcpus_json(const RunResult& r) {
@@ -303,7 +295,7 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
                             {"sources", std::move(sources)},
                             {"vcpus", vcpus_json(r)},
                             {"series", json{{"interrupts", series_json(r, true)}, {"events", series_json(r, false)}}},
-                            {"telemetry", telemetry_json(r.telemetry)},
+                            {"telemetry", telemetry_json(r.telemetry_json)},
                             {"notes", r.notes}});
   }
   return json{{"schema_version", kJsonSchemaVersion},
