@@ -17,6 +17,7 @@ void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Simulate the built-in scenario under every shaping policy and compare them");
   struct Options {
     double duration = 1.0;
+    bool list = false;
     std::uint64_t seed = 1;
     SimCommonOptions common;
   };
@@ -24,7 +25,12 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--duration", o->duration, "Simulated seconds")->check(CLI::Range(0.001, 3600.0))->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of every random stream of the scenario")->capture_default_str();
   add_common_options(cmd, o->common, "Policy to run (repeatable; default: every registered policy); none always runs");
+  cmd->add_flag("--list-policies", o->list, "Print the registered policy names and exit");
   cmd->callback([o] {
+    if (o->list) {
+      for (const std::string& n : sim::policy_names()) fmt::print("{}\n", n);
+      return;
+    }
     sim::Scenario sc = sim::demo_scenario(static_cast<sim::Nanos>(std::llround(o->duration * 1e9)), o->seed);
     run_and_report("demo", sc, o->common, "");
   });

@@ -77,9 +77,12 @@ json metrics_json(const RunResult& r, const SourceMetrics& m, const SourceMetric
   return j;
 }
 
-json series_json(const RunResult& r, bool interrupts) {
-  auto pick = [&](const SourceMetrics& m) -> const std::vector<std::uint32_t>& {
-    return interrupts ? m.series_interrupts : m.series_events;
+// Every series of the document has `bins` entries (runs drain at different times).
+json series_json(const RunResult& r, bool interrupts, std::size_t bins) {
+  auto pick = [&](const SourceMetrics& m) {
+    std::vector<std::uint32_t> v = interrupts ? m.series_interrupts : m.series_events;
+    v.resize(bins, 0);
+    return v;
   };
   json by_source = json::array();
   for (const SourceMetrics& m : r.sources) by_source.push_back(pick(m));
@@ -193,8 +196,8 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
     if (label.size() > 28) label = label.substr(0, 25) + "...";
     std::string line = fmt::format("{:<28} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}% {:>9}", label,
                                    thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
-                                   us(s.p999_ns), signed_us(s.added_p99_ns), 100.0 * s.irq_cpu_fraction,
-                                   thousands(s.exits_per_s));
+                                   us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
+                                   100.0 * s.irq_cpu_fraction, thousands(s.exits_per_s));
     for (std::size_t i : closed) {
       const std::string label2 = sc.sources[i].name + (sc.sources[i].cls == SourceClass::Block ? " IOPS" : " req/s");
       line += fmt::format(" {:>{}}", thousands(throughput_per_s(r, r.sources[i])), std::max<std::size_t>(12, label2.size()));
@@ -274,9 +277,11 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
   Nanos bin = 0;
   std::size_t bins = 0;
   for (const PolicyRun& run : c.runs) {
+    bin = run.result.series_bin_ns;
+    bins = std::max({bins, run.result.total.series_interrupts.size(), run.result.total.series_events.size()});
+  }
+  for (const PolicyRun& run : c.runs) {
     const RunResult& r = run.result;
-    bin = r.series_bin_ns;
-    bins = std::max(bins, r.total.series_interrupts.size());
     const SourceMetrics* ref_total = ref != nullptr && &run != ref ? &ref->result.total : nullptr;
     json sources = json::array();
     for (std::size_t i = 0; i < r.sources.size(); ++i) {
@@ -294,7 +299,7 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
                             {"total", metrics_json(r, r.total, ref_total, true, sc.vcpus)},
                             {"sources", std::move(sources)},
                             {"vcpus", vcpus_json(r)},
-                            {"series", json{{"interrupts", series_json(r, true)}, {"events", series_json(r, false)}}},
+                            {"series", json{{"interrupts", series_json(r, true, bins)}, {"events", series_json(r, false, bins)}}},
                             {"telemetry", telemetry_json(r.telemetry_json)},
                             {"notes", r.notes}});
   }
