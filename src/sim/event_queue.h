@@ -36,53 +36,55 @@ class EventQueue {
   static constexpr unsigned kSeqBits = 20;
   static constexpr Nanos kMaxTime = (Nanos{1} << (64 - kSeqBits)) - 1;
 
-  void reserve(std::size_t n) { heap_.reserve(n); }
-  [[nodiscard]] bool empty() const { return heap_.empty(); }
-  [[nodiscard]] std::size_t size() const { return heap_.size(); }
-  [[nodiscard]] Nanos next_time() const { return heap_.empty() ? kNoDeadline : heap_.front().key >> kSeqBits; }
+  EventQueue() : heap_(64) {}
+  void reserve(std::size_t n) {
+    if (n > heap_.size()) heap_.resize(n);
+  }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] Nanos next_time() const { return size_ == 0 ? kNoDeadline : heap_[0].key >> kSeqBits; }
   [[nodiscard]] std::uint64_t pushed() const { return seq_; }
 
   // `time` must not exceed kMaxTime (callers validate durations against it).
   void push(Nanos time, std::uint16_t kind, std::uint16_t target, std::uint32_t arg = 0) {
     const Entry e{(time << kSeqBits) | (seq_++ & kSeqMask), kind, target, arg};
-    std::size_t i = heap_.size();
-    heap_.push_back(e);
+    if (size_ == heap_.size()) heap_.resize(2 * size_);
+    Entry* h = heap_.data();
+    std::size_t i = size_++;
     while (i > 0) {  // sift up: move parents down into the hole
       const std::size_t parent = (i - 1) / 4;
-      if (heap_[parent].key <= e.key) break;
-      heap_[i] = heap_[parent];
+      if (h[parent].key <= e.key) break;
+      h[i] = h[parent];
       i = parent;
     }
-    heap_[i] = e;
+    h[i] = e;
   }
 
   Event pop() {
-    const Entry out = heap_.front();
-    const Entry last = heap_.back();
-    heap_.pop_back();
-    const std::size_t n = heap_.size();
-    if (n != 0) sift_down(last, n);
+    const Entry out = heap_[0];
+    const std::size_t n = --size_;
+    if (n != 0) sift_down(heap_[n], n);
     return Event{out.key >> kSeqBits, out.kind, out.target, out.arg};
   }
 
   void clear() {
-    heap_.clear();
+    size_ = 0;
     seq_ = 0;
   }
 
  private:
   struct Entry {
-    std::uint64_t key;  // time << kSeqBits | sequence
-    std::uint16_t kind;
-    std::uint16_t target;
-    std::uint32_t arg;
+    std::uint64_t key = 0;  // time << kSeqBits | sequence
+    std::uint16_t kind = 0;
+    std::uint16_t target = 0;
+    std::uint32_t arg = 0;
   };
   static_assert(sizeof(Entry) == 16);
   static constexpr std::uint64_t kSeqMask = (std::uint64_t{1} << kSeqBits) - 1;
 
   // Moves the smallest child up into the hole until `last` fits. The child choice is
   // written without branches (keys are unique, so "<" decides every comparison).
-  void sift_down(const Entry& last, std::size_t n) {
+  void sift_down(const Entry last, std::size_t n) {
     Entry* h = heap_.data();
     std::size_t i = 0;
     for (;;) {
@@ -90,13 +92,15 @@ class EventQueue {
       if (first >= n) break;
       std::size_t best = first;
       std::uint64_t best_key = h[first].key;
-      if (first + 3 < n) {
-        for (std::size_t c = first + 1; c < first + 4; ++c) {
-          const std::uint64_t k = h[c].key;
-          const bool less = k < best_key;
-          best = less ? c : best;
-          best_key = less ? k : best_key;
-        }
+      if (first + 3 < n) {  // all four children: a two-round tournament
+        const std::uint64_t k0 = h[first].key, k1 = h[first + 1].key;
+        const std::uint64_t k2 = h[first + 2].key, k3 = h[first + 3].key;
+        const std::size_t b01 = k1 < k0 ? first + 1 : first;
+        const std::size_t b23 = k3 < k2 ? first + 3 : first + 2;
+        const std::uint64_t m01 = k1 < k0 ? k1 : k0;
+        const std::uint64_t m23 = k3 < k2 ? k3 : k2;
+        best = m23 < m01 ? b23 : b01;
+        best_key = m23 < m01 ? m23 : m01;
       } else {
         for (std::size_t c = first + 1; c < n; ++c) {
           const std::uint64_t k = h[c].key;
@@ -112,7 +116,8 @@ class EventQueue {
     h[i] = last;
   }
 
-  std::vector<Entry> heap_;
+  std::vector<Entry> heap_;  // [0, size_) is the heap; the vector only grows
+  std::size_t size_ = 0;
   std::uint64_t seq_ = 0;
 };
 

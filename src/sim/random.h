@@ -4,7 +4,8 @@
 // "vcpu:2"), never from the order streams are created in, so adding a device to a scenario
 // does not change any other device's stream. Samples are drawn by our own code (inverse
 // CDF, Box-Muller), not by <random>'s distributions, whose algorithms the standard leaves
-// to each library: the same seed gives the same run on any compiler.
+// to each library, and the math is our own (fast_math.h): the same seed gives the same
+// run on any compiler and C library.
 //
 // Two ways to draw:
 //   Rng          a sequential generator (xoshiro256**) for open-loop arrival processes;
@@ -16,6 +17,8 @@
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+
+#include "sim/fast_math.h"
 
 namespace irqshape::sim {
 
@@ -95,12 +98,11 @@ struct Dist {
   [[nodiscard]] double sample(double u1, double u2) const {
     switch (kind) {
       case Kind::Fixed: return mean_ns;
-      case Kind::Exponential: return -mean_ns * std::log(u1);
+      case Kind::Exponential: return -mean_ns * fastmath::log(u1);
       case Kind::Lognormal: {
         // Box-Muller; mu chosen so that the mean is mean_ns.
-        constexpr double kTwoPi = 6.283185307179586;
-        const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
-        return mean_ns * std::exp(shape * z - 0.5 * shape * shape);
+        const double z = std::sqrt(-2.0 * fastmath::log(u1)) * fastmath::cos_turns(u2);
+        return mean_ns * fastmath::exp(shape * z - 0.5 * shape * shape);
       }
       case Kind::Uniform: return mean_ns * (1.0 + shape * (2.0 * u1 - 1.0));
     }

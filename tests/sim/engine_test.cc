@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/event_queue.h"
+#include "sim/fast_math.h"
 #include "sim/histogram.h"
 #include "sim/random.h"
 
@@ -108,6 +109,23 @@ TEST(Random, DistributionsHaveTheirMeans) {
       EXPECT_NEAR(sd, d.mean_ns, 0.01 * d.mean_ns);
     }
   }
+}
+
+TEST(FastMath, AgreesWithTheCLibrary) {
+  Rng r(3);
+  for (int i = 0; i < 200'000; ++i) {
+    const double u = r.uniform();
+    ASSERT_NEAR(fastmath::log(u), std::log(u), 1e-12 * std::abs(std::log(u)) + 1e-15) << u;
+    const double big = u * 1e12 + 1e-3;
+    ASSERT_NEAR(fastmath::log(big), std::log(big), 1e-12 * std::abs(std::log(big))) << big;
+    const double x = (u - 0.5) * 60;
+    ASSERT_NEAR(fastmath::exp(x), std::exp(x), 1e-12 * std::exp(x)) << x;
+    const double t = (u - 0.5) * 8;
+    ASSERT_NEAR(fastmath::cos_turns(t), std::cos(2 * 3.141592653589793 * t), 1e-12) << t;
+  }
+  EXPECT_EQ(fastmath::log(1.0), 0.0);
+  EXPECT_NEAR(fastmath::cos_turns(0.25), 0.0, 1e-14);
+  EXPECT_EQ(fastmath::cos_turns(1.0), 1.0);
 }
 
 TEST(LatencyHistogram, SmallValuesAreExact) {
