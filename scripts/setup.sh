@@ -14,6 +14,7 @@ packages=(
   libcli11-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   # tracing (issue: real interrupt traces)
   libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd
+  libzstd-dev  # trace-cmd .dat v7 files are zstd-compressed
   # the bootable guest image runs under QEMU TCG
   qemu-system-x86
   # telemetry endpoint and its integration test

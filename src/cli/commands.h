@@ -1,5 +1,5 @@
 // Each subcommand lives in its own file (src/cli/<name>_command.cc) and exposes one
-// registration function, called from main.cc. A registration adds the subcommand, its
+// registration function, add_<name>_command(CLI::App&), called from main.cc. A registration adds the subcommand, its
 // options (each with a help text) and a callback that calls into the libraries.
 // Callbacks report failure by throwing CLI::RuntimeError(message, exit_code) after
 // printing a one-line message that names the file, line or field at fault.
@@ -9,8 +9,11 @@
 
 namespace irqshape::cli {
 
-void add_isu_demo_command(CLI::App& app);
-void add_demo_command(CLI::App& app);
-void add_sweep_command(CLI::App& app);
+void add_isu_demo_command(CLI::App& app);    // isu_demo_command.cc
+void add_capture_command(CLI::App& app);     // capture_command.cc
+void add_convert_command(CLI::App& app);     // convert_command.cc
+void add_trace_info_command(CLI::App& app);  // trace_info_command.cc
+void add_demo_command(CLI::App& app);        // demo_command.cc
+void add_sweep_command(CLI::App& app);       // sweep_command.cc
 
 }  // namespace irqshape::cli

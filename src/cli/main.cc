@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   irqshape::cli::add_demo_command(app);
   irqshape::cli::add_sweep_command(app);
   irqshape::cli::add_isu_demo_command(app);
+  irqshape::cli::add_capture_command(app);
+  irqshape::cli::add_convert_command(app);
+  irqshape::cli::add_trace_info_command(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -1,0 +1,56 @@
+// irqshape capture --output FILE [--duration S] [-- COMMAND ...]: record this machine's
+// interrupts, block requests and NAPI polls through tracefs.
+#include <sys/wait.h>
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/commands.h"
+#include "trace/capture.h"
+
+namespace irqshape::cli {
+
+void add_capture_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "capture",
+      "Record real interrupt activity (irq:irq_handler_entry/exit, block:block_rq_issue/complete, "
+      "napi:napi_poll, optionally kvm:*) through tracefs while an optional command runs. Needs root.");
+  auto opt = std::make_shared<trace::CaptureOptions>();
+  cmd->add_option("-o,--output", opt->output,
+                  "Output file: FILE.dat writes a trace-cmd .dat (readable by trace-cmd report), any other name "
+                  "irqshape's native format")
+      ->required();
+  cmd->add_option("-d,--duration", opt->duration_s,
+                  "Seconds to capture; with a COMMAND, it is stopped (SIGTERM) when they run out. Default: until "
+                  "the command exits, or until Ctrl-C without one")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--kvm", opt->kvm, "Also record kvm:* events (kept in .dat output; the model ignores them)");
+  cmd->add_option("--buffer-kb", opt->buffer_kb, "Ring buffer size per CPU in KiB (default 16384)")
+      ->check(CLI::Range(64u, 4u << 20));
+  cmd->add_option("COMMAND", opt->command, "Command to run while capturing (after --)");
+  cmd->footer("Example: irqshape capture -o randread.irqt -- fio --name=r --rw=randread --size=256M");
+  cmd->callback([opt]() {
+    opt->log = [](const std::string& m) { fmt::print(stderr, "irqshape capture: {}\n", m); };
+    auto rep = trace::capture(*opt);
+    if (!rep) {
+      fmt::print(stderr, "irqshape capture: {}\n", rep.message());
+      throw CLI::RuntimeError(1);
+    }
+    fmt::print(stderr, "irqshape capture: {:.2f} s, {} ring-buffer pages ({:.1f} MiB) from {} -> {} ({})", rep->seconds,
+               rep->pages, static_cast<double>(rep->bytes) / (1 << 20), fmt::join(rep->events, ", "), rep->output,
+               rep->format);
+    if (rep->format == "native") fmt::print(stderr, ", {} records", rep->records);
+    fmt::print(stderr, "\n");
+    if (rep->command_status >= 0 && !(WIFEXITED(rep->command_status) && WEXITSTATUS(rep->command_status) == 0)) {
+      const int st = rep->command_status;
+      fmt::print(stderr, "irqshape capture: note: the command {}\n",
+                 WIFEXITED(st) ? fmt::format("exited with status {}", WEXITSTATUS(st))
+                               : fmt::format("was ended by signal {}", WTERMSIG(st)));
+    }
+  });
+}
+
+}  // namespace irqshape::cli

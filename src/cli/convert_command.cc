@@ -1,0 +1,64 @@
+// irqshape convert IN OUT: any readable trace into the native format (or ftrace text).
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "trace/native.h"
+#include "trace/reader.h"
+#include "trace/text_writer.h"
+
+namespace irqshape::cli {
+
+void add_convert_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "convert",
+      "Convert a trace (trace-cmd .dat, ftrace text, perf script or native) into irqshape's native format "
+      "(docs/trace-format.md), or into ftrace text");
+  struct Options {
+    std::string in, out, from, to;
+  };
+  auto opt = std::make_shared<Options>();
+  cmd->add_option("IN", opt->in, "Input trace ('-' reads standard input)")->required();
+  cmd->add_option("OUT", opt->out, "Output file ('-' writes ftrace text to standard output)")->required();
+  cmd->add_option("--from", opt->from, "Input format instead of detecting it: native, trace-cmd-dat, ftrace-text, "
+                                       "perf-script");
+  cmd->add_option("--to", opt->to, "Output format: native (default) or ftrace-text (default for OUT ending in "
+                                   ".txt, and for '-')");
+  cmd->callback([opt]() {
+    auto fail = [](const std::string& msg, int code = 1) {
+      fmt::print(stderr, "irqshape convert: {}\n", msg);
+      throw CLI::RuntimeError(code);
+    };
+    std::optional<trace::Format> from;
+    if (!opt->from.empty() && !(from = trace::parse_format(opt->from))) fail(fmt::format("--from: unknown format '{}'", opt->from), 2);
+    std::string to = opt->to;
+    if (to.empty()) to = (opt->out == "-" || opt->out.ends_with(".txt")) ? "ftrace-text" : "native";
+    if (to != "native" && to != "ftrace-text") fail(fmt::format("--to: cannot write '{}' (native or ftrace-text)", to), 2);
+    if (to == "native" && opt->out == "-") fail("the native format is written to a file, not standard output", 2);
+    auto reader = trace::open_trace(opt->in, from);
+    if (!reader) fail(reader.message());
+    std::uint64_t records = 0;
+    if (to == "native") {
+      auto writer = trace::NativeWriter::create(opt->out);
+      if (!writer) fail(writer.message());
+      auto r = trace::copy_to_native(**reader, **writer);
+      if (!r) fail(r.message());
+      records = r->records;
+    } else {
+      auto r = trace::copy_to_ftrace_text(**reader, opt->out);
+      if (!r) fail(r.message());
+      records = r->records;
+    }
+    if (opt->out != "-") {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(opt->out, ec);
+      fmt::print(stderr, "{}: {} records ({} events of other kinds skipped) from {} -> {} ({}, {} bytes)\n",
+                 opt->in, records, (*reader)->skipped_events(), to_string((*reader)->meta().format), opt->out, to,
+                 ec ? 0 : size);
+    }
+  });
+}
+
+}  // namespace irqshape::cli

@@ -1,0 +1,230 @@
+#include "trace/text_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace irqshape::trace {
+namespace {
+
+using testing::error_of;
+using testing::read_string;
+
+// The raw /sys/kernel/tracing/trace format, as this machine printed it.
+const char* kFtraceTrace = R"(# tracer: nop
+#
+# entries-in-buffer/entries-written: 8/8   #P:2
+#
+#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
+#                              |||| /     delay
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+              dd-4621    [000] .....   669.817326: block_rq_issue: 254,0 RA 16384 () 12654392 + 32 be,0,4 [bash]
+          <idle>-0       [001] d.h1.   669.818029: irq_handler_entry: irq=36 name=virtio1-req.0
+          <idle>-0       [001] d.h1.   669.818037: irq_handler_exit: irq=36 ret=handled
+          <idle>-0       [001] ..s1.   669.818042: block_rq_complete: 254,0 RA () 12654392 + 32 be,0,4 [0]
+ kworker/u4:2-events_unbound-77 [000] d.h1.   669.900000: irq_handler_entry: irq=42 name=virtio3-tx
+ kworker/u4:2-events_unbound-77 [000] dNh1.   669.900008: irq_handler_exit: irq=42 ret=unhandled
+          <idle>-0       [001] ..s1.   669.950000: napi_poll: napi poll on napi struct 00000000c39e0a62 for device eth0 work 3 budget 64
+          <idle>-0       [001] ..s1.   669.950100: sched_switch: prev_comm=swapper/1 prev_pid=0
+)";
+
+TEST(FtraceText, ReadsTheKernelTraceFile) {
+  auto t = read_string(kFtraceTrace);
+  EXPECT_EQ(t.meta.format, Format::ftrace_text);
+  ASSERT_EQ(t.records.size(), 7u);
+  EXPECT_EQ(t.skipped_events, 1u);
+
+  const Record& issue = t.records[0];
+  EXPECT_EQ(issue.type, RecordType::block_issue);
+  EXPECT_EQ(issue.ts, 669'817'326'000u);
+  EXPECT_EQ(issue.cpu, 0);
+  EXPECT_EQ(issue.sector, 12654392u);
+  EXPECT_EQ(issue.nr_sectors, 32u);
+  EXPECT_EQ(issue.bytes, 16384u);
+  EXPECT_TRUE(issue.flags.is_read());
+  EXPECT_TRUE(issue.flags.has(BlockFlags::kReadahead));
+  EXPECT_EQ(t.catalog.devices.at(issue.id).name, "254,0");
+  EXPECT_EQ(t.catalog.devices.at(issue.id).major, 254u);
+
+  const Record& entry = t.records[1];
+  EXPECT_EQ(entry.type, RecordType::irq_entry);
+  EXPECT_EQ(entry.cpu, 1);
+  EXPECT_EQ(t.catalog.sources.at(entry.id), (Source{36, "virtio1-req.0", SourceKind::block}));
+  EXPECT_EQ(t.records[2].type, RecordType::irq_exit);
+  EXPECT_EQ(t.records[2].id, entry.id);
+  EXPECT_TRUE(t.records[2].handled);
+
+  const Record& done = t.records[3];
+  EXPECT_EQ(done.type, RecordType::block_complete);
+  EXPECT_EQ(done.bytes, 32u * 512);
+  EXPECT_EQ(done.error, 0);
+
+  // A task name with dashes and a slash.
+  EXPECT_EQ(t.catalog.sources.at(t.records[4].id).name, "virtio3-tx");
+  EXPECT_FALSE(t.records[5].handled);
+
+  const Record& napi = t.records[6];
+  EXPECT_EQ(napi.type, RecordType::napi_poll);
+  EXPECT_EQ(napi.work, 3);
+  EXPECT_EQ(napi.budget, 64);
+  EXPECT_EQ(t.catalog.devices.at(napi.id), (Device{DeviceKind::net, 0, 0, "eth0"}));
+}
+
+TEST(FtraceText, ReadsTraceCmdReport) {
+  const char* report = R"(cpus=2
+              dd-4621  [000]   669.817326088: block_rq_issue:       254,0 RA 16384 () 12654392 + 32 0x2,0,4 [bash]
+          <idle>-0     [001]   669.818029053: irq_handler_entry:    irq=36 name=virtio1-req.0
+          <idle>-0     [001]   669.818036788: irq_handler_exit:     irq=36 ret=handled
+          <idle>-0     [001]   669.818041678: block_rq_complete:    254,0 RA () 12654392 + 32 0x2,0,4 [0]
+CPU:1 [12 EVENTS DROPPED]
+          <idle>-0     [001]   669.918041678: block_rq_requeue:     254,0 WS () 77 + 8 0x2,0,4 [0]
+)";
+  auto t = read_string(report);
+  EXPECT_EQ(t.meta.format, Format::ftrace_text);
+  ASSERT_EQ(t.records.size(), 6u);
+  EXPECT_EQ(t.records[1].ts, 669'818'029'053u);
+  EXPECT_EQ(t.records[4].type, RecordType::lost_events);
+  EXPECT_EQ(t.records[4].cpu, 1);
+  EXPECT_EQ(t.records[4].lost, 12u);
+  EXPECT_EQ(t.records[5].type, RecordType::block_requeue);
+  EXPECT_EQ(t.records[5].sector, 77u);
+}
+
+TEST(FtraceText, OlderKernelsWithoutIoPriority) {
+  auto t = read_string(
+      "  fio-1 [003] 10.000001: block_rq_issue: 8,16 WS 4096 () 2048 + 8 [fio]\n"
+      "  <idle>-0 [003] 10.000101: block_rq_complete: 8,16 WS () 2048 + 8 [-5]\n"
+      "CPU:3 [LOST 2930 EVENTS]\n");
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.catalog.devices.at(t.records[0].id).name, "8,16");
+  EXPECT_EQ(t.records[1].error, -5);
+  EXPECT_EQ(t.records[2].lost, 2930u);
+  EXPECT_EQ(t.records[2].ts, t.records[1].ts);  // lost markers take the last time seen
+}
+
+TEST(FtraceText, SharedLinesPairExitsWithTheirAction) {
+  auto t = read_string(
+      "  <idle>-0 [000] 1.000000: irq_handler_entry: irq=11 name=uhci_hcd\n"
+      "  <idle>-0 [000] 1.000001: irq_handler_exit: irq=11 ret=unhandled\n"
+      "  <idle>-0 [000] 1.000002: irq_handler_entry: irq=11 name=eth1\n"
+      "  <idle>-0 [000] 1.000003: irq_handler_exit: irq=11 ret=handled\n"
+      "  <idle>-0 [001] 1.000004: irq_handler_exit: irq=11 ret=handled\n"
+      "  <idle>-0 [001] 1.000005: irq_handler_exit: irq=99 ret=handled\n");
+  ASSERT_EQ(t.records.size(), 6u);
+  EXPECT_EQ(t.records[1].id, t.records[0].id);
+  EXPECT_EQ(t.records[3].id, t.records[2].id);
+  EXPECT_NE(t.records[0].id, t.records[2].id);
+  EXPECT_EQ(t.records[4].id, t.records[2].id);  // no entry on cpu1: the irq's last source
+  EXPECT_EQ(t.catalog.sources.at(t.records[5].id), (Source{99, "", SourceKind::other}));
+}
+
+TEST(FtraceText, NamesWithSpaces) {
+  auto t = read_string("  <idle>-0 [000] 1.5: irq_handler_entry: irq=24 name=PCIe PME\n");
+  ASSERT_EQ(t.records.size(), 1u);
+  EXPECT_EQ(t.catalog.sources.at(0).name, "PCIe PME");
+  EXPECT_EQ(t.records[0].ts, 1'500'000'000u);
+}
+
+TEST(PerfScript, ReadsTracepointSamples) {
+  const char* perf = R"(       perf-exec  9713 [000]  1222.522808:    block:block_rq_issue: 254,0 RM 4096 () 20377144 + 8 0x2,0,4 [perf-exec]
+         swapper     0 [000]  1223.255982:   irq:irq_handler_entry: irq=41 name=virtio3-rx
+         swapper     0 [000]  1223.255996:    irq:irq_handler_exit: irq=41 ret=handled
+ kworker/1:1H-kb    44 [001]  1223.349812:    block:block_rq_issue: 254,0 DS 12288 () 169896560 + 24 0x2,0,4 [kworker/1:1H]
+         python3  9722/9722 [001]  1223.350139: block:block_rq_complete: 254,0 DS () 169896560 + 24 0x2,0,4 [0]
+         swapper     0 [001]  1223.360000:          1 napi:napi_poll: napi poll on napi struct 0xffff888004a1c000 for device eth0 work 0 budget 64
+         swapper     0 [001]  1223.370000: sched:sched_switch: prev_comm=swapper/1
+	ffffffff81000000 do_idle+0x10 ([kernel.kallsyms])
+
+)";
+  auto t = read_string(perf);
+  EXPECT_EQ(t.meta.format, Format::perf_script);
+  ASSERT_EQ(t.records.size(), 6u);
+  EXPECT_EQ(t.skipped_events, 1u);
+  EXPECT_EQ(t.records[0].flags.has(BlockFlags::kMeta), true);
+  EXPECT_EQ(t.records[1].ts, 1223'255'982'000u);
+  EXPECT_TRUE(t.records[3].flags.has(BlockFlags::kDiscard));
+  EXPECT_EQ(t.records[4].type, RecordType::block_complete);
+  EXPECT_EQ(t.records[5].type, RecordType::napi_poll);
+}
+
+TEST(TextTimestamp, Parses) {
+  Nanos ns = 0;
+  EXPECT_TRUE(parse_text_timestamp("669.817326", ns));
+  EXPECT_EQ(ns, 669'817'326'000u);
+  EXPECT_TRUE(parse_text_timestamp("0.000000001", ns));
+  EXPECT_EQ(ns, 1u);
+  EXPECT_TRUE(parse_text_timestamp("123456", ns));  // counter clock: raw units
+  EXPECT_EQ(ns, 123456u);
+  EXPECT_TRUE(parse_text_timestamp("18446744072.000000000", ns));
+  for (const char* bad : {"", ".5", "1.", "1.0000000001", "1e3", "-1.0", "18446744074.0", "1.2.3", "a.b"}) {
+    EXPECT_FALSE(parse_text_timestamp(bad, ns)) << bad;
+  }
+}
+
+TEST(TextErrors, NameTheFileAndLine) {
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\n  <idle>-0 [000] 1.1: irq_handler_entry: irq=x\n",
+                     "t.txt"),
+            "t.txt: line 2: irq_handler_entry: expected 'irq=<number> name=<name>'");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\nhello world\n", "t.txt"),
+            "t.txt: line 2: no '[cpu]' field");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: block_rq_issue: 8,0 QQ 4096 () 0 + 8 [x]\n", "t.txt"),
+            "t.txt: line 1: block_rq_issue: bad rwbs flags");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\n  <idle>-0 [000] 1.x: irq_handler_exit: irq=1 ret=handled\n",
+                     "t.txt"),
+            "t.txt: line 2: bad timestamp");
+  EXPECT_EQ(error_of("  <idle>-0 [99999] 1.0: irq_handler_entry: irq=1 name=a\n", "t.txt"),
+            "t.txt: line 1: irq_handler_entry: cpu 99999 out of range (at most 8192 CPUs)");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_exit: irq=1 ret=maybe\n", "t.txt"),
+            "t.txt: line 1: irq_handler_exit: expected 'ret=handled' or 'ret=unhandled'");
+}
+
+TEST(TextErrors, RejectsOverlongLinesAndNulBytes) {
+  std::string text = "  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\n  <idle>-0 [000] 1.1: irq_handler_entry: irq=1 name=";
+  text.append(100'000, 'x');
+  text += "\n";
+  EXPECT_EQ(error_of(text, "big.txt"), "big.txt: line 2: line longer than 65536 bytes");
+  std::string with_nul = "  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\nxx";
+  with_nul.push_back('\0');
+  with_nul += "yy [000] 1.0: a: b\n";
+  EXPECT_EQ(error_of(with_nul, "nul.txt", Format::ftrace_text), "nul.txt: line 2: NUL byte in text (is this a binary file?)");
+}
+
+TEST(TextErrors, LongNamesAreErrorsNotTruncations) {
+  std::string text = "  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=" + std::string(300, 'n') + "\n";
+  EXPECT_EQ(error_of(text, "t"), "t: line 1: irq_handler_entry: interrupt name longer than 255 bytes");
+}
+
+TEST(TextReader, ReturnsTheSameErrorAfterAnError) {
+  auto r = testing::open_string("  <idle>-0 [000] 1.0: irq_handler_exit: irq=1 ret=what\n", "t");
+  ASSERT_TRUE(r);
+  Record rec;
+  auto first = (*r)->next(rec);
+  ASSERT_FALSE(first);
+  auto second = (*r)->next(rec);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(first.message(), second.message());
+}
+
+TEST(FormatDetection, RecognizesEachFormat) {
+  EXPECT_EQ(*detect_format("# tracer: nop\n#\n", "x"), Format::ftrace_text);
+  EXPECT_EQ(*detect_format("cpus=2\n  <idle>-0 [001] 1.0: irq_handler_entry: irq=1 name=a\n", "x"), Format::ftrace_text);
+  EXPECT_EQ(*detect_format(" swapper 0 [000] 1.0: irq:irq_handler_entry: irq=1 name=a\n", "x"), Format::perf_script);
+  EXPECT_EQ(*detect_format(std::string("\x17\x08\x44tracing6\0", 12), "x"), Format::trace_cmd_dat);
+  EXPECT_EQ(*detect_format(std::string("\x89IRQT\r\n\x1a\1\0\0\0", 12), "x"), Format::native);
+  EXPECT_EQ(detect_format("", "e").message(), "e: empty file");
+  EXPECT_EQ(detect_format("hello\n", "h").message(),
+            "h: line 1: not a recognized trace format (expected an ftrace or perf script event line, an irqshape "
+            "native trace or a trace-cmd .dat file)");
+  EXPECT_EQ(detect_format(std::string("\x7f" "ELF\0\0", 6), "b").message(),
+            "b: byte offset 0: not a recognized trace format (binary data that is neither an irqshape native trace "
+            "nor a trace-cmd .dat file)");
+  EXPECT_EQ(detect_format(std::string("\x17\x08\x44tra", 6), "t").message(), "t: byte offset 6: truncated file header");
+}
+
+}  // namespace
+}  // namespace irqshape::trace
