@@ -14,6 +14,7 @@ void add_capture_command(CLI::App& app);     // capture_command.cc
 void add_convert_command(CLI::App& app);     // convert_command.cc
 void add_trace_info_command(CLI::App& app);  // trace_info_command.cc
 void add_demo_command(CLI::App& app);        // demo_command.cc
+void add_replay_command(CLI::App& app);      // replay_command.cc
 void add_sweep_command(CLI::App& app);       // sweep_command.cc
 
 }  // namespace irqshape::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   });
 
   irqshape::cli::add_demo_command(app);
+  irqshape::cli::add_replay_command(app);
   irqshape::cli::add_sweep_command(app);
   irqshape::cli::add_isu_demo_command(app);
   irqshape::cli::add_capture_command(app);

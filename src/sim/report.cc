@@ -218,7 +218,8 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
             summarize(r, r.sources[i], ref != nullptr ? &ref->result.sources[i] : nullptr, false, sc.vcpus);
         out += fmt::format("  {:<26} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}%\n", run.spec.to_string(),
                            thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
-                           us(s.p999_ns), signed_us(s.added_p99_ns), 100.0 * s.irq_cpu_fraction);
+                           us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
+                           100.0 * s.irq_cpu_fraction);
       }
     }
   }
