@@ -11,7 +11,9 @@
 
 #include "cli/commands.h"
 #include "cli/sim_common.h"
+#include "sim/replay.h"
 #include "sim/sweep.h"
+#include "trace/reader.h"
 
 namespace irqshape::cli {
 
@@ -27,6 +29,7 @@ struct SweepOptionsCli {
   double duration = 1.0;
   std::uint64_t seed = 1;
   std::string delivery = "posted";
+  bool closed_loop = false;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -47,12 +50,22 @@ void progress(std::size_t done, std::size_t total, bool tty) {
   if (done % step == 0 || done == total) fmt::print(stderr, "sweep: {}/{} points done\n", done, total);
 }
 
-void run(const SweepOptionsCli& o) {
-  if (o.scenario != "demo")
-    fail("sweep", fmt::format("--scenario \"{}\": only \"demo\" is built in (trace replay sweeps come with the trace "
-                              "layer)",
-                              o.scenario));
-  sim::Scenario sc = sim::demo_scenario(static_cast<sim::Nanos>(std::llround(o.duration * 1e9)), o.seed);
+// "demo", or a trace file replayed as in `irqshape replay`.
+sim::Scenario scenario_for(const SweepOptionsCli& o, double duration, bool duration_given) {
+  if (o.scenario == "demo") return sim::demo_scenario(static_cast<sim::Nanos>(std::llround(duration * 1e9)), o.seed);
+  auto trace = trace::load_trace(o.scenario);
+  if (!trace) fail("sweep", fmt::format("--scenario: {}", trace.message()));
+  sim::ReplayOptions ro;
+  ro.closed_loop = o.closed_loop;
+  ro.seed = o.seed;
+  if (duration_given) ro.max_duration = static_cast<sim::Nanos>(std::llround(duration * 1e9));
+  auto conv = sim::scenario_from_trace(*trace, o.scenario, ro);
+  if (!conv) fail("sweep", conv.message());
+  return std::move(conv->scenario);
+}
+
+void run(const SweepOptionsCli& o, bool duration_given) {
+  sim::Scenario sc = scenario_for(o, o.duration, duration_given);
   auto path = sim::parse_delivery_path(o.delivery);
   if (!path) fail("sweep", path.message());
   sc.costs.path = *path;
@@ -92,7 +105,10 @@ void run(const SweepOptionsCli& o) {
 void add_sweep_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "Simulate a grid of policy parameters, one output row per point");
   auto o = std::make_shared<SweepOptionsCli>();
-  cmd->add_option("--scenario", o->scenario, "Scenario to run: demo")->capture_default_str();
+  cmd->add_option("--scenario", o->scenario, "Scenario to run: demo, or a trace file (replayed as by irqshape replay)")
+      ->capture_default_str()
+      ->type_name("demo|TRACE");
+  cmd->add_flag("--closed-loop", o->closed_loop, "With a trace: replay block requests closed loop");
   cmd->add_option("--policy", o->policy, "Base policy (NAME or NAME:k=v,...); the grid adds parameters")
       ->required()
       ->type_name("NAME[:k=v,...]");
@@ -101,14 +117,14 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Points simulated at once (default: every core)");
   cmd->add_option("--shard", o->shard, "Run shard K of N: points i with i mod N == K-1")->capture_default_str();
   cmd->add_option("--out", o->out, "Output file: .csv or .jsonl ('-': CSV on stdout)")->required()->type_name("FILE");
-  cmd->add_option("--duration", o->duration, "Simulated seconds per point")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
+  auto* duration = cmd->add_option("--duration", o->duration, "Simulated seconds per point (a trace: at most this much of it)")
+                       ->check(CLI::Range(0.001, 3600.0))
+                       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Scenario seed (unless the grid varies it)")->capture_default_str();
   cmd->add_option("--delivery", o->delivery, "posted or exit")
       ->check(CLI::IsMember({"posted", "exit"}))
       ->capture_default_str();
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o, duration] { run(*o, duration->count() > 0); });
 }
 
 }  // namespace irqshape::cli
