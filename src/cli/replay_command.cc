@@ -48,7 +48,7 @@ void add_replay_command(CLI::App& app) {
     ro.seed = o->seed;
     auto conv = sim::scenario_from_trace(*trace, o->trace, ro);
     if (!conv) fail("replay", conv.message());
-    for (const std::string& n : conv->notes) fmt::print("replay: {}\n", n);
+    for (const std::string& n : conv->notes) fmt::print(stderr, "replay: {}\n", n);
     run_and_report("replay", conv->scenario, o->common, o->trace);
   });
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,11 +83,14 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   auto c = sim::compare_policies(sc, specs, co);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!c) fail(command, c.message());
-  fmt::print("{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));
+  // A file written to stdout ("-") keeps stdout clean: the table goes to stderr then.
+  std::FILE* table = o.json == "-" || o.csv == "-" || o.perfetto == "-" ? stderr : stdout;
+  fmt::print(table, "{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));
   std::uint64_t events = 0;
   for (const auto& r : c->runs) events += r.result.engine_events;
-  fmt::print("\n{} policies, {:.1f} M simulated events in {:.2f} s\n", c->runs.size(), static_cast<double>(events) / 1e6,
-             wall);
+  fmt::print(table, "\n{} policies, {:.1f} M simulated events in {:.2f} s\n", c->runs.size(),
+             static_cast<double>(events) / 1e6, wall);
+  std::fflush(table);
   sim::ReportContext ctx{std::string("irqshape ") + IRQSHAPE_VERSION, command, input};
   if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto}, ctx); !st)
     fail(command, st.message());
