@@ -27,7 +27,7 @@ struct SimCommonOptions {
   unsigned threads = 0;
   bool per_source = false;
   std::string json, csv, perfetto;
-  std::string perfetto_window = "0:50";
+  std::string perfetto_window = "0:20";
   std::size_t perfetto_max_events = 1'000'000;
 };
 

@@ -15,7 +15,7 @@ namespace irqshape::sim {
 
 struct TraceWindow {
   Nanos start_ns = 0;
-  Nanos length_ns = 50'000'000;         // 50 ms of simulated time by default
+  Nanos length_ns = 20'000'000;         // 20 ms of simulated time by default
   std::size_t max_events = 1'000'000;   // per run, over all kinds
 };
 
