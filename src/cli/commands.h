@@ -16,5 +16,8 @@ void add_trace_info_command(CLI::App& app);  // trace_info_command.cc
 void add_isd_check_command(CLI::App& app);      // configure_command.cc
 void add_isd_telemetry_command(CLI::App& app);  // telemetry_command.cc
 void add_learn_command(CLI::App& app);          // learn_command.cc
+void add_demo_command(CLI::App& app);        // demo_command.cc
+void add_replay_command(CLI::App& app);      // replay_command.cc
+void add_sweep_command(CLI::App& app);       // sweep_command.cc
 
 }  // namespace irqshape::cli

@@ -10,6 +10,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("irqshape ") + IRQSHAPE_VERSION);
   app.require_subcommand(1);
 
+  // One line for a bad argument, naming the option (CLI11's messages do).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("irqshape: ") + e.what() + " (see --help)\n";
+  });
+
+  irqshape::cli::add_demo_command(app);
+  irqshape::cli::add_replay_command(app);
+  irqshape::cli::add_sweep_command(app);
   irqshape::cli::add_isu_demo_command(app);
   irqshape::cli::add_capture_command(app);
   irqshape::cli::add_convert_command(app);

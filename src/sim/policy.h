@@ -42,6 +42,17 @@ struct SourceInfo {
   std::string name;       // as the user knows it: "nvme0q1", "eth0-rx-0", "irq=36"
   SourceClass cls = SourceClass::Other;
   hw::InterruptMessage message;  // how the device signals it: vector, destination, trigger
+  // [Added on branch sim; additive, for the lead to reconcile with branch policies.]
+  // Vectors the guest connected this source's ISR to besides message.vector, on the same
+  // CPU: one in a higher priority class and one in a lower class (0: none could be
+  // allocated). A policy that re-prioritizes an interrupt (the ISU's raise / lower) must
+  // deliver on one of these: a vector no driver connected reaches the guest's
+  // dispatcher as "unexpected", its events are never served, and the simulator's
+  // conservation check fails the run. Level-triggered sources (message.trigger_mode
+  // Level) must keep their vector: the local APIC's EOI carries the vector, and the
+  // I/O APIC clears the line's remote IRR only for the vector it programmed.
+  std::uint8_t raise_vector = 0;
+  std::uint8_t lower_vector = 0;
 };
 
 // One device event: a completion (block request done, packet received, timer tick).

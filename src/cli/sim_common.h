@@ -1,0 +1,99 @@
+// What `irqshape demo` and `irqshape replay` share: the policy list, delivery path,
+// threads and output options, and running the comparison and printing it.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/version.h"
+#include "sim/outputs.h"
+#include "sim/policies/registry.h"
+#include "sim/report.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+namespace irqshape::cli {
+
+struct SimCommonOptions {
+  std::vector<std::string> policies;
+  std::string delivery = "posted";
+  unsigned threads = 0;
+  bool per_source = false;
+  std::string json, csv, perfetto;
+  std::string perfetto_window = "0:20";
+  std::size_t perfetto_max_events = 1'000'000;
+};
+
+// A one-line error on stderr and exit status 1 (commands.h).
+[[noreturn]] inline void fail(const std::string& command, const std::string& message) {
+  fmt::print(stderr, "irqshape {}: {}\n", command, message);
+  throw CLI::RuntimeError(1);
+}
+
+inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::string& policy_help) {
+  cmd->add_option("--policy", o.policies, policy_help)->type_name("NAME[:k=v,...]|FILE.toml");
+  cmd->add_option("--delivery", o.delivery, "Interrupt delivery into the guest: posted (APICv/AVIC) or exit (VM exit to "
+                                            "inject, exit on EOI)")
+      ->check(CLI::IsMember({"posted", "exit"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Policies simulated at once (default: one per core)");
+  cmd->add_flag("--per-source", o.per_source, "Also print one table per interrupt source");
+  cmd->add_option("--json", o.json, "Write the full results as JSON (docs/sim-output.md); '-' for stdout")
+      ->type_name("FILE");
+  cmd->add_option("--csv", o.csv, "Write one CSV row per policy and source (docs/sim-output.md)")->type_name("FILE");
+  cmd->add_option("--perfetto", o.perfetto, "Write a Chrome trace-event timeline (open in ui.perfetto.dev)")
+      ->type_name("FILE");
+  cmd->add_option("--perfetto-window", o.perfetto_window,
+                  "Simulated time the timeline covers, START_MS:LENGTH_MS (bounds the file's size)")
+      ->capture_default_str();
+  cmd->add_option("--perfetto-max-events", o.perfetto_max_events, "At most this many timeline events per policy")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+}
+
+// Runs every policy on `sc`, prints the table, writes the requested files.
+inline void run_and_report(const std::string& command, sim::Scenario& sc, const SimCommonOptions& o,
+                           const std::string& input) {
+  auto path = sim::parse_delivery_path(o.delivery);
+  if (!path) fail(command, path.message());
+  sc.costs.path = *path;
+  std::vector<std::string> names = o.policies;
+  if (names.empty()) names = sim::policy_names();
+  std::vector<sim::PolicySpec> specs;
+  for (const std::string& n : names) {
+    auto s = sim::parse_policy_spec(n);
+    if (!s) fail(command, s.message());
+    specs.push_back(*s);
+  }
+  sim::CompareOptions co;
+  co.threads = o.threads;
+  if (!o.perfetto.empty()) {
+    auto w = sim::parse_trace_window(o.perfetto_window, o.perfetto_max_events);
+    if (!w) fail(command, w.message());
+    co.trace = *w;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = sim::compare_policies(sc, specs, co);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!c) fail(command, c.message());
+  // A file written to stdout ("-") keeps stdout clean: the table goes to stderr then.
+  std::FILE* table = o.json == "-" || o.csv == "-" || o.perfetto == "-" ? stderr : stdout;
+  fmt::print(table, "{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));
+  std::uint64_t events = 0;
+  for (const auto& r : c->runs) events += r.result.engine_events;
+  fmt::print(table, "\n{} policies, {:.1f} M simulated events in {:.2f} s\n", c->runs.size(),
+             static_cast<double>(events) / 1e6, wall);
+  std::fflush(table);
+  sim::ReportContext ctx{std::string("irqshape ") + IRQSHAPE_VERSION, command, input};
+  if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto}, ctx); !st)
+    fail(command, st.message());
+}
+
+}  // namespace irqshape::cli

@@ -1,0 +1,64 @@
+#include "sim/outputs.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "sim/perfetto_writer.h"
+
+namespace irqshape::sim {
+
+Status write_text_file(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return {};
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return make_error("{}: cannot open for writing: {}", path, std::strerror(errno));
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) return make_error("{}: write failed: {}", path, std::strerror(errno));
+  return {};
+}
+
+Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths& paths, const ReportContext& ctx) {
+  if (!paths.json.empty()) {
+    if (Status st = write_text_file(paths.json, to_json(sc, c, ctx).dump(1) + "\n"); !st) return st;
+  }
+  if (!paths.csv.empty()) {
+    if (Status st = write_text_file(paths.csv, to_csv(sc, c)); !st) return st;
+  }
+  if (!paths.perfetto.empty()) {
+    std::ostringstream out;
+    write_perfetto(out, sc, c);
+    if (Status st = write_text_file(paths.perfetto, out.str()); !st) return st;
+  }
+  return {};
+}
+
+Result<TraceWindow> parse_trace_window(const std::string& text, std::size_t max_events) {
+  const auto colon = text.find(':');
+  double start = 0, length = 0;
+  char extra = 0;
+  if (colon == std::string::npos ||
+      std::sscanf(text.c_str(), "%lf:%lf%c", &start, &length, &extra) != 2 || !(start >= 0) || !(length > 0) ||
+      start > 1e9 || length > 1e9)
+    return make_error("--perfetto-window \"{}\": expected START_MS:LENGTH_MS with START >= 0 and LENGTH > 0", text);
+  TraceWindow w;
+  w.start_ns = static_cast<Nanos>(start * 1e6);
+  w.length_ns = static_cast<Nanos>(length * 1e6);
+  w.max_events = max_events;
+  return w;
+}
+
+Result<DeliveryPath> parse_delivery_path(const std::string& text) {
+  if (text == "posted") return DeliveryPath::Posted;
+  if (text == "exit") return DeliveryPath::ExitBased;
+  return make_error("--delivery \"{}\": expected posted or exit", text);
+}
+
+}  // namespace irqshape::sim

@@ -1,0 +1,31 @@
+// Writing a comparison's files (--json, --csv, --perfetto) for the CLI commands.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "sim/report.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "sim/trace_recorder.h"
+
+namespace irqshape::sim {
+
+struct OutputPaths {
+  std::string json, csv, perfetto;  // empty: not written; "-": standard output
+};
+
+// Writes each requested file. Errors name the file.
+Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths& paths, const ReportContext& ctx);
+
+// Writes `text` to `path` ("-": standard output). Errors name the file.
+Status write_text_file(const std::string& path, const std::string& text);
+
+// Parses --perfetto-window "START_MS:LENGTH_MS" (e.g. "0:50", "1000:20").
+Result<TraceWindow> parse_trace_window(const std::string& text, std::size_t max_events);
+
+// Parses --delivery "posted" | "exit".
+Result<DeliveryPath> parse_delivery_path(const std::string& text);
+
+}  // namespace irqshape::sim

@@ -1,0 +1,128 @@
+#include "sim/perfetto_writer.h"
+
+#include <fmt/format.h>
+
+namespace irqshape::sim {
+
+namespace {
+
+using json = nlohmann::json;
+
+double micros(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+constexpr std::uint32_t kSourceTid = 1000;  // source tracks: 1000 + source id; vCPU tracks: cpu
+
+std::string source_name(const Scenario& sc, std::uint32_t s) {
+  return s < sc.sources.size() ? sc.sources[s].name : std::string("(no source)");
+}
+
+void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, std::uint32_t pid) {
+  const TraceRecorder& t = *run.trace;
+  const RunResult& r = run.result;
+  w.process_name(pid, fmt::format("policy {}", run.spec.to_string()));
+  w.process_sort_index(pid, static_cast<int>(pid));
+  for (unsigned c = 0; c < sc.vcpus; ++c) {
+    w.thread_name(pid, c, fmt::format("vCPU {}", c));
+    w.thread_sort_index(pid, c, static_cast<int>(c));
+  }
+  for (std::uint32_t s = 0; s < sc.sources.size(); ++s) {
+    w.thread_name(pid, kSourceTid + s, fmt::format("source {}", sc.sources[s].name));
+    w.thread_sort_index(pid, kSourceTid + s, static_cast<int>(100 + s));
+  }
+  const TraceWindow& win = t.window();
+  w.instant(pid, 0, "trace window", win.start_ns,
+            json{{"start_ns", win.start_ns},
+                 {"length_ns", win.length_ns},
+                 {"max_events", win.max_events},
+                 {"capped", t.capped},
+                 {"note", t.capped ? "the event cap was reached: later events in the window are missing"
+                                   : "every event inside the window is present"}});
+  for (const auto& e : t.isrs)
+    w.complete(pid, e.cpu, fmt::format("ISR {}", source_name(sc, e.source)), e.start, e.end - e.start,
+               json{{"events", e.events}, {"vector", e.vector}}, "isr");
+  for (const auto& e : t.idles) w.complete(pid, e.cpu, "halted", e.start, e.end - e.start, nullptr, "idle");
+  for (const auto& e : t.exits)
+    w.instant(pid, e.cpu, fmt::format("exit: {}", to_string(e.reason)), e.time,
+              json{{"cost_ns", e.cost}, {"source", e.source == ~0u ? json(nullptr) : json(source_name(sc, e.source))}});
+  for (const auto& e : t.irqs) {
+    if (e.window_start < e.time)
+      w.complete(pid, kSourceTid + e.source, "held", e.window_start, e.time - e.window_start,
+                 json{{"events", e.events}}, "coalescing");
+    w.instant(pid, kSourceTid + e.source, "interrupt", e.time,
+              json{{"events", e.events}, {"dropped", e.dropped}, {"vector", e.vector}});
+  }
+  for (const auto& e : t.depths)
+    w.counter(pid, fmt::format("{} outstanding", source_name(sc, e.source)), e.time, e.depth);
+  // Interrupt rate per source from the run's series, over the window.
+  const Nanos bin = r.series_bin_ns;
+  if (bin == 0) return;
+  const double per_s = 1e9 / static_cast<double>(bin);
+  for (std::uint32_t s = 0; s < r.sources.size(); ++s) {
+    const auto& series = r.sources[s].series_interrupts;
+    for (std::size_t b = win.start_ns / bin; b < series.size() && b * bin < win.start_ns + win.length_ns; ++b)
+      w.counter(pid, fmt::format("{} interrupts/s", sc.sources[s].name), b * bin, series[b] * per_s);
+  }
+}
+
+}  // namespace
+
+TraceEventWriter::TraceEventWriter(std::ostream& out) : out_(out) { out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"; }
+
+TraceEventWriter::~TraceEventWriter() { finish(); }
+
+void TraceEventWriter::emit(const json& event) {
+  if (finished_) return;
+  if (events_ != 0) out_ << ",\n";
+  out_ << event.dump();
+  ++events_;
+}
+
+void TraceEventWriter::process_name(std::uint32_t pid, std::string_view name) {
+  emit(json{{"ph", "M"}, {"pid", pid}, {"name", "process_name"}, {"args", {{"name", name}}}});
+}
+
+void TraceEventWriter::process_sort_index(std::uint32_t pid, int index) {
+  emit(json{{"ph", "M"}, {"pid", pid}, {"name", "process_sort_index"}, {"args", {{"sort_index", index}}}});
+}
+
+void TraceEventWriter::thread_name(std::uint32_t pid, std::uint32_t tid, std::string_view name) {
+  emit(json{{"ph", "M"}, {"pid", pid}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", name}}}});
+}
+
+void TraceEventWriter::thread_sort_index(std::uint32_t pid, std::uint32_t tid, int index) {
+  emit(json{{"ph", "M"}, {"pid", pid}, {"tid", tid}, {"name", "thread_sort_index"}, {"args", {{"sort_index", index}}}});
+}
+
+void TraceEventWriter::counter(std::uint32_t pid, std::string_view track, std::uint64_t ts_ns, double value) {
+  emit(json{{"ph", "C"}, {"pid", pid}, {"name", track}, {"ts", micros(ts_ns)}, {"args", {{"value", value}}}});
+}
+
+void TraceEventWriter::instant(std::uint32_t pid, std::uint32_t tid, std::string_view name, std::uint64_t ts_ns,
+                               const json& args) {
+  json e{{"ph", "i"}, {"s", "t"}, {"pid", pid}, {"tid", tid}, {"name", name}, {"ts", micros(ts_ns)}};
+  if (!args.is_null()) e["args"] = args;
+  emit(e);
+}
+
+void TraceEventWriter::complete(std::uint32_t pid, std::uint32_t tid, std::string_view name, std::uint64_t ts_ns,
+                                std::uint64_t dur_ns, const json& args, std::string_view category) {
+  json e{{"ph", "X"}, {"pid", pid}, {"tid", tid}, {"name", name}, {"ts", micros(ts_ns)}, {"dur", micros(dur_ns)}};
+  if (!category.empty()) e["cat"] = category;
+  if (!args.is_null()) e["args"] = args;
+  emit(e);
+}
+
+void TraceEventWriter::finish() {
+  if (finished_) return;
+  out_ << "\n]}\n";
+  finished_ = true;
+}
+
+void write_perfetto(std::ostream& out, const Scenario& sc, const Comparison& c) {
+  TraceEventWriter w(out);
+  for (std::size_t i = 0; i < c.runs.size(); ++i)
+    if (c.runs[i].trace) write_run(w, sc, c.runs[i], static_cast<std::uint32_t>(i + 1));
+  w.finish();
+}
+
+}  // namespace irqshape::sim

@@ -1,0 +1,147 @@
+#include "sim/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "trace/views.h"
+
+namespace irqshape::sim {
+
+namespace {
+
+SourceClass class_of(trace::SourceKind k) {
+  switch (k) {
+    case trace::SourceKind::block: return SourceClass::Block;
+    case trace::SourceKind::net: return SourceClass::Net;
+    case trace::SourceKind::timer: return SourceClass::Timer;
+    case trace::SourceKind::other: return SourceClass::Other;
+  }
+  return SourceClass::Other;
+}
+
+// The IRQL a driver of this class would ask for (the demo's choices).
+std::uint8_t irql_of(SourceClass c) {
+  switch (c) {
+    case SourceClass::Block: return 8;
+    case SourceClass::Net: return 6;
+    case SourceClass::Timer: return 12;
+    case SourceClass::Other: return 5;
+  }
+  return 5;
+}
+
+Nanos median(std::vector<Nanos> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+struct PerSource {
+  std::vector<Nanos> arrivals;
+  std::vector<Nanos> handler_ns;
+  std::map<unsigned, std::uint64_t> cpus;  // CPU -> interrupts taken there
+};
+
+std::string source_name(const trace::Source& s, std::size_t id) {
+  if (!s.name.empty()) return s.name;
+  return s.irq >= 0 ? fmt::format("irq {}", s.irq) : fmt::format("source {}", id);
+}
+
+}  // namespace
+
+Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::string& name,
+                                             const ReplayOptions& options) {
+  if (t.records.empty()) return make_error("{}: the trace has no records", name);
+  ReplayConversion out;
+  Scenario& sc = out.scenario;
+  sc.name = name;
+  sc.seed = options.seed;
+  Nanos t0 = t.records.front().ts, t1 = t0;
+  unsigned max_cpu = 0;
+  for (const trace::Record& r : t.records) {
+    t0 = std::min(t0, r.ts);
+    t1 = std::max(t1, r.ts);
+    max_cpu = std::max<unsigned>(max_cpu, r.cpu);
+  }
+  sc.vcpus = options.vcpus != 0 ? options.vcpus : std::min(64u, max_cpu + 1);
+  sc.duration_ns = std::max<Nanos>(t1 - t0 + 1, 1);
+  if (options.max_duration != 0 && options.max_duration < sc.duration_ns) sc.duration_ns = options.max_duration;
+
+  std::vector<PerSource> per(t.catalog.sources.size());
+  for (const trace::Record& r : t.records) {
+    if (r.type != trace::RecordType::irq_entry || r.id >= per.size()) continue;
+    per[r.id].arrivals.push_back(r.ts - t0);
+    ++per[r.id].cpus[r.cpu];
+  }
+  for (const trace::HandlerSpan& h : trace::handler_spans(t))
+    if (h.source < per.size()) per[h.source].handler_ns.push_back(h.duration_ns());
+
+  // Closed loop: block devices with matched requests replace the block interrupt sources.
+  std::map<trace::DeviceId, std::vector<trace::BlockRequest>> by_device;
+  if (options.closed_loop) {
+    for (const trace::BlockRequest& q : trace::match_block_requests(t))
+      if (q.issue_ts >= t0) by_device[q.device].push_back(q);
+    if (by_device.empty()) out.notes.push_back("--closed-loop: the trace has no matched block requests; replaying open loop");
+  }
+  const bool replace_block = !by_device.empty();
+
+  for (std::size_t id = 0; id < per.size(); ++id) {
+    const PerSource& p = per[id];
+    if (p.arrivals.empty()) continue;
+    const trace::Source& ts = t.catalog.sources[id];
+    const SourceClass cls = class_of(ts.kind);
+    if (replace_block && cls == SourceClass::Block) {
+      out.notes.push_back(fmt::format("{}: block interrupts replaced by the closed-loop requests", source_name(ts, id)));
+      continue;
+    }
+    SourceSpec s;
+    s.name = source_name(ts, id);
+    s.cls = cls;
+    s.cpu = std::max_element(p.cpus.begin(), p.cpus.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
+                ->first % sc.vcpus;
+    s.irql = irql_of(cls);
+    s.isr_base_ns = std::clamp<Nanos>(median(p.handler_ns), 200, 100'000);
+    s.isr_per_event_ns = 0;
+    std::vector<Nanos> times = p.arrivals;
+    std::sort(times.begin(), times.end());
+    times.erase(std::upper_bound(times.begin(), times.end(), sc.duration_ns - 1), times.end());
+    s.workload = Arrivals{Recorded{std::move(times)}};
+    sc.sources.push_back(std::move(s));
+  }
+
+  for (auto& [device, requests] : by_device) {
+    const std::string dev = device < t.catalog.devices.size() ? t.catalog.devices[device].name : std::to_string(device);
+    SourceSpec s;
+    s.name = "blk:" + dev;
+    s.cls = SourceClass::Block;
+    std::map<unsigned, std::uint64_t> cpus;
+    for (const auto& q : requests) ++cpus[q.complete_cpu];
+    s.cpu = std::max_element(cpus.begin(), cpus.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
+                ->first % sc.vcpus;
+    s.irql = irql_of(SourceClass::Block);
+    s.isr_base_ns = 1'200;
+    s.isr_per_event_ns = 500;
+    RecordedRequests rr;
+    rr.first_issue_ns = requests.front().issue_ts - t0;
+    for (const auto& q : requests) {
+      RecordedRequest r;
+      r.service_ns = q.service_ns();
+      r.think_ns = q.think_ns;
+      r.after_completion = q.after_completion;
+      r.bytes = q.bytes;
+      rr.requests.push_back(r);
+    }
+    out.notes.push_back(fmt::format("{}: {} requests replayed closed loop (recorded service and think times)", s.name,
+                                    rr.requests.size()));
+    s.workload = Requests{.issue = std::move(rr), .service = Dist::fixed(0)};
+    sc.sources.push_back(std::move(s));
+  }
+  if (sc.sources.empty()) return make_error("{}: the trace has no interrupts to replay", name);
+  if (sc.sources.size() > 100)
+    return make_error("{}: {} interrupt sources; the guest kernel supports at most 100 here", name, sc.sources.size());
+  return out;
+}
+
+}  // namespace irqshape::sim

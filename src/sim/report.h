@@ -1,0 +1,56 @@
+// Turning runs into what users read: the comparison table, JSON (schema in
+// docs/sim-output.md), CSV, and the summary numbers a sweep writes per grid point.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/metrics.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+namespace irqshape::sim {
+
+inline constexpr int kJsonSchemaVersion = 1;
+
+// The quantile grid of every "cdf" array in the JSON: 0 (min), 0.01 ... 0.99, 0.995,
+// 0.999, 0.9995, 0.9999, 1 (max).
+[[nodiscard]] const std::vector<double>& cdf_quantiles();
+
+// Headline numbers of one run (or one source of a run), derived from RunResult.
+struct Summary {
+  double interrupts_per_s = 0;
+  double events_per_s = 0;
+  double events_per_interrupt = 0;
+  double p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0, mean_ns = 0;
+  std::optional<double> added_p50_ns, added_p99_ns, added_p999_ns;  // vs the reference (none)
+  double irq_cpu_fraction = 0;  // total: of all vCPU time; a source: of one vCPU
+  double exits_per_s = 0;
+  std::uint64_t events = 0, interrupts = 0, exits = 0;
+};
+[[nodiscard]] Summary summarize(const RunResult& r, const SourceMetrics& m, const SourceMetrics* reference, bool total,
+                                unsigned vcpus);
+// Requests completed per second of duration (closed-loop throughput).
+[[nodiscard]] double throughput_per_s(const RunResult& r, const SourceMetrics& m);
+
+struct TableOptions {
+  bool per_source = false;
+};
+// The comparison table `irqshape demo` and `replay` print.
+[[nodiscard]] std::string format_table(const Scenario& sc, const Comparison& c, const TableOptions& options = {});
+
+struct ReportContext {
+  std::string generator;  // "irqshape 0.1.0"
+  std::string command;    // "demo", "replay"
+  std::string input;      // trace file for replay, empty otherwise
+};
+[[nodiscard]] nlohmann::ordered_json scenario_json(const Scenario& sc);
+[[nodiscard]] nlohmann::ordered_json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx);
+// One row per policy x source, then one "total" row per policy.
+[[nodiscard]] std::string to_csv(const Scenario& sc, const Comparison& c);
+
+}  // namespace irqshape::sim

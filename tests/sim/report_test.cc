@@ -1,0 +1,139 @@
+// Reports: the JSON schema's invariants (what the HTML report will rely on), CSV shape,
+// the Perfetto timeline, the table.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "sim/perfetto_writer.h"
+#include "sim/report.h"
+#include "sim_test_support.h"
+
+namespace irqshape::sim {
+namespace {
+
+using namespace testing;
+using json = nlohmann::ordered_json;
+
+Comparison compare(const Scenario& sc, std::optional<TraceWindow> trace = std::nullopt) {
+  CompareOptions o;
+  o.trace = trace;
+  auto c = compare_policies(sc, {*parse_policy_spec("test-coalesce:count=8,timeout-us=50")}, o, test_factory);
+  EXPECT_TRUE(c) << (c ? "" : c.message());
+  return std::move(*c);
+}
+
+TEST(Report, JsonHasTheDocumentedShape) {
+  const Scenario sc = mixed_scenario(20 * kMs);
+  const Comparison c = compare(sc);
+  ASSERT_EQ(c.runs.size(), 2u);
+  EXPECT_TRUE(c.runs[0].reference_only);  // none was added as the reference
+  const json j = to_json(sc, c, ReportContext{"irqshape test", "demo", ""});
+  EXPECT_EQ(j["schema_version"], kJsonSchemaVersion);
+  EXPECT_EQ(j["reference_policy"], "none");
+  const std::size_t nq = j["latency_quantiles"].size();
+  EXPECT_EQ(nq, cdf_quantiles().size());
+  EXPECT_EQ(j["scenario"]["sources"].size(), sc.sources.size());
+  const std::size_t bins = j["series_bins"];
+  EXPECT_GT(bins, 0u);
+  EXPECT_EQ(j["series_bin_ns"], series_bin_for(sc.duration_ns));
+  ASSERT_EQ(j["policies"].size(), 2u);
+  for (const auto& p : j["policies"]) {
+    EXPECT_EQ(p["total"]["latency_ns"]["cdf"].size(), nq);
+    EXPECT_TRUE(p["total"]["interrupts_per_s"].is_number());
+    EXPECT_TRUE(p["total"]["exits"]["total"].is_number());
+    ASSERT_EQ(p["sources"].size(), sc.sources.size());
+    for (const auto& s : p["sources"]) {
+      EXPECT_EQ(s["latency_ns"]["cdf"].size(), nq);
+      const auto& cdf = s["latency_ns"]["cdf"];
+      for (std::size_t i = 1; i < cdf.size(); ++i) EXPECT_LE(cdf[i - 1].get<double>(), cdf[i].get<double>());
+    }
+    EXPECT_EQ(p["series"]["interrupts"]["by_source"].size(), sc.sources.size());
+    EXPECT_EQ(p["series"]["interrupts"]["total"].size(), bins);
+    EXPECT_EQ(p["series"]["events"]["by_source"][0].size(), bins);
+    EXPECT_EQ(p["vcpus"].size(), sc.vcpus);
+  }
+  EXPECT_TRUE(j["policies"][0]["total"]["added_latency_ns"].is_null());   // the reference itself
+  EXPECT_TRUE(j["policies"][1]["total"]["added_latency_ns"]["p99"].is_number());
+  EXPECT_TRUE(j["policies"][1]["sources"][1]["requests"]["throughput_per_s"].is_number());  // blk: closed loop
+  EXPECT_TRUE(j["policies"][1]["sources"][0]["requests"].is_null());
+  // A series sums to the count it bins.
+  std::uint64_t sum = 0;
+  for (const auto& v : j["policies"][1]["series"]["interrupts"]["total"]) sum += v.get<std::uint64_t>();
+  EXPECT_EQ(sum, j["policies"][1]["total"]["interrupts"].get<std::uint64_t>());
+}
+
+TEST(Report, CsvHasARowPerPolicyAndSourcePlusTotals) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const std::string csv = to_csv(sc, compare(sc));
+  std::istringstream in(csv);
+  std::string line;
+  auto fields = [](const std::string& l) {  // commas outside quotes, plus one
+    int n = 1;
+    bool quoted = false;
+    for (char ch : l) {
+      if (ch == '"') quoted = !quoted;
+      n += ch == ',' && !quoted;
+    }
+    return n;
+  };
+  std::getline(in, line);
+  const int columns = fields(line);
+  int rows = 0, totals = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_EQ(fields(line), columns) << line;
+    totals += line.find(",total,") != std::string::npos;
+  }
+  EXPECT_EQ(rows, 2 * static_cast<int>(sc.sources.size() + 1));
+  EXPECT_EQ(totals, 2);
+}
+
+TEST(Report, PerfettoTimelineHasTracksSpansAndCounters) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const Comparison c = compare(sc, TraceWindow{0, 5 * kMs, 1'000'000});
+  std::ostringstream out;
+  write_perfetto(out, sc, c);
+  const json j = json::parse(out.str());
+  std::set<std::string> threads, cats, phases;
+  bool held = false, counter = false;
+  for (const auto& e : j["traceEvents"]) {
+    phases.insert(e["ph"].get<std::string>());
+    if (e["ph"] == "M" && e["name"] == "thread_name") threads.insert(e["args"]["name"].get<std::string>());
+    if (e.contains("cat")) cats.insert(e["cat"].get<std::string>());
+    if (e["ph"] == "X" && e["name"] == "held") held = true;
+    if (e["ph"] == "C") counter = true;
+    if (e.contains("ts")) {
+      EXPECT_LE(e["ts"].get<double>(), 10'000.0);
+    }
+  }
+  EXPECT_TRUE(threads.count("vCPU 0") && threads.count("vCPU 1") && threads.count("source blk"));
+  EXPECT_TRUE(cats.count("isr"));
+  EXPECT_TRUE(held);  // the coalescer's windows
+  EXPECT_TRUE(counter);
+  EXPECT_TRUE(phases.count("i"));
+}
+
+TEST(Report, PerfettoEventCapIsHonouredAndNoted) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const Comparison c = compare(sc, TraceWindow{0, 10 * kMs, 200});
+  for (const PolicyRun& r : c.runs) {
+    EXPECT_LE(r.trace->recorded(), 200u);
+    EXPECT_TRUE(r.trace->capped);
+  }
+  std::ostringstream out;
+  write_perfetto(out, sc, c);
+  EXPECT_NE(out.str().find("\"capped\":true"), std::string::npos);
+}
+
+TEST(Report, TableListsEveryPolicyAndEveryClosedLoopSource) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const std::string t = format_table(sc, compare(sc), TableOptions{true});
+  EXPECT_NE(t.find("none"), std::string::npos);
+  EXPECT_NE(t.find("test-coalesce:count=8,timeout-us=50"), std::string::npos);
+  EXPECT_NE(t.find("blk IOPS"), std::string::npos);
+  EXPECT_NE(t.find("lvl-b (other, ioapic, vCPU 1)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace irqshape::sim

@@ -1,0 +1,120 @@
+// Sweeps: grid order, shards that partition the grid, results independent of the
+// number of threads, bad values rejected before anything runs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "sim/sweep.h"
+#include "sim_test_support.h"
+
+namespace irqshape::sim {
+namespace {
+
+using namespace testing;
+
+std::vector<GridAxis> grid(std::initializer_list<const char*> axes) {
+  std::vector<GridAxis> g;
+  for (const char* a : axes) g.push_back(*parse_grid_axis(a));
+  return g;
+}
+
+TEST(Sweep, ParsesAxesAndShards) {
+  auto a = parse_grid_axis("rx-frames=1,4,16");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->key, "rx-frames");
+  EXPECT_EQ(a->values, (std::vector<std::string>{"1", "4", "16"}));
+  for (const char* bad : {"rx-frames", "=1,2", "rx-frames=", "rx-frames=1,,2", "seed=1,x"})
+    EXPECT_FALSE(parse_grid_axis(bad)) << bad;
+  auto s = parse_shard("2/8");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->k, 2u);
+  EXPECT_EQ(s->n, 8u);
+  for (const char* bad : {"0/4", "5/4", "1/0", "3", "a/b", "1/4x"}) EXPECT_FALSE(parse_shard(bad)) << bad;
+}
+
+TEST(Sweep, GridOrderHasTheLastAxisFastest) {
+  auto pts = enumerate_grid(*parse_policy_spec("static"), grid({"a=1,2", "b=x,y,z"}), 5);
+  ASSERT_TRUE(pts);
+  ASSERT_EQ(pts->size(), 6u);
+  EXPECT_EQ((*pts)[0].spec.to_string(), "static:a=1,b=x");
+  EXPECT_EQ((*pts)[1].spec.to_string(), "static:a=1,b=y");
+  EXPECT_EQ((*pts)[3].spec.to_string(), "static:a=2,b=x");
+  EXPECT_EQ((*pts)[5].seed, 5u);
+  auto seeds = enumerate_grid(*parse_policy_spec("none"), grid({"seed=3,4"}), 1);
+  ASSERT_TRUE(seeds);
+  EXPECT_EQ((*seeds)[1].seed, 4u);
+  EXPECT_EQ((*seeds)[1].spec.to_string(), "none");
+  EXPECT_FALSE(enumerate_grid(*parse_policy_spec("static:a=1"), grid({"a=2"}), 1));
+  EXPECT_FALSE(enumerate_grid(*parse_policy_spec("static"), grid({"a=1", "a=2"}), 1));
+}
+
+TEST(Sweep, ShardsPartitionTheGrid) {
+  for (std::size_t total : {1u, 7u, 12u, 100u}) {
+    for (unsigned n : {1u, 2u, 3u, 8u}) {
+      std::multiset<std::size_t> seen;
+      for (unsigned k = 1; k <= n; ++k)
+        for (std::size_t i : shard_indices(total, Shard{k, n})) {
+          EXPECT_EQ(i % n, k - 1);
+          seen.insert(i);
+        }
+      ASSERT_EQ(seen.size(), total);
+      for (std::size_t i = 0; i < total; ++i) EXPECT_EQ(seen.count(i), 1u);
+    }
+  }
+}
+
+std::vector<std::string> run(const Scenario& sc, const std::vector<GridAxis>& g, unsigned threads, Shard shard) {
+  std::vector<std::string> rows;
+  SweepOptions o;
+  o.threads = threads;
+  o.shard = shard;
+  o.on_row = [&](const SweepRow& r) { rows.push_back(sweep_csv_row(r)); };
+  const Status st = run_sweep(sc, *parse_policy_spec("test-coalesce"), g, o, test_factory);
+  EXPECT_TRUE(st) << st.message();
+  return rows;
+}
+
+TEST(Sweep, RowsDoNotDependOnThreadsAndShardsRecombineToTheWhole) {
+  const Scenario sc = mixed_scenario(5 * kMs);
+  const auto g = grid({"count=1,4,16", "timeout-us=10,100", "seed=1,2"});
+  const auto whole = run(sc, g, 1, Shard{});
+  ASSERT_EQ(whole.size(), 12u);
+  EXPECT_EQ(run(sc, g, 2, Shard{}), whole);
+  std::vector<std::string> joined;
+  for (unsigned k = 1; k <= 3; ++k) {
+    const auto part = run(sc, g, 2, Shard{k, 3});
+    joined.insert(joined.end(), part.begin(), part.end());
+  }
+  auto index = [](const std::string& row) { return std::stoul(row.substr(0, row.find(','))); };
+  std::sort(joined.begin(), joined.end(), [&](const auto& a, const auto& b) { return index(a) < index(b); });
+  EXPECT_EQ(joined, whole);
+}
+
+TEST(Sweep, ABadValueFailsBeforeAnyRun) {
+  const Scenario sc = mixed_scenario(5 * kMs);
+  SweepOptions o;
+  int rows = 0;
+  o.on_row = [&](const SweepRow&) { ++rows; };
+  const Status st = run_sweep(sc, *parse_policy_spec("test-coalesce"), grid({"count=4,0"}), o, test_factory);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.message().find("grid point 1"), std::string::npos) << st.message();
+  EXPECT_EQ(rows, 0);
+}
+
+TEST(Sweep, MoreCoalescingMeansFewerInterruptsAndMoreLatency) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  std::vector<SweepRow> rows;
+  SweepOptions o;
+  o.on_row = [&](const SweepRow& r) { rows.push_back(r); };
+  ASSERT_TRUE(run_sweep(sc, *parse_policy_spec("test-coalesce:timeout-us=100"), grid({"count=1,8"}), o, test_factory));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_LT(rows[1].total.interrupts_per_s, rows[0].total.interrupts_per_s / 2);
+  EXPECT_GT(rows[1].total.events_per_interrupt, 2.0);
+  EXPECT_GT(*rows[1].total.added_p50_ns, *rows[0].total.added_p50_ns);
+  EXPECT_EQ(rows[0].throughput.size(), 1u);  // blk
+  EXPECT_EQ(rows[0].throughput[0].first, "blk");
+}
+
+}  // namespace
+}  // namespace irqshape::sim
