@@ -289,12 +289,12 @@ Status Driver::update_source(const SourceProgram& s) {
   return {};
 }
 
-// Works around an ISU model issue (tests/isd/isu_issue_test.cc): a batch held when its
-// source's coalescing time is shortened can get a deadline in the past and be delivered
-// stamped before events it carries. So before shortening SRC_COAL_TIME of a source that
-// holds events, the driver has the unit deliver what it holds: clearing CTRL.ENABLE
-// delivers every held event at once, stamped with NOW (spec, CTRL); setting it again
-// resumes shaping. Other sources' batches leave early too - less added delay, never more.
+// COMMIT_SOURCE takes effect from the source's next interrupt (docs/isu-spec.md 5.5): a
+// batch held under the old, longer SRC_COAL_TIME keeps its old deadline until then. So
+// before shortening SRC_COAL_TIME of a source that holds events, the driver has the unit
+// deliver what it holds - clearing CTRL.ENABLE delivers every held event at once, stamped
+// with NOW (spec, CTRL); setting it again resumes shaping - and no batch is held longer
+// than the new time. Other sources' batches leave early too: less added delay, never more.
 void Driver::deliver_held_before_shortening(const SourceProgram& s) {
   const std::uint32_t ctrl = rd(regs::CTRL);
   if (!regs::ctrl::Enable::test(ctrl)) return;

@@ -123,8 +123,8 @@ class Driver {
 
   // Live update of one source's settings (shadows, COMMIT_SOURCE, LOAD_SOURCE and
   // compare): what the adaptation controller uses between periods. Shortening the
-  // coalescing time of a source that holds events first has the unit deliver them
-  // (see driver.cc: an ISU model issue).
+  // coalescing time of a source that holds events first has the unit deliver them,
+  // so no batch keeps the old, longer deadline (see driver.cc).
   Status update_source(const SourceProgram& source);
   // The live settings of a source, read back through LOAD_SOURCE.
   Result<SourceProgram> read_source(std::uint32_t id);

@@ -111,9 +111,16 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
   const bool coalescing = holdable && !a.urgent() && !a.raise() && s.config.time != 0 &&
                           (src_ctrl::Coalesce::test(s.config.ctrl) || a.coalesce());
   if (coalescing) {
+    // A deadline already behind t (SRC_COAL_TIME shortened while the batch was held)
+    // delivers now: a virtual interrupt is never dated before an event it carries.
+    const std::uint64_t by_time = b.first + s.config.time;
+    if (by_time <= t) {
+      flush(source, t, ctx_flag::kTimer, false);
+      return hist_flag::kFlushed;
+    }
     if (keep_holding(s, b.count) && b.count != ~0u) {
-      if (b.first + s.config.time < b.deadline) {
-        b.deadline = b.first + s.config.time;
+      if (by_time < b.deadline) {
+        b.deadline = by_time;
         deadlines_.set(source, b.deadline);
       }
       return hist_flag::kHeld;

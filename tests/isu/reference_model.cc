@@ -241,6 +241,10 @@ class Reference {
     add(s, m, t, d, n);
     const bool coalescing =
         edge && !d.urgent && !d.raise && c.time != 0 && ((c.ctrl & src_ctrl::Coalesce::mask) || d.coalesce);
+    if (coalescing && b.times.front() + c.time <= t) {  // the deadline passed: deliver now
+      emit(s, t, ctx_flag::kTimer, false);
+      return;
+    }
     if (coalescing) {
       const std::uint32_t limit = frame_limit(c, src.predictor);
       if (limit == 0 || b.times.size() < limit) {
