@@ -24,6 +24,11 @@ void PatternEngine::set(unsigned p, const PatternDef& def) {
   drop_all(p);
   patterns_[p] = def;
   if (!def.enabled) patterns_[p] = PatternDef{};
+  for (unsigned k = 1; k < regs::kMaxSteps; ++k) {
+    queues_[queue_id(p, k)].min_delay = patterns_[p].step[k].min_delay;
+    queues_[queue_id(p, k)].max_delay = patterns_[p].step[k].max_delay;
+    queues_[queue_id(p, k)].last_step = k + 1u == patterns_[p].steps;
+  }
   rebuild_index();
 }
 
@@ -50,8 +55,8 @@ void PatternEngine::drop_all(unsigned p) {
   }
 }
 
-void PatternEngine::expire(Queue& q, std::uint64_t t, std::uint32_t max_delay) {
-  while (q.head != kNil && t - pool_[q.head].prev > max_delay) pop_head(q);
+void PatternEngine::expire(Queue& q, std::uint64_t t) {
+  while (q.head != kNil && t - pool_[q.head].prev > q.max_delay) pop_head(q);
 }
 
 // Takes a free node; when none is left, first reclaims partials whose window has passed
@@ -60,7 +65,7 @@ std::uint16_t PatternEngine::allocate(std::uint64_t t) {
   if (free_ == kNil) {
     for (unsigned qid = 0; qid < kQueues; ++qid) {
       const unsigned p = pattern_of(qid), step = step_of(qid);
-      if (step != 0 && step < patterns_[p].steps) expire(queues_[qid], t, patterns_[p].step[step].max_delay);
+      if (step != 0 && step < patterns_[p].steps) expire(queues_[qid], t);
     }
     if (free_ == kNil) return kNil;
   }
@@ -72,7 +77,14 @@ std::uint16_t PatternEngine::allocate(std::uint64_t t) {
 
 void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t) {
   Queue& q = queues_[queue_id(p, step)];
-  expire(q, t, patterns_[p].step[step].max_delay);
+  expire(q, t);
+  // With MIN 0 the newest partial supersedes the older ones: any interrupt that would
+  // advance an older one advances it too, and the merged result is the same (it carries
+  // the latest previous-step time). Such a queue holds at most one partial.
+  if (q.min_delay == 0 && q.tail != kNil) {
+    pool_[q.tail].prev = t;
+    return;
+  }
   const std::uint16_t n = allocate(t);
   if (n == kNil) {
     ++dropped_;
@@ -89,10 +101,9 @@ void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t) {
 // one partial. Reports the latest previous-step time among them.
 bool PatternEngine::advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& latest_prev) {
   Queue& q = queues_[qid];
-  const PatternStep& step = patterns_[pattern_of(qid)].step[step_of(qid)];
-  expire(q, t, step.max_delay);
+  expire(q, t);
   bool advanced = false;
-  while (q.head != kNil && t - pool_[q.head].prev >= step.min_delay) {
+  while (q.head != kNil && t - pool_[q.head].prev >= q.min_delay) {
     latest_prev = pool_[q.head].prev;  // queue is in time order: the last one popped is the latest
     pop_head(q);
     advanced = true;
@@ -106,9 +117,9 @@ std::uint64_t PatternEngine::on_arrival(unsigned source, std::uint64_t t) {
     const unsigned qid = waiters_[i];
     std::uint64_t prev = 0;
     if (queues_[qid].count == 0 || !advance_queue(qid, t, prev)) continue;
-    const unsigned p = pattern_of(qid), step = step_of(qid);
-    if (step + 1 < patterns_[p].steps) {
-      push(p, step + 1, t);
+    const unsigned p = pattern_of(qid);
+    if (!queues_[qid].last_step) {
+      push(p, step_of(qid) + 1, t);
     } else if ((completed & (std::uint64_t{1} << p)) == 0) {
       completed |= std::uint64_t{1} << p;
       completion_prev_[p] = prev;

@@ -11,8 +11,11 @@
 // Implementation: the partials waiting for step k of pattern p sit in a FIFO ordered by
 // the time of their previous step. Expired partials are therefore at the head, and the
 // ones an arrival advances are a prefix; partials advanced by the same arrival have the
-// same future and are merged into one. An arrival visits only the queues waiting for its
-// source, so the cost is proportional to live partial matches, not to history size.
+// same future and are merged into one. When a step's window starts at 0, the newest
+// partial waiting for it supersedes older ones (every arrival that would advance an older
+// one advances the newest, with the same merged result), so that queue keeps one. An
+// arrival visits only the queues waiting for its source, so the cost is proportional to
+// live partial matches, not to history size.
 #pragma once
 
 #include <array>
@@ -73,14 +76,17 @@ class PatternEngine {
     std::uint64_t prev;  // time of the step this partial reached last
     std::uint16_t next;
   };
+  // The step's window is copied here so the data path never reads the pattern table.
   struct Queue {
+    std::uint32_t min_delay = 0, max_delay = 0;
     std::uint16_t head = kNil, tail = kNil, count = 0;
+    bool last_step = false;  // advancing past this step completes the pattern
   };
 
   static unsigned queue_id(unsigned p, unsigned step) { return (p << kQueueShift) | step; }
   static unsigned pattern_of(unsigned qid) { return qid >> kQueueShift; }
   static unsigned step_of(unsigned qid) { return qid & (regs::kMaxSteps - 1); }
-  void expire(Queue& q, std::uint64_t t, std::uint32_t max_delay);
+  void expire(Queue& q, std::uint64_t t);
   bool advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& latest_prev);
   void push(unsigned p, unsigned step, std::uint64_t t);
   std::uint16_t allocate(std::uint64_t t);

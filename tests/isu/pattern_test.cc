@@ -97,11 +97,11 @@ TEST(PatternEngine, ManyPatternsOnTheSameSources) {
 
 TEST(PatternEngine, StalePartialsAreReclaimedWhenTheTableFills) {
   PatternEngine e;
-  e.set(0, def({{1}, {2, 0, 1000}}));
+  e.set(0, def({{1}, {2, 1, 1000}}));  // MIN > 0: every start is kept (see below)
   for (unsigned i = 0; i < kPartials; ++i) e.on_arrival(1, i * 2000);  // each expires before the next
   EXPECT_LE(e.live(), 1u) << "appending to a queue expires its stale head";
-  e.set(1, def({{3}, {4, 0, 2000}}));
-  e.set(2, def({{5}, {6, 0, 10 * ms}}));
+  e.set(1, def({{3}, {4, 1, 2000}}));
+  e.set(2, def({{5}, {6, 1, 10 * ms}}));
   for (unsigned i = 0; i < kPartials; ++i) e.on_arrival(3, 10 * ms + i);  // all within pattern 1's window
   EXPECT_EQ(e.live(1), kPartials - e.live(0));
   EXPECT_EQ(e.dropped(), 0u);
@@ -112,12 +112,27 @@ TEST(PatternEngine, StalePartialsAreReclaimedWhenTheTableFills) {
 
 TEST(PatternEngine, OverflowIsCountedNeverSilent) {
   PatternEngine e;
-  e.set(0, def({{1}, {2, 0, 100 * ms}}));
+  e.set(0, def({{1}, {2, 1, 100 * ms}}));
   for (unsigned i = 0; i < kPartials + 10; ++i) e.on_arrival(1, i);
   EXPECT_EQ(e.live(), kPartials);
   EXPECT_EQ(e.dropped(), 10u);
   EXPECT_TRUE(e.take_overflow());
   EXPECT_FALSE(e.take_overflow());
+}
+
+// A step whose window starts at 0: the newest partial waiting for it supersedes the
+// older ones, so a busy first source costs one table entry, and matching is unchanged.
+TEST(PatternEngine, MinZeroStepKeepsOnlyTheNewestPartial) {
+  PatternEngine e;
+  e.set(0, def({{1}, {2, 0, 5 * ms}, {3, 0, 1 * ms}}));
+  for (unsigned i = 0; i < 3 * kPartials; ++i) e.on_arrival(1, i * 1000);
+  EXPECT_EQ(e.live(), 1u);
+  EXPECT_EQ(e.dropped(), 0u);
+  const std::uint64_t last_a = (3 * kPartials - 1) * 1000ull;
+  EXPECT_EQ(e.on_arrival(2, last_a + 4 * ms), 0u);  // in the window of the newest start only
+  EXPECT_EQ(e.on_arrival(3, last_a + 4 * ms + 10), 1u);
+  EXPECT_EQ(e.prev_step_time(0), last_a + 4 * ms);
+  EXPECT_EQ(e.live(), 0u);
 }
 
 TEST(PatternEngine, ReprogrammingDropsThePatternsPartials) {
@@ -182,7 +197,7 @@ TEST_F(PatternRules, PatternRuleWithASourceFilter) {
 }
 
 TEST_F(PatternRules, OverflowIsReportedThroughRegisters) {
-  ASSERT_EQ(pattern(0, {{1}, {2, 0, 0xFFFF'FFFF}}), commit::kOk);
+  ASSERT_EQ(pattern(0, {{1}, {2, 1, 0xFFFF'FFFF}}), commit::kOk);
   enable();
   for (unsigned i = 0; i < kPartials + 1; ++i) fire(1, i);
   EXPECT_EQ(rd(PM_LIVE), kPartials);
