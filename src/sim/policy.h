@@ -42,7 +42,6 @@ struct SourceInfo {
   std::string name;       // as the user knows it: "nvme0q1", "eth0-rx-0", "irq=36"
   SourceClass cls = SourceClass::Other;
   hw::InterruptMessage message;  // how the device signals it: vector, destination, trigger
-  // [Added on branch sim; additive, for the lead to reconcile with branch policies.]
   // Vectors the guest connected this source's ISR to besides message.vector, on the same
   // CPU: one in a higher priority class and one in a lower class (0: none could be
   // allocated). A policy that re-prioritizes an interrupt (the ISU's raise / lower) must
