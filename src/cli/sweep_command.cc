@@ -84,12 +84,13 @@ void run(const SweepOptionsCli& o, bool duration_given) {
     fail("sweep", fmt::format("--out \"{}\": the name must end in .csv or .jsonl", o.out));
   std::FILE* f = o.out == "-" ? stdout : std::fopen(o.out.c_str(), "w");
   if (f == nullptr) fail("sweep", fmt::format("--out {}: cannot open for writing", o.out));
-  if (!jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
   const bool tty = isatty(fileno(stderr)) != 0;
   sim::SweepOptions so;
   so.threads = o.threads;
   so.shard = *shard;
+  std::size_t rows = 0;
   so.on_row = [&](const sim::SweepRow& row) {
+    if (rows++ == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
     if (jsonl) fmt::print(f, "{}\n", sim::sweep_json_row(row).dump());
     else fmt::print(f, "{}", sim::sweep_csv_row(row));
     std::fflush(f);
@@ -97,6 +98,9 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   so.on_progress = [&](std::size_t done, std::size_t total) { progress(done, total, tty); };
   const Status st = sim::run_sweep(sc, *base, grid, so);
   if (f != stdout) std::fclose(f);
+  // A sweep that fails before its first row (a bad grid value) leaves no file behind;
+  // rows already written stay, they are complete and in order.
+  if (!st && rows == 0 && f != stdout) std::remove(o.out.c_str());
   if (!st) fail("sweep", st.message());
 }
 
