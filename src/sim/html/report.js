@@ -328,7 +328,8 @@
     const useLog = view.rateScale === 'log';
     const inMs = bins * bin < 10e9;
     const unit = inMs ? 1e6 : 1e9;
-    const x = linearScale(0, (bins * bin) / unit, X0, X1, (v) => Number(v.toPrecision(6)).toLocaleString('en-US'), true);
+    const timeText = (v) => Number(v.toPrecision(6)).toLocaleString('en-US');
+    const x = linearScale(0, (bins * bin) / unit, X0, X1, timeText, true);
     const max = Math.max(0, ...all.filter(isNum));
     const ext = positiveExtent(all, 1);
     const y = useLog && ext ? logScale(Math.max(ext[0] / 1.5, ext[1] / 1e5), ext[1] * 1.3, Y0, Y1, short)
@@ -361,14 +362,13 @@
     svg.append(lines);
     // Hover: one column per point, listing every line's value there.
     const hover = s('g', {});
-    const step = (X1 - X0) / Math.ceil(bins / merge);
     series[0].v.forEach((_, i) => {
       const t0 = (i * merge * bin) / unit, t1 = (Math.min((i + 1) * merge, bins) * bin) / unit;
       const rows = series.map(({r, v}) => `${r.label}: ${thousands(v[i])}/s`);
       if (input) rows.push(`device events: ${thousands(input[i])}/s`);
-      hover.append(s('rect', {class: 'hover', x: (x(t0)).toFixed(1), y: Y1, width: Math.max(step, 1).toFixed(1),
+      hover.append(s('rect', {class: 'hover', x: x(t0).toFixed(1), y: Y1, width: Math.max(x(t1) - x(t0), 1).toFixed(1),
                               height: Y0 - Y1},
-                     tooltip(`${short(t0)}-${short(t1)} ${inMs ? 'ms' : 's'}\n${rows.join('\n')}`)));
+                     tooltip(`${timeText(t0)}-${timeText(t1)} ${inMs ? 'ms' : 's'}\n${rows.join('\n')}`)));
     });
     svg.append(hover);
     const entries = series.map((x2) => ({run: x2.r})).concat(notDrawn(series.map((x2) => x2.r), 'no time series'));
@@ -399,23 +399,37 @@
       legend(svg, notDrawn([], 'no interrupts, or no p99 latency above 0, for this selection'), true);
       return {svg, series: 0};
     }
-    // Labels right of their point (left near the right edge), pushed apart vertically.
-    const placed = ok.map((pt) => ({...pt, px: x(pt.ips), py: y(pt.p99 / 1e3)})).sort((a, b) => a.py - b.py);
+    // Policies on the same spot (within 3 px) share one label and are drawn as concentric
+    // rings; labels go right of their point (left near the right edge), pushed apart.
+    const groups = [];
+    for (const pt of referenceFirst(ok, (o) => o.r)) {
+      const px = x(pt.ips), py = y(pt.p99 / 1e3);
+      const g = groups.find((o) => Math.abs(o.px - px) < 3 && Math.abs(o.py - py) < 3);
+      if (g) g.members.push(pt);
+      else groups.push({px, py, members: [pt]});
+    }
+    groups.sort((a, b) => a.py - b.py);
     const labels = [];
-    for (const pt of placed) {
-      const text = pt.r.label.length > 30 ? pt.r.label.slice(0, 29) + '…' : pt.r.label;
+    for (const {px, py, members} of groups) {
+      const names = members.map((pt) => pt.r.label).join(', ');
+      const text = names.length > 40 ? names.slice(0, 39) + '…' : names;
+      const n = members.length;
+      const gap = 9 + 3 * (n - 1);  // past the outer ring
       const width = text.length * 6.6;
-      const left = pt.px + 9 + width > X1;
-      const lx0 = left ? pt.px - 9 - width : pt.px + 9;
-      let ly = pt.py + 4;
+      const left = px + gap + width > X1;
+      const lx0 = left ? px - gap - width : px + gap;
+      let ly = py + 4;
       for (const o of labels)
         if (Math.abs(o.y - ly) < 13 && lx0 < o.x1 && lx0 + width > o.x0) ly = o.y + 13;
+      if (ly > Y0 - 2) ly = py - 10;  // no room below: above the point
       labels.push({x0: lx0, x1: lx0 + width, y: ly});
-      const tip = `${pt.r.label}\n${thousands(pt.ips)} interrupts/s, p99 ${us(pt.p99)} µs\n` +
-                  `events/interrupt ${fixed(pt.m.events_per_interrupt, 2)}, irq CPU ${percent(pt.m.irq_cpu_fraction)}`;
+      const tip = members.map((pt) => `${pt.r.label}\n${thousands(pt.ips)} interrupts/s, p99 ${us(pt.p99)} µs, ` +
+                                      `events/interrupt ${fixed(pt.m.events_per_interrupt, 2)}, ` +
+                                      `irq CPU ${percent(pt.m.irq_cpu_fraction)}`).join('\n');
       svg.append(s('g', {}, tooltip(tip),
-                   s('circle', {class: 'marker', cx: pt.px.toFixed(1), cy: pt.py.toFixed(1), r: 6, fill: pt.r.colour}),
-                   s('text', {x: (left ? pt.px - 9 : pt.px + 9).toFixed(1), y: ly.toFixed(1),
+                   members.map((pt, k) => s('circle', {class: 'marker', cx: px.toFixed(1), cy: py.toFixed(1),
+                                                       r: 6 + 3 * (n - 1 - k), fill: pt.r.colour})),
+                   s('text', {x: (left ? px - gap : px + gap).toFixed(1), y: ly.toFixed(1),
                               'text-anchor': left ? 'end' : 'start'}, text)));
     }
     legend(svg, ok.map((pt) => ({run: pt.r}))
