@@ -148,6 +148,13 @@
     return f;
   }
 
+  // The axis of a chart with nothing to draw: no ticks (no made-up values).
+  function blankScale(r0) {
+    const f = () => r0;
+    f.ticks = () => [];
+    return f;
+  }
+
   // A padded [min, max] of the positive values (for log axes).
   function positiveExtent(values, pad) {
     const v = values.filter((x) => isNum(x) && x > 0);
@@ -264,7 +271,7 @@
     const ext = positiveExtent(series.flatMap((x) => x.pts.map(([v]) => v / 1e3)), 1.15);
     const drawn = series.filter((x) => x.pts.some(([v]) => v > 0));
     if (!ext || !drawn.length) {
-      axes(svg, logScale(1, 1000, X0, X1, short), linearScale(0, 1, Y0, Y1, (v) => Math.round(v * 100) + '%'),
+      axes(svg, blankScale(X0), linearScale(0, 1, Y0, Y1, (v) => Math.round(v * 100) + '%'),
            'latency (µs, log scale)', 'events at or below (%)');
       emptyMessage(svg, 'no latency samples above 0 ns (a log axis has no 0)');
       legend(svg, notDrawn([], 'no latency samples above 0 ns for this selection'));
@@ -302,8 +309,9 @@
       return Array.isArray(a) && a.length ? a : null;
     };
     if (!isNum(bin) || bin <= 0 || !isNum(bins) || bins <= 0) {
-      axes(svg, linearScale(0, 1, X0, X1, short), linearScale(0, 1, Y0, Y1, short), 'simulated time', 'interrupts/s');
+      axes(svg, blankScale(X0), blankScale(Y0), 'simulated time', 'interrupts/s');
       emptyMessage(svg, 'no time series in this run');
+      legend(svg, notDrawn([], 'no time series'));
       return {svg, series: 0};
     }
     const merge = Math.max(1, Math.ceil(bins / 150));
@@ -339,6 +347,7 @@
          `interrupts/s${useLog ? ' (log scale)' : ''}`);
     if (!series.length) {
       emptyMessage(svg, 'no interrupt series in this run');
+      legend(svg, notDrawn([], 'no time series'));
       return {svg, series: 0};
     }
     // Where the input stops (the run then drains what is held).
@@ -391,8 +400,8 @@
     const ok = pts.filter((pt) => isNum(pt.ips) && pt.ips > 0 && isNum(pt.p99) && pt.p99 > 0);
     const xe = positiveExtent(ok.map((pt) => pt.ips), 1.35);
     const ye = positiveExtent(ok.map((pt) => pt.p99 / 1e3), 1.25);
-    const x = logScale(xe ? xe[0] : 100, xe ? xe[1] : 1e6, X0, X1, short);
-    const y = logScale(ye ? ye[0] : 1, ye ? ye[1] : 1000, Y0, Y1, short);
+    const x = xe ? logScale(xe[0], xe[1], X0, X1, short) : blankScale(X0);
+    const y = ye ? logScale(ye[0], ye[1], Y0, Y1, short) : blankScale(Y0);
     axes(svg, x, y, 'interrupts/s delivered into the guest (log scale)', 'p99 latency (µs, log scale)');
     if (!ok.length) {
       emptyMessage(svg, 'no policy has both interrupts and a p99 latency above 0');
