@@ -1,5 +1,6 @@
 // What `irqshape demo` and `irqshape replay` share: the policy list, delivery path,
-// threads and output options, and running the comparison and printing it.
+// threads and output options (--json, --csv, --perfetto, --html), and running the
+// comparison and printing it.
 #pragma once
 
 #include <fmt/format.h>
@@ -26,7 +27,7 @@ struct SimCommonOptions {
   std::string delivery = "posted";
   unsigned threads = 0;
   bool per_source = false;
-  std::string json, csv, perfetto;
+  std::string json, csv, perfetto, html;
   std::string perfetto_window = "0:20";
   std::size_t perfetto_max_events = 1'000'000;
 };
@@ -48,6 +49,10 @@ inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::st
   cmd->add_option("--json", o.json, "Write the full results as JSON (docs/sim-output.md); '-' for stdout")
       ->type_name("FILE");
   cmd->add_option("--csv", o.csv, "Write one CSV row per policy and source (docs/sim-output.md)")->type_name("FILE");
+  cmd->add_option("--html", o.html,
+                  "Write a self-contained HTML report: tables and charts (latency CDF, interrupt rate over time, "
+                  "interrupts versus p99), opens offline")
+      ->type_name("FILE");
   cmd->add_option("--perfetto", o.perfetto, "Write a Chrome trace-event timeline (open in ui.perfetto.dev)")
       ->type_name("FILE");
   cmd->add_option("--perfetto-window", o.perfetto_window,
@@ -84,7 +89,7 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!c) fail(command, c.message());
   // A file written to stdout ("-") keeps stdout clean: the table goes to stderr then.
-  std::FILE* table = o.json == "-" || o.csv == "-" || o.perfetto == "-" ? stderr : stdout;
+  std::FILE* table = o.json == "-" || o.csv == "-" || o.perfetto == "-" || o.html == "-" ? stderr : stdout;
   fmt::print(table, "{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));
   std::uint64_t events = 0;
   for (const auto& r : c->runs) events += r.result.engine_events;
@@ -92,7 +97,7 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
              static_cast<double>(events) / 1e6, wall);
   std::fflush(table);
   sim::ReportContext ctx{std::string("irqshape ") + IRQSHAPE_VERSION, command, input};
-  if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto}, ctx); !st)
+  if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto, o.html}, ctx); !st)
     fail(command, st.message());
 }
 

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "sim/html_report.h"
 #include "sim/perfetto_writer.h"
 
 namespace irqshape::sim {
@@ -26,8 +27,11 @@ Status write_text_file(const std::string& path, const std::string& text) {
 }
 
 Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths& paths, const ReportContext& ctx) {
+  // The JSON document is built once: --html embeds the same one --json writes.
+  std::optional<nlohmann::ordered_json> doc;
+  if (!paths.json.empty() || !paths.html.empty()) doc = to_json(sc, c, ctx);
   if (!paths.json.empty()) {
-    if (Status st = write_text_file(paths.json, to_json(sc, c, ctx).dump(1) + "\n"); !st) return st;
+    if (Status st = write_text_file(paths.json, doc->dump(1) + "\n"); !st) return st;
   }
   if (!paths.csv.empty()) {
     if (Status st = write_text_file(paths.csv, to_csv(sc, c)); !st) return st;
@@ -36,6 +40,9 @@ Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths&
     std::ostringstream out;
     write_perfetto(out, sc, c);
     if (Status st = write_text_file(paths.perfetto, out.str()); !st) return st;
+  }
+  if (!paths.html.empty()) {
+    if (Status st = write_text_file(paths.html, html_report(*doc)); !st) return st;
   }
   return {};
 }

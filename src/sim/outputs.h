@@ -1,4 +1,4 @@
-// Writing a comparison's files (--json, --csv, --perfetto) for the CLI commands.
+// Writing a comparison's files (--json, --csv, --perfetto, --html) for the CLI commands.
 #pragma once
 
 #include <optional>
@@ -13,7 +13,7 @@
 namespace irqshape::sim {
 
 struct OutputPaths {
-  std::string json, csv, perfetto;  // empty: not written; "-": standard output
+  std::string json, csv, perfetto, html;  // empty: not written; "-": standard output
 };
 
 // Writes each requested file. Errors name the file.
