@@ -17,11 +17,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "sim/machine.h"
+#include "sim/perfetto_writer.h"
 #include "sim/policies/registry.h"
+#include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/trace_recorder.h"
 
@@ -290,6 +294,30 @@ TEST(IsuAdapt, Deterministic) {
   EXPECT_EQ(a.result.total.interrupts, b.result.total.interrupts);
   EXPECT_EQ(a.result.total.latency.quantile(0.99), b.result.total.latency.quantile(0.99));
   EXPECT_NE(a.adapter["steps"].dump(), c.adapter["steps"].dump());
+}
+
+// --perfetto: a counter track per controlled source with its coalescing time, from the
+// value in force at the window's start through each step in the window.
+TEST(IsuAdapt, PerfettoHasACoalescingTimeTrackPerSource) {
+  CompareOptions o;
+  o.threads = 1;
+  o.trace = TraceWindow{0, 25 * kMs, 1'000'000};
+  const Scenario sc = load_change(1, 50 * kMs);
+  auto c = compare_policies(sc, {*parse_policy_spec(rules_file())}, o);
+  ASSERT_TRUE(c) << c.message();
+  std::ostringstream out;
+  write_perfetto(out, sc, *c);
+  std::map<std::string, std::vector<std::pair<double, double>>> tracks;
+  const json trace = json::parse(out.str());
+  for (const json& e : trace["traceEvents"])
+    if (e["ph"] == "C" && e["name"].get<std::string>().find("coalescing time") != std::string::npos)
+      tracks[e["name"]].emplace_back(e["ts"].get<double>(), e["args"]["value"].get<double>());
+  ASSERT_EQ(tracks.size(), 2u);
+  const auto& nic = tracks["eth0-rx-0 coalescing time (us)"];
+  ASSERT_GE(nic.size(), 2u);
+  EXPECT_EQ(nic[0], (std::pair<double, double>{0.0, 400.0})) << "the file's 400 us at the start";
+  EXPECT_EQ(nic[1], (std::pair<double, double>{10'000.0, 45.0})) << "0.9 x the budget after the first period";
+  EXPECT_EQ(tracks["nvme0q1 coalescing time (us)"].front().second, 2.0);
 }
 
 // Sources that stop long before the end: the driver's period timer stops with them (the
