@@ -56,10 +56,6 @@ class IsdSoftware final : public IsuPolicy::Software {
   // (docs/policies.md); "" without adaptation.
   [[nodiscard]] std::string telemetry_members() const override;
 
-  // Every decided period of every controlled source (the first kMaxSteps), in order.
-  [[nodiscard]] const std::vector<AdaptStep>& steps() const { return steps_; }
-  [[nodiscard]] const isd::Adapter* adapter() const { return adapter_ ? &*adapter_ : nullptr; }
-
  private:
   std::optional<isd::Config> config_;
   std::optional<isd::Adapter> adapter_;

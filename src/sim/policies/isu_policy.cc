@@ -40,8 +40,8 @@ class ProgramOnce final : public IsuPolicy::Software {
 }  // namespace
 
 IsuPolicy::IsuPolicy(std::unique_ptr<Software> software, std::string description)
-    : software_(std::move(software)), description_(std::move(description)),
-      unit_(std::make_unique<isu::Isu>(forward_)) {}
+    : description_(std::move(description)), unit_(std::make_unique<isu::Isu>(forward_)),
+      software_(std::move(software)) {}
 
 IsuPolicy::IsuPolicy(Programmer program, std::string description)
     : IsuPolicy(std::make_unique<ProgramOnce>(std::move(program)), std::move(description)) {}

@@ -52,7 +52,7 @@ class IsuPolicy final : public Policy {
     [[nodiscard]] virtual Nanos period() const { return 0; }
     // The periodic work for the period ending at `boundary`; the unit's time is at or
     // after it and nothing changed in between. An error stops the periodic work.
-    virtual Status tick(Nanos boundary) { (void)boundary; return {}; }
+    virtual Status tick(Nanos /*boundary*/) { return {}; }
     // Members added to the policy's telemetry_json() object (`"adapter":{...}`), or "".
     [[nodiscard]] virtual std::string telemetry_members() const { return {}; }
   };
@@ -81,7 +81,6 @@ class IsuPolicy final : public Policy {
 
   // The unit, for tests and for the guest's view of context records.
   [[nodiscard]] const isu::Isu& unit() const { return *unit_; }
-  [[nodiscard]] const Software& software() const { return *software_; }
 
  private:
   class Forward final : public isu::VirtualInterruptSink {
@@ -109,10 +108,10 @@ class IsuPolicy final : public Policy {
   void translate(const isu::VirtualInterrupt& vi);
   [[nodiscard]] std::uint64_t dropped_so_far(std::uint32_t source) const;
 
-  std::unique_ptr<Software> software_;
   std::string description_;
   Forward forward_{*this};
   std::unique_ptr<isu::Isu> unit_;
+  std::unique_ptr<Software> software_;  // after unit_: it may hold a driver of the unit
   InterruptSink* out_ = nullptr;
   std::vector<SourceInfo> sources_;        // by id; `message` as announced
   std::vector<bool> announced_;
