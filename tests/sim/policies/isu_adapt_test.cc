@@ -73,13 +73,17 @@ struct SimRun {
 SimRun run(const std::string& spec, const Scenario& sc = load_change()) {
   auto parsed = parse_policy_spec(spec);
   EXPECT_TRUE(parsed) << parsed.message();
+  if (!parsed) return {};
   auto policy = make_policy(*parsed);
   EXPECT_TRUE(policy) << policy.message();
-  TraceRecorder rec(TraceWindow{0, 10 * kSec, 100'000'000});
+  if (!policy) return {};
+  TraceRecorder rec(TraceWindow{0, 10 * kSec, 100'000'000});  // every interrupt of the run
   RunOptions o;
   o.recorder = &rec;
   auto r = simulate(sc, **policy, o);
   EXPECT_TRUE(r) << r.message();
+  if (!r) return {};
+  EXPECT_FALSE(rec.capped);
   SimRun out{*r, nullptr, std::move(rec.irqs)};
   if (!r->telemetry_json.empty()) {
     const json t = json::parse(r->telemetry_json);
@@ -200,6 +204,7 @@ TEST_P(LoadChange, ConvergesAndStaysWithinTheBudget) {
     const Scenario sc = load_change(seed);
     const SimRun none = run("none", sc);
     const SimRun adapt = run(c.spec, sc);
+    ASSERT_EQ(none.result.sources.size(), 3u);
     ASSERT_TRUE(adapt.adapter.is_object()) << adapt.result.telemetry_json;
     EXPECT_EQ(adapt.adapter["budget_ns"], kBudget);
     EXPECT_EQ(adapt.adapter["period_ns"], kPeriod);
