@@ -31,7 +31,7 @@ using isd::harness::LoadShape;
 using isd::harness::SyntheticSource;
 
 struct Options {
-  std::string config, trace, scenario = "mixed", duration, period = "10ms", budget, jsonl, perfetto, prometheus, serve_for;
+  std::string config, trace, scenario = "mixed", duration, period, budget, jsonl, perfetto, prometheus, serve_for;
   std::uint64_t seed = 1;
   bool realtime = false, quiet = false;
 };
@@ -102,8 +102,6 @@ Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harnes
 }
 
 int run(const Options& o) {
-  auto period = isd::parse_duration(o.period);
-  if (!period || *period == 0) return fail(fmt::format("--period: {}", period ? "must be positive" : period.message()));
   std::vector<isd::harness::Arrival> replay;
   std::uint64_t span = 0;
   Result<std::uint64_t> duration = std::uint64_t{1'000'000'000};
@@ -118,12 +116,19 @@ int run(const Options& o) {
     if (!c) return fail(c.message());
     config = std::move(*c);
   }
+  // The file's [adapt] table gives the budget and the period unless the flags do.
+  Result<std::uint64_t> period = std::uint64_t{10'000'000};
+  if (!o.period.empty()) period = isd::parse_duration(o.period);
+  else if (config.adapt && config.adapt->period_ns) period = config.adapt->period_ns->value;
+  if (!period || *period == 0) return fail(fmt::format("--period: {}", period ? "must be positive" : period.message()));
   std::optional<isd::Adapter> adapter;
-  if (!o.budget.empty()) {
-    auto b = isd::parse_duration(o.budget);
-    if (!b) return fail(fmt::format("--max-added-p99: {}", b.message()));
-    isd::AdapterOptions ao;
-    ao.budget_ns = *b;
+  if (!o.budget.empty() || config.adapt) {
+    isd::AdapterOptions ao = config.adapt ? isd::adapter_options(*config.adapt) : isd::AdapterOptions{};
+    if (!o.budget.empty()) {
+      auto b = isd::parse_duration(o.budget);
+      if (!b) return fail(fmt::format("--max-added-p99: {}", b.message()));
+      ao.budget_ns = *b;
+    }
     ao.period_ns = *period;
     if (auto s = isd::validate(ao); !s) return fail(s.message());
     adapter.emplace(ao);
@@ -159,7 +164,9 @@ int run(const Options& o) {
   fmt::print("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
              report->patterns, report->rules, seconds(*duration),
              o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
-             adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}", o.budget) : "");
+             adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}",
+                                   isd::format_duration(adapter->options().budget_ns))
+                     : "");
   isd::harness::SyntheticLoad load(scenario->load, o.seed);
   isd::TelemetryCollector collector(&scenario->names);
   if (adapter)
@@ -222,9 +229,10 @@ void add_isd_telemetry_command(CLI::App& app) {
   cmd->add_option("--scenario", o->scenario, "Synthetic load: mixed (NIC and NVMe whose load changes, a timer, a storm)");
   cmd->add_option("--trace", o->trace, "Replay this trace's interrupts instead of synthetic load");
   cmd->add_option("--duration", o->duration, "Simulated time, e.g. 1s (default: 1s, or the whole trace)");
-  cmd->add_option("--period", o->period, "Telemetry and adaptation period, e.g. 10ms (default)");
+  cmd->add_option("--period", o->period, "Telemetry and adaptation period (default: the config's [adapt] period, or 10ms)");
   cmd->add_option("--seed", o->seed, "Seed of the synthetic load");
-  cmd->add_option("--max-added-p99", o->budget, "Adapt each source's coalescing time to keep its p99 added delay within this, e.g. 50us");
+  cmd->add_option("--max-added-p99", o->budget, "Adapt each source's coalescing time to keep its p99 added delay within this, e.g. 50us "
+                                    "(default: the config's [adapt] max-added-p99, if any)");
   cmd->add_option("--jsonl", o->jsonl, "Write one JSON object per period to this file");
   cmd->add_option("--perfetto", o->perfetto, "Write Perfetto counter tracks (Chrome trace-event JSON) to this file");
   cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");

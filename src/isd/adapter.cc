@@ -12,9 +12,8 @@ namespace irqshape::isd {
 namespace regs = isu::regs;
 
 Status validate(const AdapterOptions& o) {
-  if (o.budget_ns == 0 || o.budget_ns > kMaxTimeNs)
-    return make_error("adapter: budget {} is outside 1ns..4.294967295s", format_duration(o.budget_ns));
-  if (o.period_ns == 0) return make_error("adapter: the period must be positive");
+  if (Status s = check_adapt_budget(o.budget_ns); !s) return make_error("adapter: budget {}", s.message());
+  if (Status s = check_adapt_period(o.period_ns); !s) return make_error("adapter: period {}", s.message());
   if (!(o.target > 0 && o.target <= 1)) return make_error("adapter: target {} is outside (0, 1]", o.target);
   if (!(o.band >= 0 && o.band < 1)) return make_error("adapter: band {} is outside [0, 1)", o.band);
   const std::uint64_t max = o.max_time_ns != 0 ? o.max_time_ns : o.budget_ns;
@@ -22,6 +21,13 @@ Status validate(const AdapterOptions& o) {
     return make_error("adapter: coalescing time range {}..{} is empty or beyond the unit", format_duration(o.min_time_ns),
                       format_duration(max));
   return {};
+}
+
+AdapterOptions adapter_options(const AdaptSettings& settings) {
+  AdapterOptions o;
+  o.budget_ns = settings.max_added_p99_ns.value;
+  if (settings.period_ns) o.period_ns = settings.period_ns->value;
+  return o;
 }
 
 Status Adapter::start(Driver& driver) {

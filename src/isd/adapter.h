@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "isd/config.h"
 #include "isd/driver.h"
 #include "isd/units.h"
 
@@ -53,6 +54,9 @@ struct AdapterOptions {
 
 // Checks the options; the message names the bad one.
 Status validate(const AdapterOptions& options);
+
+// The options a configuration's [adapt] table asks for (defaults for the rest).
+AdapterOptions adapter_options(const AdaptSettings& settings);
 
 struct AdapterAction {
   std::uint64_t time = 0;

@@ -106,9 +106,18 @@ struct RuleSettings {
   std::vector<std::string> comment;  // written above the table by write_config()
 };
 
+// [adapt]: online adaptation of each coalescing source's time to a latency budget
+// (docs/isd.md, "Adaptation"; isd::Adapter runs it, adapter_options() converts).
+struct AdaptSettings {
+  Origin at;                                        // the [adapt] table
+  Located<std::uint64_t> max_added_p99_ns;          // max-added-p99 (required): the budget
+  std::optional<Located<std::uint64_t>> period_ns;  // period (default 10ms)
+};
+
 struct Config {
   std::string file;  // for messages; empty for built-in configurations
   UnitSettings unit;
+  std::optional<AdaptSettings> adapt;
   std::vector<SourceSettings> sources;
   std::vector<RuleSettings> rules;
   std::vector<std::string> comment;  // file header, written by write_config()
@@ -130,5 +139,15 @@ std::string write_config(const Config& config);
 inline constexpr std::uint32_t kMaxFrames = 0xFFFF;
 inline constexpr std::uint64_t kMaxTimeNs = 0xFFFF'FFFF;
 inline constexpr std::uint32_t kMinVector = 32, kMaxVector = 255;
+
+// The adaptation's two user settings, wherever they are written (the [adapt] table, a
+// command-line flag, the simulator's `isu:max-added-p99=...,adapt-period=...`). The
+// budget is a coalescing time the unit can hold (T never exceeds it); periods shorter
+// than 100us see too few events for a decision and cost a register sweep each. The
+// messages say what is wrong, not where: callers add the file position, flag or key.
+inline constexpr std::uint64_t kMinAdaptBudgetNs = kNsPerUs;
+inline constexpr std::uint64_t kMinAdaptPeriodNs = 100 * kNsPerUs, kMaxAdaptPeriodNs = 60 * kNsPerS;
+Status check_adapt_budget(std::uint64_t budget_ns);
+Status check_adapt_period(std::uint64_t period_ns);
 
 }  // namespace irqshape::isd

@@ -207,6 +207,35 @@ Status parse_unit(const Reader& r, const toml::table& t, UnitSettings& u) {
   return {};
 }
 
+// ---- [adapt] ----
+
+Result<AdaptSettings> parse_adapt(const Reader& r, const toml::key& name, const toml::table& t) {
+  static constexpr std::array<std::string_view, 2> kKeys{"max-added-p99", "period"};
+  const std::string_view ctx = "[adapt]";
+  AdaptSettings a;
+  a.at = r.at(name);
+  bool has_budget = false;
+  for (const auto& [key_ptr, node_ptr] : in_file_order(t)) {
+    const std::string_view k = key_ptr->str();
+    if (k != "max-added-p99" && k != "period") return error_at(r.at(*key_ptr), ctx, unknown_key(k, kKeys));
+    auto d = duration(r, *node_ptr, ctx, k);
+    if (!d) return d.error();
+    const bool budget = k == "max-added-p99";
+    if (Status s = budget ? check_adapt_budget(*d) : check_adapt_period(*d); !s)
+      return error_at(r.at(*node_ptr), ctx, fmt::format("{}: {}", k, s.message()));
+    if (budget) {
+      a.max_added_p99_ns = located(*d, r.at(*node_ptr));
+      has_budget = true;
+    } else {
+      a.period_ns = located(*d, r.at(*node_ptr));
+    }
+  }
+  if (!has_budget)
+    return error_at(a.at, ctx, "max-added-p99 is required: the budget on each source's added delay at the 99th "
+                               "percentile, e.g. max-added-p99 = \"50us\"");
+  return a;
+}
+
 // ---- [source.NAME] ----
 
 constexpr std::array<std::string_view, 12> kSourceKeys{
@@ -382,7 +411,7 @@ Result<RuleSettings> parse_rule(const Reader& r, const toml::node& node, std::si
 }
 
 Result<Config> parse_root(const Reader& r, const toml::table& root) {
-  static constexpr std::array<std::string_view, 3> kKeys{"unit", "source", "rule"};
+  static constexpr std::array<std::string_view, 4> kKeys{"unit", "source", "rule", "adapt"};
   Config config;
   config.file = r.file();
   for (const auto& [key_ptr, node_ptr] : in_file_order(root)) {
@@ -393,6 +422,12 @@ Result<Config> parse_root(const Reader& r, const toml::table& root) {
       const auto* t = node.as_table();
       if (t == nullptr) return error_at(r.at(node), "", fmt::format("unit: expected a table ([unit]), found {}", type_of(node)));
       if (auto s = parse_unit(r, *t, config.unit); !s) return s.error();
+    } else if (k == "adapt") {
+      const auto* t = node.as_table();
+      if (t == nullptr) return error_at(r.at(node), "", fmt::format("adapt: expected a table ([adapt]), found {}", type_of(node)));
+      auto a = parse_adapt(r, key, *t);
+      if (!a) return a.error();
+      config.adapt = std::move(*a);
     } else if (k == "source") {
       const auto* t = node.as_table();
       if (t == nullptr)
@@ -423,6 +458,20 @@ Result<Config> parse_root(const Reader& r, const toml::table& root) {
 }
 
 }  // namespace
+
+Status check_adapt_budget(std::uint64_t ns) {
+  if (ns < kMinAdaptBudgetNs || ns > kMaxTimeNs)
+    return make_error("{} is outside {}..4.294967295s (a coalescing time the unit can hold, SRC_COAL_TIME)",
+                      format_duration(ns), format_duration(kMinAdaptBudgetNs));
+  return {};
+}
+
+Status check_adapt_period(std::uint64_t ns) {
+  if (ns < kMinAdaptPeriodNs || ns > kMaxAdaptPeriodNs)
+    return make_error("{} is outside {}..{}", format_duration(ns), format_duration(kMinAdaptPeriodNs),
+                      format_duration(kMaxAdaptPeriodNs));
+  return {};
+}
 
 Result<Config> parse_config(std::string_view text, std::string_view filename) {
   const Reader r(filename);

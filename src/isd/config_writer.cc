@@ -59,6 +59,14 @@ void unit(std::string& out, const UnitSettings& u) {
   out += "\n";
 }
 
+void adapt(std::string& out, const std::optional<AdaptSettings>& a) {
+  if (!a) return;
+  out += "[adapt]\n";
+  out += fmt::format("max-added-p99 = {}\n", quote(format_duration(a->max_added_p99_ns.value)));
+  if (a->period_ns) out += fmt::format("period = {}\n", quote(format_duration(a->period_ns->value)));
+  out += "\n";
+}
+
 void source(std::string& out, const SourceSettings& s) {
   comment(out, s.comment);
   out += fmt::format("[source.{}]\n", key(s.name));
@@ -97,6 +105,7 @@ std::string write_config(const Config& config) {
   comment(out, config.comment);
   if (!config.comment.empty()) out += "\n";
   unit(out, config.unit);
+  adapt(out, config.adapt);
   for (const SourceSettings& s : config.sources) source(out, s);
   for (const RuleSettings& r : config.rules) rule(out, r);
   while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();

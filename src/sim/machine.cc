@@ -658,7 +658,27 @@ void Machine::handle(const Event& e) {
 
 Nanos Machine::next_arrival(SourceState& s, const Arrivals& a) {
   if (const auto* p = std::get_if<Poisson>(&a)) {
-    return now_ + Dist::exponential(1e9 / p->rate_per_s).sample_ns(s.rng);
+    if (p->changes.empty()) return now_ + Dist::exponential(1e9 / p->rate_per_s).sample_ns(s.rng);
+    // Piecewise rate: draw at the rate in force; a gap that crosses the next change is
+    // redrawn from the change (memoryless, so the process stays exactly Poisson).
+    Nanos from = now_;
+    for (;;) {
+      double rate = p->rate_per_s;
+      Nanos until = kNoDeadline;
+      for (const RateChange& c : p->changes) {
+        if (c.at_ns > from) {
+          until = c.at_ns;
+          break;
+        }
+        rate = c.rate_per_s;
+      }
+      if (rate > 0) {
+        const Nanos t = from + Dist::exponential(1e9 / rate).sample_ns(s.rng);
+        if (t < until) return t;
+      }
+      if (until == kNoDeadline) return kNoDeadline;
+      from = until;
+    }
   }
   if (const auto* o = std::get_if<OnOff>(&a)) {
     const Dist gap = Dist::exponential(1e9 / o->rate_per_s);

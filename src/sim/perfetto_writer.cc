@@ -16,6 +16,30 @@ std::string source_name(const Scenario& sc, std::uint32_t s) {
   return s < sc.sources.size() ? sc.sources[s].name : std::string("(no source)");
 }
 
+// The adaptive isu's coalescing time per controlled source (its telemetry's adapter
+// steps, docs/policies.md): the value in force at the window's start, then each step.
+void adapter_counters(TraceEventWriter& w, const Scenario& sc, const RunResult& r, const TraceWindow& win,
+                      std::uint32_t pid) {
+  if (r.telemetry_json.find("\"adapter\"") == std::string::npos) return;
+  const json t = json::parse(r.telemetry_json, nullptr, false);
+  if (t.is_discarded() || !t.contains("adapter")) return;
+  const Nanos end = win.start_ns + win.length_ns;
+  for (const json& src : t["adapter"].value("sources", json::array())) {
+    const auto id = src.value("source", 0u);
+    const std::string track = fmt::format("{} coalescing time (us)", source_name(sc, id));
+    bool started = false;
+    for (const json& x : t["adapter"]["steps"]) {
+      const auto at = x.value("t_ns", Nanos{0});
+      if (x.value("source", ~0u) != id || at <= win.start_ns) continue;
+      if (!started) w.counter(pid, track, win.start_ns, x.value("old_time_ns", 0.0) / 1e3);
+      started = true;
+      if (at >= end) break;
+      w.counter(pid, track, at, x.value("new_time_ns", 0.0) / 1e3);
+    }
+    if (!started) w.counter(pid, track, win.start_ns, src.value("time_ns", 0.0) / 1e3);  // no step since
+  }
+}
+
 void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, std::uint32_t pid) {
   const TraceRecorder& t = *run.trace;
   const RunResult& r = run.result;
@@ -53,6 +77,7 @@ void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, st
   }
   for (const auto& e : t.depths)
     w.counter(pid, fmt::format("{} outstanding", source_name(sc, e.source)), e.time, e.depth);
+  adapter_counters(w, sc, r, win, pid);
   // Interrupt rate per source from the run's series, over the window.
   const Nanos bin = r.series_bin_ns;
   if (bin == 0) return;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "kern/irql.h"
 
@@ -31,7 +32,12 @@ std::string describe_dist(const Dist& d) {
 
 std::string describe_arrivals(const Arrivals& a) {
   return std::visit(Overload{
-                        [](const Poisson& p) { return fmt::format("Poisson {:g}/s", p.rate_per_s); },
+                        [](const Poisson& p) {
+                          std::string s = fmt::format("Poisson {:g}/s", p.rate_per_s);
+                          for (const RateChange& c : p.changes)
+                            s += fmt::format(", {:g}/s from {:g} ms", c.rate_per_s, static_cast<double>(c.at_ns) / 1e6);
+                          return s;
+                        },
                         [](const OnOff& o) {
                           return fmt::format("on/off {:g}/s, on {} off {}", o.rate_per_s, us(double(o.on_mean_ns)),
                                              us(double(o.off_mean_ns)));
@@ -49,8 +55,16 @@ std::string describe_arrivals(const Arrivals& a) {
 }
 
 Status check_arrivals(const Arrivals& a, std::size_t self, const std::string& where) {
-  if (const auto* p = std::get_if<Poisson>(&a); p != nullptr && !(p->rate_per_s > 0))
-    return make_error("{}: Poisson rate must be > 0", where);
+  if (const auto* p = std::get_if<Poisson>(&a); p != nullptr) {
+    if (!(p->rate_per_s > 0)) return make_error("{}: Poisson rate must be > 0", where);
+    for (std::size_t i = 0; i < p->changes.size(); ++i) {
+      const RateChange& c = p->changes[i];
+      if (!(c.rate_per_s >= 0) || !std::isfinite(c.rate_per_s))
+        return make_error("{}: Poisson rate change {}: the rate must be >= 0", where, i + 1);
+      if (i > 0 && c.at_ns <= p->changes[i - 1].at_ns)
+        return make_error("{}: Poisson rate change {}: times must be strictly increasing", where, i + 1);
+    }
+  }
   if (const auto* o = std::get_if<OnOff>(&a); o != nullptr && (!(o->rate_per_s > 0) || o->on_mean_ns == 0))
     return make_error("{}: on/off needs a rate > 0 and an on period > 0", where);
   if (const auto* p = std::get_if<Periodic>(&a); p != nullptr && p->period_ns == 0)

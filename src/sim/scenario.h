@@ -59,8 +59,17 @@ struct Costs {
 
 // Open-loop arrival processes: device events happen when the process says, whatever
 // the guest does. Each becomes one device event (a packet, a timer tick, a sensor).
+struct RateChange {  // from `at_ns` on, a Poisson source's rate is `rate_per_s` (0: silent)
+  Nanos at_ns = 0;
+  double rate_per_s = 0;
+};
 struct Poisson {
   double rate_per_s = 0;
+  // Piecewise rate (a load that changes mid-run): each change applies from its time on,
+  // times strictly increasing. Gaps are exponential at the rate in force; a gap that
+  // would cross a change is redrawn from the change at the new rate (exact for a
+  // Poisson process, which is memoryless). Empty: the rate is constant.
+  std::vector<RateChange> changes{};
 };
 struct OnOff {  // bursty: Poisson at rate_per_s during "on" periods, silence during "off"
   double rate_per_s = 0;

@@ -228,5 +228,24 @@ TEST(Adapter, RefusesToControlASourceThatDoesNotCoalesce) {
   EXPECT_FALSE(validate(bad).ok());
 }
 
+TEST(Adapter, OptionsAreCheckedAndComeFromTheAdaptTable) {
+  AdapterOptions o;
+  EXPECT_TRUE(validate(o).ok());
+  o.budget_ns = 500;
+  EXPECT_EQ(validate(o).message(),
+            "adapter: budget 500ns is outside 1us..4.294967295s (a coalescing time the unit can hold, SRC_COAL_TIME)");
+  o.budget_ns = 50 * kUs;
+  o.period_ns = 0;
+  EXPECT_EQ(validate(o).message(), "adapter: period 0ns is outside 100us..60s");
+  o.period_ns = 61'000 * kMs;
+  EXPECT_EQ(validate(o).message(), "adapter: period 61s is outside 100us..60s");
+  auto c = parse_config("[adapt]\nmax-added-p99 = \"30us\"\nperiod = \"5ms\"\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  const AdapterOptions from_file = adapter_options(*c->adapt);
+  EXPECT_EQ(from_file.budget_ns, 30 * kUs);
+  EXPECT_EQ(from_file.period_ns, 5 * kMs);
+  EXPECT_EQ(from_file.target, AdapterOptions{}.target) << "the rest stays at the defaults";
+}
+
 }  // namespace
 }  // namespace irqshape::isd

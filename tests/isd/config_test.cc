@@ -174,6 +174,24 @@ INSTANTIATE_TEST_SUITE_P(
                  "t.toml:2:15: [unit]: rate-window: expected a duration string such as \"1ms\", found an integer"},
         BadInput{"[unit]\nrate-window = \"10ns\"\n",
                  "t.toml:2:15: [unit]: rate-window: 10ns is out of range (1us..4.294967295s, RATE_WINDOW)"},
+        BadInput{"[adapt]\nmax-added-p99 = \"0us\"\n",
+                 "t.toml:2:17: [adapt]: max-added-p99: 0ns is outside 1us..4.294967295s (a coalescing time the unit can "
+                 "hold, SRC_COAL_TIME)"},
+        BadInput{"[adapt]\nmax-added-p99 = \"5s\"\n",
+                 "t.toml:2:17: [adapt]: max-added-p99: 5s is outside 1us..4.294967295s (a coalescing time the unit can "
+                 "hold, SRC_COAL_TIME)"},
+        BadInput{"[adapt]\nmax-added-p99 = 50\n",
+                 "t.toml:2:17: [adapt]: max-added-p99: expected a duration string such as \"1ms\", found an integer"},
+        BadInput{"[adapt]\nmax-added-p99 = \"50us\"\nperiod = \"1ns\"\n",
+                 "t.toml:3:10: [adapt]: period: 1ns is outside 100us..60s"},
+        BadInput{"[adapt]\nperiod = \"10ms\"\n",
+                 "t.toml:1:2: [adapt]: max-added-p99 is required: the budget on each source's added delay at the 99th "
+                 "percentile, e.g. max-added-p99 = \"50us\""},
+        BadInput{"[adapt]\nmax-added-p999 = \"50us\"\n",
+                 "t.toml:2:1: [adapt]: unknown key \"max-added-p999\" (did you mean \"max-added-p99\"?)"},
+        BadInput{"[adapt]\nbudget = \"50us\"\n",
+                 "t.toml:2:1: [adapt]: unknown key \"budget\" (valid keys: max-added-p99, period)"},
+        BadInput{"adapt = 5\n", "t.toml:1:9: adapt: expected a table ([adapt]), found an integer"},
         BadInput{"[source.nic0]\nrx-usec = 50\n",
                  "t.toml:2:1: source \"nic0\": unknown key \"rx-usec\" (did you mean \"rx-usecs\"?)"},
         BadInput{"[source.nic0]\nrx-frames = 70000\nrx-usecs = 5\n",
@@ -256,6 +274,22 @@ TEST(Config, WriterRoundTrips) {
     for (std::size_t f = 0; f < p1->rules[i].fields.size(); ++f)
       EXPECT_EQ(p1->rules[i].fields[f].value, p2->rules[i].fields[f].value);
   EXPECT_NE(text.find("# a comment on a rule\n[[rule]]"), std::string::npos);
+}
+
+TEST(Config, AdaptTableReadsAndWritesBack) {
+  const Config c = parse_ok("[adapt]\nmax-added-p99 = \"50us\"\nperiod = \"20ms\"\n");
+  ASSERT_TRUE(c.adapt.has_value());
+  EXPECT_EQ(c.adapt->max_added_p99_ns.value, 50'000u);
+  EXPECT_EQ(c.adapt->max_added_p99_ns.at.str(), "t.toml:2:17");
+  ASSERT_TRUE(c.adapt->period_ns.has_value());
+  EXPECT_EQ(c.adapt->period_ns->value, 20'000'000u);
+  const std::string text = write_config(c);
+  EXPECT_EQ(text, "[adapt]\nmax-added-p99 = \"50us\"\nperiod = \"20ms\"\n");
+  const Config again = parse_ok(text);
+  ASSERT_TRUE(again.adapt.has_value());
+  EXPECT_EQ(again.adapt->period_ns->value, 20'000'000u);
+  EXPECT_FALSE(parse_ok("[adapt]\nmax-added-p99 = \"1ms\"\n").adapt->period_ns.has_value());
+  EXPECT_FALSE(parse_ok("").adapt.has_value());
 }
 
 TEST(Config, WriterQuotesAwkwardNames) {

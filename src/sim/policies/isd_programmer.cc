@@ -1,5 +1,8 @@
 #include "sim/policies/isd_programmer.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <set>
 
 #include "isd/driver.h"
@@ -52,15 +55,72 @@ Result<isd::SourceMap> isd_source_map(const std::vector<SourceInfo>& sources, bo
   return map;
 }
 
-IsuPolicy::Programmer isd_programmer(std::optional<isd::Config> config) {
-  return [config = std::move(config)](hw::RegisterWindow& unit, const std::vector<SourceInfo>& sources) -> Status {
-    auto map = isd_source_map(sources, config.has_value());
-    if (!map) return map.error();
-    isd::Driver driver(unit);
-    auto report = driver.apply(config ? *config : isd::default_config(*map), *map);
-    if (!report) return report.error();
-    return {};
-  };
+IsdSoftware::IsdSoftware(std::optional<isd::Config> config, std::optional<isd::AdapterOptions> adapt)
+    : config_(std::move(config)) {
+  if (adapt) adapter_.emplace(std::move(*adapt));
+}
+
+Status IsdSoftware::program(hw::RegisterWindow& unit, const std::vector<SourceInfo>& sources) {
+  auto map = isd_source_map(sources, config_.has_value());
+  if (!map) return map.error();
+  map_ = std::move(*map);
+  driver_ = std::make_unique<isd::Driver>(unit);
+  auto report = driver_->apply(config_ ? *config_ : isd::default_config(map_), map_);
+  if (!report) return report.error();
+  if (adapter_)
+    if (auto baseline = adapter_->step(*driver_, 0); !baseline) return baseline.error();
+  return {};
+}
+
+namespace {
+
+// Why a source's time stayed where it was (the adapter reports only what it changed).
+std::string kept_because(double p99, const isd::AdapterOptions& o) {
+  const double budget = static_cast<double>(o.budget_ns), aim = o.target * budget;
+  if (p99 > budget) return "over budget, at the minimum time";
+  if (p99 < (1 - o.band) * aim) return "slack, at the maximum time";
+  return "in band";
+}
+
+}  // namespace
+
+Status IsdSoftware::tick(Nanos boundary) {
+  if (!adapter_) return {};
+  std::vector<std::uint64_t> before;
+  for (const isd::AdapterSource& s : adapter_->sources()) before.push_back(s.time_ns);
+  auto actions = adapter_->step(*driver_, boundary);
+  if (!actions) return actions.error();
+  ++periods_;
+  for (std::size_t i = 0; i < adapter_->sources().size(); ++i) {
+    const isd::AdapterSource& s = adapter_->sources()[i];
+    if (!s.decided) continue;  // too few events in the period for a decision
+    if (steps_.size() == kMaxSteps) {
+      ++steps_omitted_;
+      continue;
+    }
+    AdaptStep step{boundary, s.id, before[i], s.time_ns, s.p99_ns, s.events, s.interrupts, {}};
+    for (const isd::AdapterAction& a : *actions)
+      if (a.source == s.id) step.reason = a.reason;
+    if (step.reason.empty()) step.reason = kept_because(s.p99_ns, adapter_->options());
+    steps_.push_back(std::move(step));
+  }
+  return {};
+}
+
+std::string IsdSoftware::telemetry_members() const {
+  if (!adapter_) return {};
+  using json = nlohmann::ordered_json;  // fields in the documented order
+  const isd::AdapterOptions& o = adapter_->options();
+  json sources = json::array(), steps = json::array();
+  for (const isd::AdapterSource& a : adapter_->sources())
+    sources.push_back({{"source", a.id}, {"name", map_.display(a.id)}, {"time_ns", a.time_ns}, {"changes", a.changes}});
+  for (const AdaptStep& x : steps_)
+    steps.push_back({{"t_ns", x.t_ns}, {"source", x.source}, {"old_time_ns", x.old_time_ns}, {"new_time_ns", x.new_time_ns},
+                     {"p99_ns", std::round(x.p99_ns)}, {"events", x.events}, {"interrupts", x.interrupts},
+                     {"reason", x.reason}});
+  const json adapter{{"budget_ns", o.budget_ns}, {"period_ns", o.period_ns}, {"periods", periods_},
+                     {"sources", std::move(sources)}, {"steps", std::move(steps)}, {"steps_omitted", steps_omitted_}};
+  return "\"adapter\":" + adapter.dump();
 }
 
 }  // namespace irqshape::sim

@@ -26,17 +26,32 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+class ProgramOnce final : public IsuPolicy::Software {
+ public:
+  explicit ProgramOnce(IsuPolicy::Programmer program) : program_(std::move(program)) {}
+  Status program(hw::RegisterWindow& unit, const std::vector<SourceInfo>& sources) override {
+    return program_(unit, sources);
+  }
+
+ private:
+  IsuPolicy::Programmer program_;
+};
+
 }  // namespace
 
+IsuPolicy::IsuPolicy(std::unique_ptr<Software> software, std::string description)
+    : description_(std::move(description)), unit_(std::make_unique<isu::Isu>(forward_)),
+      software_(std::move(software)) {}
+
 IsuPolicy::IsuPolicy(Programmer program, std::string description)
-    : program_(std::move(program)), description_(std::move(description)),
-      unit_(std::make_unique<isu::Isu>(forward_)) {}
+    : IsuPolicy(std::make_unique<ProgramOnce>(std::move(program)), std::move(description)) {}
 
 IsuPolicy::~IsuPolicy() = default;
 
 std::string IsuPolicy::describe() const {
   if (!start_error_.empty()) return fmt::format("{} - NOT APPLIED, unit passes interrupts through: {}", description_,
                                                 start_error_);
+  if (!tick_error_.empty()) return fmt::format("{} - periodic driver work STOPPED: {}", description_, tick_error_);
   return description_;
 }
 
@@ -58,8 +73,13 @@ Status IsuPolicy::start() {
   std::vector<SourceInfo> announced;
   for (std::size_t id = 0; id < sources_.size(); ++id)
     if (announced_[id]) announced.push_back(sources_[id]);
-  Status s = program_(*unit_, announced);
-  if (!s) start_error_ = s.message();
+  Status s = software_->program(*unit_, announced);
+  if (!s) {
+    start_error_ = s.message();
+    return s;
+  }
+  period_ = software_->period();
+  next_tick_ = period_ != 0 ? period_ : kNoDeadline;
   return s;
 }
 
@@ -96,9 +116,27 @@ void IsuPolicy::translate(const isu::VirtualInterrupt& vi) {
   if (out_ != nullptr) out_->deliver(i);
 }
 
+// The software's periodic work, when a period boundary is at or before `now`: the unit's
+// deadlines up to `now` first (as a timer call would), then one tick for the first
+// boundary passed. Later boundaries passed meanwhile found the unit idle, with nothing
+// delivered since the first: their ticks would see the same registers, and decide
+// nothing (no events in their period).
+void IsuPolicy::tick_if_due(Nanos now) {
+  if (next_tick_ > now) return;
+  unit_->advance(now);
+  const Nanos boundary = next_tick_;
+  next_tick_ = now / period_ < kNoDeadline / period_ - 1 ? (now / period_ + 1) * period_ : kNoDeadline;
+  if (Status s = software_->tick(boundary); !s) {
+    tick_error_ = fmt::format("at {} ns: {}", boundary, s.message());
+    period_ = 0;
+    next_tick_ = kNoDeadline;
+  }
+}
+
 void IsuPolicy::on_event(const DeviceEvent& e, InterruptSink& out) {
   ensure_started();
   Route route(*this, out);
+  tick_if_due(e.time);
   hw::InterruptMessage m = e.source < sources_.size() ? sources_[e.source].message : hw::InterruptMessage{};
   m.source = e.source;  // the ISU source id
   unit_->receive(m, e.time);
@@ -108,9 +146,14 @@ void IsuPolicy::on_timer(Nanos now, InterruptSink& out) {
   ensure_started();
   Route route(*this, out);
   unit_->advance(now);
+  tick_if_due(now);
 }
 
-Nanos IsuPolicy::next_deadline() const { return unit_->next_deadline(); }
+// The software's next tick only while the unit holds something (see the header).
+Nanos IsuPolicy::next_deadline() const {
+  const Nanos unit = unit_->next_deadline();
+  return unit == kNoDeadline ? kNoDeadline : std::min(unit, next_tick_);
+}
 
 // Deadlines up to `now` first, then disabling the unit delivers every held batch stamped
 // `now` (datasheet 5.9); the unit is enabled again as it was. Drops no interrupt has
@@ -124,6 +167,7 @@ void IsuPolicy::flush(Nanos now, InterruptSink& out) {
     unit_->write32(isu::regs::CTRL, ctrl & ~isu::regs::ctrl::Enable::mask);
     unit_->write32(isu::regs::CTRL, ctrl);
   }
+  next_tick_ = kNoDeadline;  // the end of the run: the driver's periodic work ends too
   reported_drops_.resize(isu::regs::kSources, 0);
   for (std::uint32_t s = 0; s < isu::regs::kSources; ++s) {
     const std::uint64_t dropped = dropped_so_far(s);
@@ -168,7 +212,9 @@ std::string IsuPolicy::telemetry_json() const {
     s += fmt::format("{}{{\"pattern\":{},\"matches\":{}}}", first ? "" : ",", p, unit_->pattern_matches(p));
     first = false;
   }
-  return s + "]}";
+  s += "]";
+  if (const std::string more = software_->telemetry_members(); !more.empty()) s += "," + more;
+  return s + "}";
 }
 
 }  // namespace irqshape::sim

@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "isd/units.h"
+
 namespace irqshape::sim {
 
 namespace {
@@ -114,6 +116,16 @@ void ParamReader::take_classes(const std::string& key, ClassSet& out) {
                                     *text));
   }
   out = *set;
+}
+
+void ParamReader::take_duration(const std::string& key, std::optional<std::uint64_t>& out,
+                                Status (*check)(std::uint64_t)) {
+  const auto text = value_of(key);
+  if (!text) return;
+  const auto v = isd::parse_duration(*text);
+  if (!v) return problem(key, v.message());  // it quotes the text
+  if (Status s = check(*v); !s) return problem(key, s.message());
+  out = *v;
 }
 
 void ParamReader::take_choice(const std::string& key, unsigned& out, std::initializer_list<std::string_view> choices) {

@@ -48,6 +48,8 @@ class ParamReader {
   void take_uint(const std::string& key, std::uint32_t& out, std::uint32_t min, std::uint32_t max);
   void take_bool(const std::string& key, bool& out);
   void take_classes(const std::string& key, ClassSet& out);
+  // A duration as the ISD writes them ("50us", "10ms": isd::parse_duration), then `check`ed.
+  void take_duration(const std::string& key, std::optional<std::uint64_t>& out, Status (*check)(std::uint64_t));
   // One of `choices`; `out` becomes its index.
   void take_choice(const std::string& key, unsigned& out, std::initializer_list<std::string_view> choices);
   // A cross-parameter check that failed: reported like any other problem with `key`.

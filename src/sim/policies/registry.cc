@@ -30,10 +30,17 @@ Result<std::unique_ptr<Policy>> build(const PolicySpec& spec) {
 }
 
 // The ISU, programmed by the ISD from the .toml file of the spec, or with the ISD's
-// defaults per source kind. A file is read and checked here, so that a syntax error or
-// an unknown key fails at once; what depends on the sources is checked by start().
+// defaults per source kind; adapting to a latency budget when the file's [adapt] table
+// or the parameters (max-added-p99, adapt-period) ask for it. A file is read and checked
+// here, so that a syntax error or an unknown key fails at once; what depends on the
+// sources is checked by start().
 Result<std::unique_ptr<Policy>> make_isu(const PolicySpec& spec) {
-  if (Status s = ParamReader(spec.name, spec.params).finish(); !s) return s.error();
+  ParamReader reader(spec.name, spec.params);
+  std::optional<std::uint64_t> budget, period;
+  reader.take_duration("max-added-p99", budget, isd::check_adapt_budget);
+  reader.take_duration("adapt-period", period, isd::check_adapt_period);
+  if (period && !budget) reader.fail("adapt-period", "needs max-added-p99 (the latency budget to adapt to)");
+  if (Status s = reader.finish(); !s) return s.error();
   std::optional<isd::Config> config;
   std::string description = "ISU, programmed by the ISD with its defaults per source kind (isd::default_config)";
   if (!spec.config_file.empty()) {
@@ -42,7 +49,20 @@ Result<std::unique_ptr<Policy>> make_isu(const PolicySpec& spec) {
     config = std::move(*loaded);
     description = fmt::format("ISU, programmed by the ISD from {}", spec.config_file);
   }
-  return std::unique_ptr<Policy>(std::make_unique<IsuPolicy>(isd_programmer(std::move(config)), description));
+  std::optional<isd::AdapterOptions> adapt;
+  if (config && config->adapt) adapt = isd::adapter_options(*config->adapt);
+  if (budget) {
+    adapt.emplace();
+    adapt->budget_ns = *budget;
+    if (period) adapt->period_ns = *period;
+  }
+  if (adapt) {
+    if (Status s = isd::validate(*adapt); !s) return make_error("policy \"isu\": {}", s.message());
+    description += fmt::format("; adapting coalescing every {} to an added p99 of at most {} (isd::Adapter)",
+                               isd::format_duration(adapt->period_ns), isd::format_duration(adapt->budget_ns));
+  }
+  return std::unique_ptr<Policy>(
+      std::make_unique<IsuPolicy>(std::make_unique<IsdSoftware>(std::move(config), std::move(adapt)), description));
 }
 
 }  // namespace

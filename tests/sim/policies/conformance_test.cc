@@ -186,7 +186,7 @@ std::vector<std::string> specs_under_test() {
        {"static:rx-frames=4,rx-usecs=20,nvme-thr=3,nvme-time=1,classes=all", "static:rx-usecs=0,rx-frames=1",
         "dim:mode=cqe,classes=all", "cinterrupts:urgent-ooo=0,window=16,classes=all",
         "cinterrupts:adaptive=0,delta-us=15,thr=8", "vic:iops-threshold=0,max-delay-us=50,classes=all",
-        "vic:cif-threshold=1,max-skip=64"}) {
+        "vic:cif-threshold=1,max-skip=64", "isu:max-added-p99=20us,adapt-period=100us"}) {
     specs.emplace_back(variant);
   }
   return specs;

@@ -187,6 +187,91 @@ TEST(IsuPolicy, ProgramsItselfIfStartIsNeverCalled) {
   EXPECT_EQ(summary(out.got), (std::vector<Expect>{{1 * us, 2}}));
 }
 
+// Software with a period: a hand-programmed unit (time-only coalescing, 50 us) and a
+// tick every 100 us that records its boundaries.
+class Ticking final : public IsuPolicy::Software {
+ public:
+  explicit Ticking(std::vector<Nanos>& ticks, bool fail = false) : ticks_(ticks), fail_(fail) {}
+  Status program(hw::RegisterWindow& w, const std::vector<SourceInfo>&) override {
+    Registers r{w};
+    r.source(0, src_ctrl::Coalesce::mask, 0, 50 * us);
+    return r.enable();
+  }
+  [[nodiscard]] Nanos period() const override { return 100 * us; }
+  Status tick(Nanos boundary) override {
+    ticks_.push_back(boundary);
+    if (fail_) return make_error("the bus went away");
+    return {};
+  }
+
+ private:
+  std::vector<Nanos>& ticks_;
+  bool fail_;
+};
+
+// The tick is a deadline only while the unit holds events; a boundary that passes while
+// it is idle runs at the next event, before the unit sees it; flush ends the ticking.
+TEST(IsuPolicy, PeriodicSoftwareTicksWhileTheUnitHoldsAndBeforeTheNextEvent) {
+  std::vector<Nanos> ticks;
+  IsuPolicy p(std::make_unique<Ticking>(ticks), "ticking");
+  p.add_source(nic(0));
+  ASSERT_TRUE(p.start());
+  Collect out;
+  EXPECT_EQ(p.next_deadline(), kNoDeadline) << "nothing held: no timer";
+  p.on_event(ev(80 * us), out);
+  EXPECT_EQ(p.next_deadline(), 100 * us) << "the tick comes before the batch's deadline (130 us)";
+  p.on_timer(100 * us, out);
+  EXPECT_EQ(ticks, (std::vector<Nanos>{100 * us}));
+  EXPECT_EQ(p.next_deadline(), 130 * us);
+  p.on_timer(130 * us, out);
+  EXPECT_EQ(p.next_deadline(), kNoDeadline) << "empty again: the 200 us boundary waits for the next event";
+  p.on_event(ev(450 * us), out);
+  EXPECT_EQ(ticks, (std::vector<Nanos>{100 * us, 200 * us})) << "one tick for the boundaries passed while idle";
+  EXPECT_EQ(p.next_deadline(), 500 * us);
+  p.on_timer(500 * us, out);  // the batch's deadline and a boundary at once
+  EXPECT_EQ(ticks, (std::vector<Nanos>{100 * us, 200 * us, 500 * us}));
+  EXPECT_EQ(summary(out.got), (std::vector<Expect>{{130 * us, 1}, {500 * us, 1}}));
+  p.on_event(ev(550 * us), out);
+  EXPECT_EQ(p.next_deadline(), 600 * us);
+  p.flush(560 * us, out);
+  EXPECT_EQ(p.next_deadline(), kNoDeadline);
+  EXPECT_EQ(ticks.size(), 3u);
+}
+
+// Ticks do not depend on whether the simulator calls the timer or the event first when
+// an event falls on a boundary.
+TEST(IsuPolicy, PeriodicSoftwareIsTheSameWhicheverGoesFirstOnATie) {
+  std::vector<std::vector<Nanos>> ticks(2);
+  std::vector<std::vector<Expect>> got(2);
+  for (int order = 0; order < 2; ++order) {
+    IsuPolicy p(std::make_unique<Ticking>(ticks[order]), "ticking");
+    p.add_source(nic(0));
+    Driver d(p, order == 0 ? Ties::TimerFirst : Ties::EventFirst);
+    for (Nanos t : {60 * us, 100 * us, 130 * us, 200 * us, 210 * us, 400 * us}) d.event(t);
+    d.finish(1 * ms);
+    got[order] = d.summary();
+  }
+  EXPECT_EQ(ticks[0], ticks[1]);
+  EXPECT_EQ(got[0], got[1]);
+  // 100: a batch is held; 200: idle, run before the event at 200; 300 (and 400, passed
+  // idle with nothing delivered since 300): one tick before the event at 400.
+  EXPECT_EQ(ticks[0], (std::vector<Nanos>{100 * us, 200 * us, 300 * us}));
+}
+
+// A failing tick stops the periodic work (the unit keeps shaping as programmed) and
+// describe() says so.
+TEST(IsuPolicy, AFailingTickStopsThePeriodicWork) {
+  std::vector<Nanos> ticks;
+  IsuPolicy p(std::make_unique<Ticking>(ticks, true), "ticking");
+  p.add_source(nic(0));
+  Driver d(p);
+  for (Nanos t : {50 * us, 150 * us, 250 * us, 350 * us}) d.event(t);
+  d.finish(1 * ms);
+  EXPECT_EQ(ticks, (std::vector<Nanos>{100 * us}));
+  EXPECT_NE(p.describe().find("STOPPED: at 100000 ns: the bus went away"), std::string::npos) << p.describe();
+  EXPECT_EQ(d.got().size(), 4u);
+}
+
 // ---- `isu` as the registry makes it: programmed by the ISD ----
 
 // A file only this process uses (test runs of several presets may share the directory).
@@ -254,6 +339,33 @@ TEST(IsuFromIsd, DefaultsPerSourceKind) {
   EXPECT_EQ(timer_interrupts, 2u);
   EXPECT_LT(block_interrupts, 20u);  // 40 completions, coalesced
   EXPECT_NE(p->telemetry_json().find("\"name\":\"nvme0q1\""), std::string::npos) << p->telemetry_json();
+}
+
+// With a budget the ISD adapts through the registers: at one event every 5 us the NIC's
+// default (adaptive, 50 us) holds batches of 10 for 45 us, over a 20 us budget, so the
+// first period sets 50 us x 18 / 45 = 20 us; batches of 4 then wait 15 us, in the band.
+// The events stop at 3 ms with nothing held: no tick at 3 ms.
+TEST(IsuFromIsd, AdaptsToTheBudgetThroughTheRegisters) {
+  auto p = make("isu:max-added-p99=20us,adapt-period=1ms");
+  EXPECT_NE(p->describe().find("adapting coalescing every 1ms to an added p99 of at most 20us"), std::string::npos)
+      << p->describe();
+  p->add_source(nic(0));
+  p->add_source(source(1, SourceClass::Timer, "hpet"));
+  ASSERT_TRUE(p->start());
+  Driver d(*p);
+  for (Nanos t = 0; t < 3 * ms; t += 5 * us) d.event(t);
+  d.finish(4 * ms);
+  const std::string j = p->telemetry_json();
+  const auto has = [&](const std::string& part) { return j.find(part) != std::string::npos; };
+  EXPECT_TRUE(has(R"("adapter":{"budget_ns":20000,"period_ns":1000000,"periods":2,)")) << j;
+  EXPECT_TRUE(has(R"({"t_ns":1000000,"source":0,"old_time_ns":50000,"new_time_ns":20000,"p99_ns":45000.0,)"
+                  R"("events":192,"interrupts":21,"reason":"over budget"})"))
+      << j;
+  EXPECT_TRUE(has(R"({"t_ns":2000000,"source":0,"old_time_ns":20000,"new_time_ns":20000,"p99_ns":16384.0,)"
+                  R"("events":200,"interrupts":50,"reason":"in band"})"))
+      << j;
+  EXPECT_TRUE(has(R"("sources":[{"source":0,"name":"eth0-rx-0","time_ns":20000,"changes":1}])")) << j;
+  EXPECT_TRUE(has(R"("steps_omitted":0}})")) << j;
 }
 
 TEST(IsuFromIsd, SourceMapFromTheSimulatorsSources) {

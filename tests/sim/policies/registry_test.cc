@@ -68,7 +68,19 @@ TEST(PolicyRegistry, ParameterErrorsNameThePolicyAndTheKey) {
       {"vic:cif-threshold=0", "policy \"vic\": parameter \"cif-threshold\": 0 is out of range"},
       {"vic:epoch-ms=x", "policy \"vic\": parameter \"epoch-ms\": \"x\" is not"},
       {"vic:cif=4", "policy \"vic\": unknown parameter \"cif\" (known: cif-threshold"},
-      {"isu:rules=4", "policy \"isu\": unknown parameter \"rules\""},
+      {"isu:rules=4", "policy \"isu\": unknown parameter \"rules\" (known: max-added-p99, adapt-period)"},
+      {"isu:max-added-p99=0us",
+       "policy \"isu\": parameter \"max-added-p99\": 0ns is outside 1us..4.294967295s (a coalescing time the unit can hold"},
+      {"isu:max-added-p99=0", "policy \"isu\": parameter \"max-added-p99\": \"0\" has no unit (write ns, us, ms or s)"},
+      {"isu:max-added-p99=5s", "policy \"isu\": parameter \"max-added-p99\": 5s is outside 1us..4.294967295s"},
+      {"isu:max-added-p99=fast", "policy \"isu\": parameter \"max-added-p99\": \"fast\" is not a duration"},
+      {"isu:max-added-p99=-50us", "policy \"isu\": parameter \"max-added-p99\": \"-50us\""},
+      {"isu:max-added-p99=50us,adapt-period=1ns", "policy \"isu\": parameter \"adapt-period\": 1ns is outside 100us..60s"},
+      {"isu:max-added-p99=50us,adapt-period=1h", "policy \"isu\": parameter \"adapt-period\": \"1h\": unknown unit \"h\""},
+      {"isu:adapt-period=10ms",
+       "policy \"isu\": parameter \"adapt-period\": needs max-added-p99 (the latency budget to adapt to)"},
+      {"isu:max-added-p99=50us,max-added-p999=40us", "policy \"isu\": unknown parameter \"max-added-p999\" (known: "
+                                                     "max-added-p99, adapt-period)"},
       {"none:x=1", "policy \"none\": unknown parameter \"x\" (it takes none)"},
   };
   for (const Case& c : cases) {
@@ -84,7 +96,8 @@ TEST(PolicyRegistry, ParametersAreAccepted) {
   for (const char* spec : {"static:rx-frames=8,rx-usecs=50,nvme-thr=31,nvme-time=1,classes=net+block",
                            "dim:mode=cqe,default-bytes=64,classes=all", "cinterrupts:thr=16,delta-us=15,adaptive=off",
                            "vic:cif-threshold=8,iops-threshold=5000,epoch-ms=100,max-skip=4,max-delay-us=200",
-                           "static:classes=none"}) {
+                           "static:classes=none", "isu:max-added-p99=50us", "isu:max-added-p99=4.294967295s,adapt-period=60s",
+                           "isu:max-added-p99=1us,adapt-period=100us"}) {
     auto p = make_policy(*parse_policy_spec(spec));
     EXPECT_TRUE(p) << spec << ": " << p.message();
     if (p) {
