@@ -140,8 +140,8 @@ class Compiler {
       limit = static_cast<std::uint32_t>(*per);
     }
     if (s.storm_action && s.storm_action->value == StormAction::drop) ctrl |= regs::src_ctrl::StormDrop::mask;
-    const std::uint32_t prio = regs::src_prio::RaiseVector::make(s.raise_vector ? s.raise_vector->value : 0) |
-                               regs::src_prio::LowerVector::make(s.lower_vector ? s.lower_vector->value : 0);
+    const PriorityVectors v = vectors(&s, id);
+    const std::uint32_t prio = regs::src_prio::RaiseVector::make(v.raise) | regs::src_prio::LowerVector::make(v.lower);
     const auto ctrl_key = s.adaptive ? key(s.adaptive, "adaptive-rx")
                           : s.coalesce ? key(s.coalesce, "coalesce")
                           : s.storm_action ? key(s.storm_action, "storm-action")
@@ -177,15 +177,28 @@ class Compiler {
     return p.index;
   }
 
+  // A source's raise / lower vectors: the file's, else the platform's (SourceInfo), else 0.
+  // Only a source with a [source] table gets SRC_PRIO programmed.
+  struct PriorityVectors {
+    std::uint32_t raise = 0, lower = 0;
+  };
+  PriorityVectors vectors(const SourceSettings* s, std::uint32_t id) const {
+    if (s == nullptr) return {};
+    const SourceInfo* platform = map_.find(id);
+    return {s->raise_vector ? s->raise_vector->value : platform ? platform->raise_vector : 0u,
+            s->lower_vector ? s->lower_vector->value : platform ? platform->lower_vector : 0u};
+  }
+
   // Actions that need something of the source they act on.
   Status check_actions(const RuleSettings& r, const Resolved& target, std::string_view name, const std::string& ctx) {
     const SourceSettings* s = target.settings;
+    const PriorityVectors v = vectors(s, target.id);
     auto need = [&](std::string_view action, std::string_view what, std::string_view hint) {
       return fail(r.actions_at, ctx, fmt::format("actions: {} needs {} on source \"{}\"{}", action, what, name, hint));
     };
-    if ((r.actions & kRaisePriority) && !(s && s->raise_vector))
+    if ((r.actions & kRaisePriority) && v.raise == 0)
       return need("raise-priority", "raise-vector", " (without one the unit only delivers at once: that is \"urgent\")");
-    if ((r.actions & kLowerPriority) && !(s && s->lower_vector)) return need("lower-priority", "lower-vector", "");
+    if ((r.actions & kLowerPriority) && v.lower == 0) return need("lower-priority", "lower-vector", "");
     if ((r.actions & kCoalesce) && !(s && s->time_ns && s->time_ns->value > 0))
       return need("coalesce", "a coalescing time (rx-usecs)", ": the unit holds no event without a deadline");
     return {};

@@ -29,6 +29,11 @@ struct SourceInfo {
   std::string name;          // as the user knows it; may be empty
   std::int32_t irq = -1;     // Linux irq number, -1 if unknown
   SourceKind kind = SourceKind::other;
+  // Vectors the guest also serves this source on, when the platform knows them (the
+  // simulator does; 0: unknown): a [source] table without raise-vector / lower-vector
+  // uses these, so rules can raise or lower its priority without the user looking up
+  // the guest's vector assignment.
+  std::uint8_t raise_vector = 0, lower_vector = 0;
 };
 
 class SourceMap {

@@ -508,6 +508,7 @@ Status Machine::boot_source(SourceState& s) {
 // The additional vectors a policy may re-prioritize this source's interrupts to (see
 // SourceInfo::raise_vector): best effort, a source without them simply cannot be moved.
 void Machine::add_priority_vectors(SourceState& s) {
+  if (s.level) return;  // a level line's EOI must carry the vector its I/O APIC entry holds
   const int levels[2] = {s.spec->irql + 1, s.spec->irql - 1};
   for (unsigned i = 0; i < 2; ++i) {
     if (!kern::is_device_irql(static_cast<unsigned>(levels[i]))) continue;

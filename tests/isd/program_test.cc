@@ -130,6 +130,31 @@ TEST(Compile, ActionsNeedTheirSourceSettings) {
                   .ok());
 }
 
+// The platform may know the vectors the guest also serves a source on (the simulator
+// does): a [source] table without raise-vector / lower-vector uses them; the file's win.
+TEST(Compile, PlatformPriorityVectorsFillInWhatTheFileLeavesOut) {
+  SourceMap platform;
+  ASSERT_TRUE(platform.add(SourceInfo{0, "sensor-b", -1, SourceKind::other, 0x61, 0x41}).ok());
+  ASSERT_TRUE(platform.add(SourceInfo{1, "timer", -1, SourceKind::timer, 0xD1, 0xB1}).ok());
+  auto c = parse_config("[source.sensor-b]\n[source.timer]\nlower-vector = 0x32\n"
+                        "[[rule]]\nname = \"up\"\nwhen = \"always(sensor-b)\"\nactions = [\"raise-priority\"]\n"
+                        "[[rule]]\nname = \"down\"\nwhen = \"always(timer)\"\nactions = [\"lower-priority\"]\n",
+                        "rules.toml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  auto p = compile(*c, platform, Capabilities::isu_v1());
+  ASSERT_TRUE(p.ok()) << p.message();
+  ASSERT_EQ(p->sources.size(), 2u);
+  EXPECT_EQ(p->sources[0].value(regs::SRC_PRIO),
+            regs::src_prio::RaiseVector::make(0x61) | regs::src_prio::LowerVector::make(0x41));
+  EXPECT_EQ(p->sources[1].value(regs::SRC_PRIO),
+            regs::src_prio::RaiseVector::make(0xD1) | regs::src_prio::LowerVector::make(0x32));
+  // Without a [source] table nothing is programmed for it, so the action still needs one.
+  auto bare = parse_config("[[rule]]\nname = \"up\"\nwhen = \"always(sensor-b)\"\nactions = [\"raise-priority\"]\n",
+                           "rules.toml");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_FALSE(compile(*bare, platform, Capabilities::isu_v1()).ok());
+}
+
 TEST(Compile, RuleTableFull) {
   std::string text;
   for (int i = 0; i < 65; ++i) text += fmt::format("[[rule]]\nname = \"r{}\"\nwhen = \"always(hpet)\"\n", i);

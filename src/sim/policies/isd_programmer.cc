@@ -39,7 +39,7 @@ Result<isd::SourceMap> isd_source_map(const std::vector<SourceInfo>& sources, bo
   std::set<std::int32_t> irqs;
   for (const SourceInfo& s : sources) {
     if (s.id >= isu::regs::kSources) continue;
-    isd::SourceInfo info{s.id, s.name, irq_of(s.name), kind_of(s.cls)};
+    isd::SourceInfo info{s.id, s.name, irq_of(s.name), kind_of(s.cls), s.raise_vector, s.lower_vector};
     const bool name_taken = !info.name.empty() && names.count(info.name) != 0;
     const bool irq_taken = info.irq >= 0 && irqs.count(info.irq) != 0;
     if (name_taken || irq_taken) {

@@ -1,0 +1,35 @@
+# The ISU policy from a rules file, as the README shows it (CTest sim.cli.demo_rules):
+#   cmake -DIRQSHAPE=<binary> -DROOT=<source dir> -DWORK=<scratch dir> -P rules_file_cli_check.cmake
+# irqshape demo --policy examples/demo-rules.toml: the file's rules reach the unit (the
+# periodic timer is lowered on the vector the platform supplied, the sensor sequence
+# matches), and every event is delivered.
+file(MAKE_DIRECTORY ${WORK})
+execute_process(COMMAND ${IRQSHAPE} demo --duration 0.3 --policy ${ROOT}/examples/demo-rules.toml --json ${WORK}/demo.json
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "demo with examples/demo-rules.toml failed (${rc}):\n${out}\n${err}")
+endif()
+file(READ ${WORK}/demo.json json)
+string(JSON spec GET "${json}" policies 1 spec)
+if(NOT spec MATCHES "demo-rules.toml$")
+  message(FATAL_ERROR "second policy should be the rules file, is ${spec}")
+endif()
+string(JSON n LENGTH "${json}" policies 1 telemetry sources)
+math(EXPR last "${n} - 1")
+foreach(i RANGE ${last})
+  string(JSON name GET "${json}" policies 1 telemetry sources ${i} name)
+  string(JSON in GET "${json}" policies 1 telemetry sources ${i} in)
+  string(JSON events GET "${json}" policies 1 telemetry sources ${i} events)
+  if(NOT in EQUAL events)
+    message(FATAL_ERROR "${name}: ${in} in, ${events} delivered")
+  endif()
+  if(name STREQUAL "timer")
+    string(JSON lowered GET "${json}" policies 1 telemetry sources ${i} lowered)
+  elseif(name STREQUAL "sensor-b")
+    string(JSON patterns GET "${json}" policies 1 telemetry sources ${i} patterns)
+  endif()
+endforeach()
+if(NOT lowered GREATER 100 OR NOT patterns GREATER 10)
+  message(FATAL_ERROR "the rules did not act: timer lowered ${lowered} times, sensor pair matched ${patterns} times")
+endif()
+message(STATUS "timer lowered ${lowered} times, sensor pair matched ${patterns} times")
