@@ -36,9 +36,10 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--max-duration", o->max_duration, "Replay at most this many seconds of the trace")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--seed", o->seed, "Seed (background load and anything drawn at random)")->capture_default_str();
-  add_common_options(cmd, o->common, "Policy to run (repeatable: NAME[:k=v,...] or FILE.toml); none always runs");
+  add_common_options(cmd, o->common,
+                     "Policy to run (repeatable: NAME[:k=v,...] or FILE.toml; default: every registered policy); none "
+                     "always runs");
   cmd->callback([o] {
-    if (o->common.policies.empty()) fail("replay", "--policy: give at least one policy (see irqshape demo --list-policies)");
     auto trace = trace::load_trace(o->trace);
     if (!trace) fail("replay", trace.message());
     sim::ReplayOptions ro;

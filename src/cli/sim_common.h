@@ -93,8 +93,9 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   fmt::print(table, "{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));
   std::uint64_t events = 0;
   for (const auto& r : c->runs) events += r.result.engine_events;
-  fmt::print(table, "\n{} policies, {:.1f} M simulated events in {:.2f} s\n", c->runs.size(),
-             static_cast<double>(events) / 1e6, wall);
+  const std::string count = events >= 100'000 ? fmt::format("{:.1f} M", static_cast<double>(events) / 1e6)
+                                              : fmt::format("{}", events);
+  fmt::print(table, "\n{} policies, {} simulated events in {:.2f} s\n", c->runs.size(), count, wall);
   std::fflush(table);
   sim::ReportContext ctx{std::string("irqshape ") + IRQSHAPE_VERSION, command, input};
   if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto, o.html}, ctx); !st)
