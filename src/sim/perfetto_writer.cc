@@ -1,14 +1,16 @@
 #include "sim/perfetto_writer.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "export/trace_event_writer.h"
 
 namespace irqshape::sim {
 
 namespace {
 
 using json = nlohmann::json;
-
-double micros(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+using exporter::TraceEventWriter;
 
 constexpr std::uint32_t kSourceTid = 1000;  // source tracks: 1000 + source id; vCPU tracks: cpu
 
@@ -90,58 +92,6 @@ void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, st
 }
 
 }  // namespace
-
-TraceEventWriter::TraceEventWriter(std::ostream& out) : out_(out) { out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"; }
-
-TraceEventWriter::~TraceEventWriter() { finish(); }
-
-void TraceEventWriter::emit(const json& event) {
-  if (finished_) return;
-  if (events_ != 0) out_ << ",\n";
-  out_ << event.dump();
-  ++events_;
-}
-
-void TraceEventWriter::process_name(std::uint32_t pid, std::string_view name) {
-  emit(json{{"ph", "M"}, {"pid", pid}, {"name", "process_name"}, {"args", {{"name", name}}}});
-}
-
-void TraceEventWriter::process_sort_index(std::uint32_t pid, int index) {
-  emit(json{{"ph", "M"}, {"pid", pid}, {"name", "process_sort_index"}, {"args", {{"sort_index", index}}}});
-}
-
-void TraceEventWriter::thread_name(std::uint32_t pid, std::uint32_t tid, std::string_view name) {
-  emit(json{{"ph", "M"}, {"pid", pid}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", name}}}});
-}
-
-void TraceEventWriter::thread_sort_index(std::uint32_t pid, std::uint32_t tid, int index) {
-  emit(json{{"ph", "M"}, {"pid", pid}, {"tid", tid}, {"name", "thread_sort_index"}, {"args", {{"sort_index", index}}}});
-}
-
-void TraceEventWriter::counter(std::uint32_t pid, std::string_view track, std::uint64_t ts_ns, double value) {
-  emit(json{{"ph", "C"}, {"pid", pid}, {"name", track}, {"ts", micros(ts_ns)}, {"args", {{"value", value}}}});
-}
-
-void TraceEventWriter::instant(std::uint32_t pid, std::uint32_t tid, std::string_view name, std::uint64_t ts_ns,
-                               const json& args) {
-  json e{{"ph", "i"}, {"s", "t"}, {"pid", pid}, {"tid", tid}, {"name", name}, {"ts", micros(ts_ns)}};
-  if (!args.is_null()) e["args"] = args;
-  emit(e);
-}
-
-void TraceEventWriter::complete(std::uint32_t pid, std::uint32_t tid, std::string_view name, std::uint64_t ts_ns,
-                                std::uint64_t dur_ns, const json& args, std::string_view category) {
-  json e{{"ph", "X"}, {"pid", pid}, {"tid", tid}, {"name", name}, {"ts", micros(ts_ns)}, {"dur", micros(dur_ns)}};
-  if (!category.empty()) e["cat"] = category;
-  if (!args.is_null()) e["args"] = args;
-  emit(e);
-}
-
-void TraceEventWriter::finish() {
-  if (finished_) return;
-  out_ << "\n]}\n";
-  finished_ = true;
-}
 
 void write_perfetto(std::ostream& out, const Scenario& sc, const Comparison& c) {
   TraceEventWriter w(out);

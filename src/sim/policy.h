@@ -36,6 +36,17 @@ inline constexpr Nanos kNoDeadline = std::numeric_limits<Nanos>::max();
 // moderation, NVMe aggregation) may treat other classes differently.
 enum class SourceClass : std::uint8_t { Block, Net, Timer, Other };
 
+// "block", "net", "timer", "other": the names reports and policy parameters use.
+constexpr std::string_view to_string(SourceClass c) {
+  switch (c) {
+    case SourceClass::Block: return "block";
+    case SourceClass::Net: return "net";
+    case SourceClass::Timer: return "timer";
+    case SourceClass::Other: return "other";
+  }
+  return "other";
+}
+
 // A source as a policy sees it, announced once before any of its events.
 struct SourceInfo {
   std::uint32_t id = 0;   // dense, 0..N-1 (also the ISU source id)

@@ -80,16 +80,6 @@ Status check_arrivals(const Arrivals& a, std::size_t self, const std::string& wh
 
 }  // namespace
 
-std::string_view to_string(SourceClass c) {
-  switch (c) {
-    case SourceClass::Block: return "block";
-    case SourceClass::Net: return "net";
-    case SourceClass::Timer: return "timer";
-    case SourceClass::Other: return "other";
-  }
-  return "other";
-}
-
 std::string_view to_string(DeliveryPath p) { return p == DeliveryPath::Posted ? "posted" : "exit"; }
 
 bool is_request_source(const SourceSpec& s) { return std::holds_alternative<Requests>(s.workload); }

@@ -176,7 +176,6 @@ struct Scenario {
   [[nodiscard]] Status validate() const;
 };
 
-[[nodiscard]] std::string_view to_string(SourceClass c);
 [[nodiscard]] std::string_view to_string(DeliveryPath p);
 // "Poisson 40000/s", "closed loop QD 32, service lognormal 80 us", ...
 [[nodiscard]] std::string describe(const Workload& w);

@@ -17,22 +17,12 @@ constexpr std::array<SourceClass, 4> kClasses = {SourceClass::Block, SourceClass
 
 }  // namespace
 
-std::string_view class_name(SourceClass c) {
-  switch (c) {
-    case SourceClass::Block: return "block";
-    case SourceClass::Net: return "net";
-    case SourceClass::Timer: return "timer";
-    case SourceClass::Other: return "other";
-  }
-  return "other";
-}
-
 std::string ClassSet::str() const {
   std::string s;
   for (SourceClass c : kClasses) {
     if (!contains(c)) continue;
     if (!s.empty()) s += '+';
-    s += class_name(c);
+    s += to_string(c);
   }
   return s.empty() ? "none" : s;
 }
@@ -46,7 +36,7 @@ std::optional<ClassSet> ClassSet::parse(std::string_view text) {
     const std::string_view word = text.substr(0, plus);
     bool found = false;
     for (SourceClass c : kClasses) {
-      if (word == class_name(c)) {
+      if (word == to_string(c)) {
         set.bits_ |= bit(c);
         found = true;
       }

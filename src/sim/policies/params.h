@@ -36,8 +36,6 @@ class ClassSet {
   std::uint8_t bits_ = 0;
 };
 
-std::string_view class_name(SourceClass c);
-
 class ParamReader {
  public:
   explicit ParamReader(const std::string& policy, const std::map<std::string, std::string>& params)
