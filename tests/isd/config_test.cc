@@ -251,7 +251,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"[[rule]]\nname = \"r\"\nwhen = \"always(x)\"\n[[rule]]\nname = \"r\"\nwhen = \"always(y)\"\n",
                  "t.toml:4:1: rule \"r\": name: already used by the rule at line 1"},
         BadInput{"[[rules]]\nname = \"r\"\n", "t.toml:1:3: unknown key \"rules\" (did you mean \"rule\"?)"},
-        BadInput{"[unit\n", "t.toml:1:6: TOML syntax: Error while parsing table header: expected ']', saw '\\n'"}));
+        BadInput{"[unit\n", "t.toml:1:6: TOML syntax: Error while parsing table header: expected ']', saw '\\n'"}),
+    // Stable test names (the default would print the pointers the struct holds).
+    [](const ::testing::TestParamInfo<BadInput>& p) { return "case" + std::to_string(p.index); });
 
 TEST(Config, WriterRoundTrips) {
   auto c = load_config("examples/nic-nvme.toml");
