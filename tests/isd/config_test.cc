@@ -160,6 +160,8 @@ struct BadInput {
   const char* text;
   const char* message;  // the exact error
 };
+// How a case shows in test listings: the error it expects.
+void PrintTo(const BadInput& b, std::ostream* os) { *os << '"' << b.message << '"'; }
 
 class ConfigErrors : public ::testing::TestWithParam<BadInput> {};
 
