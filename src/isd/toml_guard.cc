@@ -76,7 +76,10 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
           value = true;
           if (brackets.empty()) ++separators;
         } else if (ch == '[' || ch == '{') {
-          if (value) brackets.push_back(ch);
+          // An array or inline table starts where a value or an element does; a bracket
+          // anywhere else is part of a malformed token (toml++ reads on through it).
+          const bool element = last == '=' || ((last == '[' || last == ',' || last == '\n') && !brackets.empty());
+          if (value && element) brackets.push_back(ch);
         } else if (ch == ']' || ch == '}') {
           if (value && !brackets.empty()) brackets.pop_back();
         } else if (ch == ',' && value && !brackets.empty() && brackets.back() == '{') {

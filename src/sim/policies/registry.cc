@@ -1,5 +1,6 @@
 #include "sim/policies/registry.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -81,7 +82,13 @@ std::string PolicySpec::to_string() const {
 Result<PolicySpec> parse_policy_spec(const std::string& text) {
   PolicySpec spec;
   if (text.empty()) return make_error("--policy: empty policy name");
-  if (ends_with(text, ".toml")) {
+  // A file unless it starts with a policy's name and a colon ("vic:k=v,...,x=1.toml" is
+  // parameters; a file named like that is given as ./vic:...).
+  const std::string prefix = text.substr(0, text.find(':'));
+  const std::vector<std::string> known = policy_names();
+  const bool names_a_policy =
+      prefix.size() < text.size() && std::find(known.begin(), known.end(), prefix) != known.end();
+  if (ends_with(text, ".toml") && !names_a_policy) {
     spec.name = "isu";
     spec.config_file = text;
     return spec;

@@ -19,6 +19,14 @@ TEST(PolicySpec, ParsesNamesParametersAndFiles) {
   EXPECT_EQ(f->name, "isu");
   EXPECT_EQ(f->config_file, "configs/rules.toml");
   EXPECT_EQ(parse_policy_spec("none")->params.size(), 0u);
+  // A policy's parameters whose text ends in ".toml" are parameters, not a file (found
+  // by fuzz/policy_spec: the normalized spec must parse back to itself).
+  auto p = parse_policy_spec("vic:max-delay-us=50.toml");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->name, "vic");
+  EXPECT_TRUE(p->config_file.empty());
+  EXPECT_EQ(p->params.at("max-delay-us"), "50.toml");
+  EXPECT_EQ(parse_policy_spec("./vic:x.toml")->config_file, "./vic:x.toml");
 }
 
 TEST(PolicySpec, RejectsMalformedParameters) {
