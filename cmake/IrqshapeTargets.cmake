@@ -91,10 +91,14 @@ endfunction()
 
 # irqshape_fuzz(<name> SOURCES ... DEPS ... [SECONDS n])
 # A fuzz target defines LLVMFuzzerTestOneInput. With IRQSHAPE_FUZZ (clang) it links
-# libFuzzer and CTest runs it for SECONDS on its seed corpus fuzz/corpus/<name>.
+# libFuzzer and CTest runs it for IRQSHAPE_FUZZ_SECONDS on its seed corpus
+# fuzz/corpus/<name>, with the fixed IRQSHAPE_FUZZ_SEED: the CTest run is a reproducible
+# check (the same mutations in the same order on every machine), and open-ended
+# exploration with random seeds is scripts/fuzz.sh's job, whose findings join the corpus.
 # Otherwise it links fuzz/replay_main.cc and CTest replays every file of the corpus,
 # so the seeds and every crash ever found stay regression tests in the normal build.
 set(IRQSHAPE_FUZZ_SECONDS 20 CACHE STRING "Seconds each libFuzzer target runs under CTest")
+set(IRQSHAPE_FUZZ_SEED 1 CACHE STRING "libFuzzer -seed under CTest (0: a random seed per run)")
 function(irqshape_fuzz name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
@@ -102,13 +106,19 @@ function(irqshape_fuzz name)
     add_executable(fuzz_${name} ${ARG_SOURCES})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)  # compile flags are global (above)
     target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+    # New inputs go to a scratch directory emptied before every run (fixture), so each
+    # run starts from the committed corpus alone.
+    set(scratch ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name})
+    add_test(NAME fuzz.${name}.scratch
+      COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\"" sh ${scratch})
     add_test(NAME fuzz.${name}
       COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
               $<TARGET_FILE:fuzz_${name}> -max_total_time=${IRQSHAPE_FUZZ_SECONDS}
+              -seed=${IRQSHAPE_FUZZ_SEED}
               -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-              ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name} ${corpus})
-    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name})
-    set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+              ${scratch} ${corpus})
+    set_tests_properties(fuzz.${name}.scratch PROPERTIES LABELS fuzz FIXTURES_SETUP fuzz_${name})
+    set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED fuzz_${name})
   else()
     add_executable(fuzz_${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
     target_compile_options(fuzz_${name} PRIVATE ${IRQSHAPE_WARNINGS})
