@@ -34,13 +34,9 @@ void EventQueueHold(benchmark::State& state) {
 }
 BENCHMARK(EventQueueHold)->Arg(16)->Arg(64)->Arg(256)->Arg(4096);
 
-void report(benchmark::State& state, std::uint64_t events, std::uint64_t irqs) {
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
-  state.counters["irqs_per_s"] = benchmark::Counter(static_cast<double>(irqs), benchmark::Counter::kIsRate);
-}
-
-void FullVmDemo(benchmark::State& state) {
-  const Scenario sc = demo_scenario(500 * kMs, 1);
+// Simulates `sc` under `none` once per iteration; reports engine events and interrupts
+// per wall second, and the interrupts of one run.
+void run_scenario(benchmark::State& state, const Scenario& sc) {
   std::uint64_t events = 0, irqs = 0;
   for (auto _ : state) {
     auto p = make_policy(*parse_policy_spec("none"));
@@ -52,8 +48,12 @@ void FullVmDemo(benchmark::State& state) {
     events += r->engine_events;
     irqs += r->total.interrupts;
   }
-  report(state, events, irqs);
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["irqs_per_s"] = benchmark::Counter(static_cast<double>(irqs), benchmark::Counter::kIsRate);
+  state.counters["interrupts"] = static_cast<double>(irqs) / static_cast<double>(state.iterations());
 }
+
+void FullVmDemo(benchmark::State& state) { run_scenario(state, demo_scenario(500 * kMs, 1)); }
 BENCHMARK(FullVmDemo)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 Scenario nic_scenario(Nanos duration) {
@@ -73,22 +73,7 @@ Scenario nic_scenario(Nanos duration) {
   return sc;
 }
 
-void Scenario60s(benchmark::State& state) {
-  const Scenario sc = nic_scenario(60 * kSec);
-  std::uint64_t events = 0, irqs = 0;
-  for (auto _ : state) {
-    auto p = make_policy(*parse_policy_spec("none"));
-    auto r = simulate(sc, **p);
-    if (!r) {
-      state.SkipWithError(r.message().c_str());
-      return;
-    }
-    events += r->engine_events;
-    irqs += r->total.interrupts;
-  }
-  report(state, events, irqs);
-  state.counters["interrupts"] = static_cast<double>(irqs) / static_cast<double>(state.iterations());
-}
+void Scenario60s(benchmark::State& state) { run_scenario(state, nic_scenario(60 * kSec)); }
 BENCHMARK(Scenario60s)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

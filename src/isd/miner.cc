@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -53,23 +54,22 @@ struct Step {
   Window window;
 };
 
-// Starts followed by the whole chain, each step on the first event of its source inside
-// its window after the previous step.
+// Follows the chain from a start at time `a`, each step on the first event of its source
+// inside its window after the previous step; the time of the last step, if all happened.
+std::optional<std::uint64_t> follow_chain(std::uint64_t a, const std::vector<Step>& steps) {
+  std::uint64_t t = a;
+  for (const Step& s : steps) {
+    const std::uint64_t* next = first_in(*s.times, t + s.window.first + (s.window.first == 0 ? 1 : 0), t + s.window.second);
+    if (next == nullptr) return std::nullopt;
+    t = *next;
+  }
+  return t;
+}
+
+// Starts followed by the whole chain.
 std::uint64_t chain_support(const Times& starts, const std::vector<Step>& steps) {
   std::uint64_t n = 0;
-  for (const std::uint64_t a : starts) {
-    std::uint64_t t = a;
-    bool ok = true;
-    for (const Step& s : steps) {
-      const std::uint64_t* next = first_in(*s.times, t + s.window.first + (s.window.first == 0 ? 1 : 0), t + s.window.second);
-      if (next == nullptr) {
-        ok = false;
-        break;
-      }
-      t = *next;
-    }
-    n += ok ? 1 : 0;
-  }
+  for (const std::uint64_t a : starts) n += follow_chain(a, steps).has_value() ? 1 : 0;
   return n;
 }
 
@@ -314,19 +314,8 @@ std::uint64_t count_matches(std::span<const Event> events, const std::vector<std
   std::vector<Step> steps;
   for (std::size_t k = 1; k < sources.size(); ++k) steps.push_back(Step{&by_source[sources[k]], windows[k - 1]});
   std::vector<std::uint64_t> completions;
-  for (const std::uint64_t a : by_source[sources[0]]) {
-    std::uint64_t t = a;
-    bool ok = true;
-    for (const Step& s : steps) {
-      const std::uint64_t* next = first_in(*s.times, t + s.window.first + (s.window.first == 0 ? 1 : 0), t + s.window.second);
-      if (next == nullptr) {
-        ok = false;
-        break;
-      }
-      t = *next;
-    }
-    if (ok) completions.push_back(t);
-  }
+  for (const std::uint64_t a : by_source[sources[0]])
+    if (const auto t = follow_chain(a, steps)) completions.push_back(*t);
   std::sort(completions.begin(), completions.end());
   return static_cast<std::uint64_t>(std::unique(completions.begin(), completions.end()) - completions.begin());
 }
