@@ -28,14 +28,14 @@ struct CountingSink final : InterruptSink {
 };
 
 std::vector<SourceInfo> make_sources() {
-  const SourceClass classes[] = {SourceClass::Block, SourceClass::Net, SourceClass::Block, SourceClass::Net,
-                                 SourceClass::Block, SourceClass::Net, SourceClass::Timer, SourceClass::Other};
+  const SourceKind classes[] = {SourceKind::block, SourceKind::net, SourceKind::block, SourceKind::net,
+                                 SourceKind::block, SourceKind::net, SourceKind::timer, SourceKind::other};
   std::vector<SourceInfo> v;
   for (std::uint32_t i = 0; i < kSources; ++i) {
     SourceInfo s;
     s.id = i;
     s.cls = classes[i % 8];
-    s.name = (s.cls == SourceClass::Block ? "nvme0q" : s.cls == SourceClass::Net ? "eth0-rx-" : "dev") +
+    s.name = (s.cls == SourceKind::block ? "nvme0q" : s.cls == SourceKind::net ? "eth0-rx-" : "dev") +
              std::to_string(i + 1);
     s.message.vector = static_cast<std::uint8_t>(0x40 + i);
     s.message.destination = i % 4;

@@ -65,7 +65,7 @@ Scenario nic_scenario(Nanos duration) {
   for (unsigned q = 0; q < 4; ++q) {
     SourceSpec s;
     s.name = "eth0-rx-" + std::to_string(q);
-    s.cls = SourceClass::Net;
+    s.cls = SourceKind::net;
     s.cpu = q;
     s.workload = Arrivals{Poisson{50'000}};
     sc.sources.push_back(s);

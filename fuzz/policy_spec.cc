@@ -30,8 +30,8 @@ void check(bool ok) {
 constexpr std::uint32_t kSources = 6;
 
 std::vector<SourceInfo> sources() {
-  const SourceClass classes[kSources] = {SourceClass::Block, SourceClass::Block, SourceClass::Net,
-                                         SourceClass::Net,   SourceClass::Timer, SourceClass::Other};
+  const SourceKind classes[kSources] = {SourceKind::block, SourceKind::block, SourceKind::net,
+                                         SourceKind::net,   SourceKind::timer, SourceKind::other};
   const char* names[kSources] = {"nvme0q1", "nvme0q0", "eth0-rx-0", "eth0-rx-1", "hpet", "irq=9"};
   std::vector<SourceInfo> v;
   for (std::uint32_t i = 0; i < kSources; ++i) {

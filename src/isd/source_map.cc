@@ -8,7 +8,6 @@ namespace irqshape::isd {
 
 namespace {
 
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 std::optional<std::int64_t> number_after(std::string_view s, std::string_view prefix) {
@@ -21,34 +20,6 @@ std::optional<std::int64_t> number_after(std::string_view s, std::string_view pr
 }
 
 }  // namespace
-
-std::string_view to_string(SourceKind kind) {
-  switch (kind) {
-    case SourceKind::block: return "block";
-    case SourceKind::net: return "net";
-    case SourceKind::timer: return "timer";
-    case SourceKind::other: break;
-  }
-  return "other";
-}
-
-SourceKind classify_source_name(std::string_view n) {
-  if (starts_with(n, "nvme") || contains(n, "-req") || starts_with(n, "ahci") || starts_with(n, "ata") ||
-      starts_with(n, "disk") || starts_with(n, "mmc") || starts_with(n, "sd") || starts_with(n, "vd") ||
-      starts_with(n, "scsi") || contains(n, "blk")) {
-    return SourceKind::block;
-  }
-  if (starts_with(n, "eth") || starts_with(n, "en") || starts_with(n, "nic") || starts_with(n, "wl") ||
-      contains(n, "-input") || contains(n, "-output") || contains(n, "TxRx") || contains(n, "-rx") ||
-      contains(n, "-tx") || starts_with(n, "mlx") || starts_with(n, "i40e") || starts_with(n, "ixgbe")) {
-    return SourceKind::net;
-  }
-  if (starts_with(n, "timer") || starts_with(n, "hpet") || starts_with(n, "rtc") || contains(n, "apic-timer") ||
-      starts_with(n, "arch_timer")) {
-    return SourceKind::timer;
-  }
-  return SourceKind::other;
-}
 
 Status SourceMap::add(SourceInfo info) {
   for (const SourceInfo& s : sources_) {

@@ -13,16 +13,15 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/source_kind.h"
 
 namespace irqshape::isd {
 
-// What a source serves; decides its default shaping (see default_config()).
-enum class SourceKind : std::uint8_t { other, block, net, timer };
-
-std::string_view to_string(SourceKind kind);
-// Best guess from a Linux action name: "nvme0q1", "virtio1-req.0" -> block;
-// "eth0-TxRx-0", "virtio2-input.0" -> net; "hpet", "timer" -> timer.
-SourceKind classify_source_name(std::string_view name);
+// What a source serves decides its default shaping (see default_config()); when only a
+// name is known, classify_source_name guesses it (base/source_kind.h).
+using ::irqshape::classify_source_name;
+using ::irqshape::SourceKind;
+using ::irqshape::to_string;
 
 struct SourceInfo {
   std::uint32_t id = 0;      // ISU source id (0 .. CAP_SOURCES-1)

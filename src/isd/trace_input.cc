@@ -9,20 +9,6 @@
 
 namespace irqshape::isd {
 
-namespace {
-
-SourceKind kind_of(trace::SourceKind k) {
-  switch (k) {
-    case trace::SourceKind::block: return SourceKind::block;
-    case trace::SourceKind::net: return SourceKind::net;
-    case trace::SourceKind::timer: return SourceKind::timer;
-    case trace::SourceKind::other: break;
-  }
-  return SourceKind::other;
-}
-
-}  // namespace
-
 Result<TraceEvents> load_trace_events(const std::string& path) {
   auto reader = trace::open_trace(path);
   if (!reader) return reader.error();
@@ -45,7 +31,7 @@ Result<TraceEvents> load_trace_events(const std::string& path) {
   std::size_t seen = 0;
   for (std::size_t id = 0; id < catalog.sources.size() && id < isu::regs::kSources; ++id) {
     const trace::Source& s = catalog.sources[id];
-    SourceInfo info{static_cast<std::uint32_t>(id), s.name, s.irq, kind_of(s.kind)};
+    SourceInfo info{static_cast<std::uint32_t>(id), s.name, s.irq, s.kind};
     if (!out.names.add(info)) {  // a name or irq the trace used twice: keep the source, drop what clashes
       info.name.clear();
       if (!out.names.add(info)) {

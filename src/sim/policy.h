@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/source_kind.h"
 #include "hw/interrupt_message.h"
 
 namespace irqshape::sim {
@@ -32,26 +33,16 @@ namespace irqshape::sim {
 using Nanos = std::uint64_t;
 inline constexpr Nanos kNoDeadline = std::numeric_limits<Nanos>::max();
 
-// What kind of device a source belongs to: policies modelled on one device class (NIC
-// moderation, NVMe aggregation) may treat other classes differently.
-enum class SourceClass : std::uint8_t { Block, Net, Timer, Other };
-
-// "block", "net", "timer", "other": the names reports and policy parameters use.
-constexpr std::string_view to_string(SourceClass c) {
-  switch (c) {
-    case SourceClass::Block: return "block";
-    case SourceClass::Net: return "net";
-    case SourceClass::Timer: return "timer";
-    case SourceClass::Other: return "other";
-  }
-  return "other";
-}
+// What kind of device a source belongs to (base/source_kind.h): policies modelled on one
+// device class (NIC moderation, NVMe aggregation) may treat other classes differently.
+using ::irqshape::SourceKind;
+using ::irqshape::to_string;
 
 // A source as a policy sees it, announced once before any of its events.
 struct SourceInfo {
   std::uint32_t id = 0;   // dense, 0..N-1 (also the ISU source id)
   std::string name;       // as the user knows it: "nvme0q1", "eth0-rx-0", "irq=36"
-  SourceClass cls = SourceClass::Other;
+  SourceKind cls = SourceKind::other;
   hw::InterruptMessage message;  // how the device signals it: vector, destination, trigger
   // Vectors the guest connected this source's ISR to besides message.vector, on the same
   // CPU: one in a higher priority class and one in a lower class (0: none could be

@@ -11,23 +11,12 @@ namespace irqshape::sim {
 
 namespace {
 
-SourceClass class_of(trace::SourceKind k) {
-  switch (k) {
-    case trace::SourceKind::block: return SourceClass::Block;
-    case trace::SourceKind::net: return SourceClass::Net;
-    case trace::SourceKind::timer: return SourceClass::Timer;
-    case trace::SourceKind::other: return SourceClass::Other;
-  }
-  return SourceClass::Other;
-}
-
-// The IRQL a driver of this class would ask for (the demo's choices).
-std::uint8_t irql_of(SourceClass c) {
+std::uint8_t irql_of(SourceKind c) {
   switch (c) {
-    case SourceClass::Block: return 8;
-    case SourceClass::Net: return 6;
-    case SourceClass::Timer: return 12;
-    case SourceClass::Other: return 5;
+    case SourceKind::block: return 8;
+    case SourceKind::net: return 6;
+    case SourceKind::timer: return 12;
+    case SourceKind::other: return 5;
   }
   return 5;
 }
@@ -91,8 +80,8 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     const PerSource& p = per[id];
     if (p.arrivals.empty()) continue;
     const trace::Source& ts = t.catalog.sources[id];
-    const SourceClass cls = class_of(ts.kind);
-    if (replace_block && cls == SourceClass::Block) {
+    const SourceKind cls = ts.kind;
+    if (replace_block && cls == SourceKind::block) {
       out.notes.push_back(fmt::format("{}: block interrupts replaced by the closed-loop requests", source_name(ts, id)));
       continue;
     }
@@ -115,12 +104,12 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     const std::string dev = device < t.catalog.devices.size() ? t.catalog.devices[device].name : std::to_string(device);
     SourceSpec s;
     s.name = "blk:" + dev;
-    s.cls = SourceClass::Block;
+    s.cls = SourceKind::block;
     std::map<unsigned, std::uint64_t> cpus;
     for (const auto& q : requests) ++cpus[q.complete_cpu];
     s.cpu = std::max_element(cpus.begin(), cpus.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
                 ->first % sc.vcpus;
-    s.irql = irql_of(SourceClass::Block);
+    s.irql = irql_of(SourceKind::block);
     s.isr_base_ns = 1'200;
     s.isr_per_event_ns = 500;
     RecordedRequests rr;

@@ -184,7 +184,7 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
                                    "ev/irq", "p50 us", "p99 us", "p99.9 us", "+p99 us", "irq CPU", "exits/s");
   for (std::size_t i : closed) {
     const std::string label =
-        sc.sources[i].name + (sc.sources[i].cls == SourceClass::Block ? " IOPS" : " req/s");
+        sc.sources[i].name + (sc.sources[i].cls == SourceKind::block ? " IOPS" : " req/s");
     header += fmt::format(" {:>{}}", label, std::max<std::size_t>(12, label.size()));
   }
   out += "\n" + header + "\n";
@@ -199,7 +199,7 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
                                    us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
                                    100.0 * s.irq_cpu_fraction, thousands(s.exits_per_s));
     for (std::size_t i : closed) {
-      const std::string label2 = sc.sources[i].name + (sc.sources[i].cls == SourceClass::Block ? " IOPS" : " req/s");
+      const std::string label2 = sc.sources[i].name + (sc.sources[i].cls == SourceKind::block ? " IOPS" : " req/s");
       line += fmt::format(" {:>{}}", thousands(throughput_per_s(r, r.sources[i])), std::max<std::size_t>(12, label2.size()));
     }
     out += line + "\n";

@@ -162,7 +162,7 @@ Scenario demo_scenario(Nanos duration, std::uint64_t seed) {
   for (unsigned q = 0; q < 4; ++q) {
     SourceSpec s;
     s.name = fmt::format("eth0-rx-{}", q);
-    s.cls = SourceClass::Net;
+    s.cls = SourceKind::net;
     s.cpu = q;
     s.irql = 6;
     s.isr_base_ns = 1'000;
@@ -180,7 +180,7 @@ Scenario demo_scenario(Nanos duration, std::uint64_t seed) {
   {
     SourceSpec s;
     s.name = "nvme0q1";
-    s.cls = SourceClass::Block;
+    s.cls = SourceKind::block;
     s.cpu = 1;
     s.irql = 8;
     s.isr_base_ns = 1'200;
@@ -196,7 +196,7 @@ Scenario demo_scenario(Nanos duration, std::uint64_t seed) {
   {
     SourceSpec s;
     s.name = "timer";
-    s.cls = SourceClass::Timer;
+    s.cls = SourceKind::timer;
     s.wiring = Wiring::IoApicPin;
     s.isa_irq = true;
     s.line = 0;

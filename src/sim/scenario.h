@@ -134,7 +134,7 @@ enum class Wiring : std::uint8_t {
 
 struct SourceSpec {
   std::string name;                 // "eth0-rx-0", "nvme0q1", "timer"
-  SourceClass cls = SourceClass::Other;
+  SourceKind cls = SourceKind::other;
   Wiring wiring = Wiring::Msi;
   // Pins only. An ISA IRQ (resolved through the interrupt source overrides: IRQ 0 is GSI
   // 2 on a PC) or a GSI; trigger and polarity as the kernel programs them (unset: the bus

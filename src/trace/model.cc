@@ -10,8 +10,6 @@ namespace {
 
 bool is_op_char(char c) { return c == 'W' || c == 'R' || c == 'D' || c == 'F' || c == 'N'; }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
 }  // namespace
 
@@ -69,37 +67,6 @@ std::string format_rwbs(BlockFlags f) {
   if (f.has(BlockFlags::kSync)) s += 'S';
   if (f.has(BlockFlags::kMeta)) s += 'M';
   return s;
-}
-
-SourceKind classify_source_name(std::string_view n) {
-  // virtio queues are named "virtio<N>-<queue>": virtio-blk "req.<q>", virtio-net
-  // "input.<q>"/"output.<q>". Other virtio devices (vsock "rx"/"tx", balloon) stay "other".
-  if (starts_with(n, "virtio")) {
-    if (contains(n, "-req")) return SourceKind::block;
-    if (contains(n, "-input.") || contains(n, "-output.")) return SourceKind::net;
-    return SourceKind::other;
-  }
-  static constexpr std::array<std::string_view, 9> kBlock{
-      "nvme", "ahci", "ata", "mmc", "megasas", "mpt", "scsi", "sata", "xen-blk"};
-  static constexpr std::array<std::string_view, 12> kNet{
-      "eth", "enp", "ens", "eno", "enx", "wlan", "wlp", "mlx", "ixgbe", "i40e", "ice", "xen-net"};
-  static constexpr std::array<std::string_view, 6> kTimer{
-      "timer", "hpet", "rtc", "arch_timer", "LOC", "tick"};
-  for (auto p : kBlock) if (starts_with(n, p)) return SourceKind::block;
-  for (auto p : kNet) if (starts_with(n, p)) return SourceKind::net;
-  for (auto p : kTimer) if (starts_with(n, p)) return SourceKind::timer;
-  if (contains(n, "-TxRx-") || contains(n, "-rx-") || contains(n, "-tx-")) return SourceKind::net;
-  return SourceKind::other;
-}
-
-std::string_view to_string(SourceKind kind) {
-  switch (kind) {
-    case SourceKind::block: return "block";
-    case SourceKind::net: return "net";
-    case SourceKind::timer: return "timer";
-    case SourceKind::other: break;
-  }
-  return "other";
 }
 
 std::string_view to_string(DeviceKind kind) {

@@ -18,15 +18,21 @@
 #include <string_view>
 #include <vector>
 
+#include "base/source_kind.h"
+
 namespace irqshape::trace {
 
 using Nanos = std::uint64_t;    // timestamps: trace clock, nanoseconds
 using SourceId = std::uint32_t; // index into Catalog::sources
 using DeviceId = std::uint32_t; // index into Catalog::devices
 
-// What an interrupt source serves, as far as its name or the capture host tells.
-enum class SourceKind : std::uint8_t { other = 0, block = 1, net = 2, timer = 3 };
-inline constexpr SourceKind kLastSourceKind = SourceKind::timer;
+// What an interrupt source serves, as far as its name or the capture host tells
+// (base/source_kind.h: classify_source_name guesses it from the name alone; capture
+// refines it from sysfs).
+using ::irqshape::classify_source_name;
+using ::irqshape::kLastSourceKind;
+using ::irqshape::SourceKind;
+using ::irqshape::to_string;
 
 struct Source {
   std::int32_t irq = -1;  // Linux irq number, -1 if unknown
@@ -130,11 +136,6 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
-// Best guess of what a source serves from its name alone ("nvme0q3" -> block,
-// "virtio2-input.0" -> net, "hpet" -> timer). Capture refines this from sysfs.
-[[nodiscard]] SourceKind classify_source_name(std::string_view name);
-
-[[nodiscard]] std::string_view to_string(SourceKind kind);
 [[nodiscard]] std::string_view to_string(DeviceKind kind);
 [[nodiscard]] std::string_view to_string(RecordType type);
 

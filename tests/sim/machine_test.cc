@@ -180,7 +180,7 @@ TEST(Machine, AMiswiredLevelLineFailsTheRunLoudly) {
 
 TEST(Machine, ClosedLoopRequestLatencyAndThroughputAreCounted) {
   SourceSpec disk = msi_source("disk", 0, Requests{.issue = ClosedLoop{1, Dist::fixed(10'000)}, .service = Dist::fixed(80'000)});
-  disk.cls = SourceClass::Block;
+  disk.cls = SourceKind::block;
   const RunResult r = run_ok(one_cpu({disk}, 100 * kMs, true), "none");
   const SourceMetrics& m = r.sources[0];
   // One request: think 10 us, service 80 us, delivery+ISR 1.6 us -> 91.6 us per request.

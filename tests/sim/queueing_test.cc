@@ -27,7 +27,7 @@ using namespace testing;
 
 SourceSpec disk(Issue issue, Dist service, unsigned servers = 0) {
   SourceSpec s = msi_source("disk", 0, Requests{.issue = std::move(issue), .service = service, .servers = servers});
-  s.cls = SourceClass::Block;
+  s.cls = SourceKind::block;
   return s;
 }
 

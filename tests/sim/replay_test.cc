@@ -34,7 +34,7 @@ TEST(Replay, OpenLoopDeliversEveryRecordedInterruptUnderEveryPolicy) {
   }
   const auto it = std::find_if(sc.sources.begin(), sc.sources.end(), [](const SourceSpec& s) { return s.name == "virtio1-req.0"; });
   ASSERT_NE(it, sc.sources.end());
-  EXPECT_EQ(it->cls, SourceClass::Block);
+  EXPECT_EQ(it->cls, SourceKind::block);
   EXPECT_GT(it->isr_base_ns, 200u);  // the recorded handler's median duration
 }
 

@@ -33,7 +33,7 @@ inline Costs simple_costs(DeliveryPath path = DeliveryPath::Posted) {
 inline SourceSpec msi_source(std::string name, unsigned cpu, Workload w, std::uint8_t irql = 6) {
   SourceSpec s;
   s.name = std::move(name);
-  s.cls = SourceClass::Net;
+  s.cls = SourceKind::net;
   s.cpu = cpu;
   s.irql = irql;
   s.isr_base_ns = 1'000;
@@ -45,7 +45,7 @@ inline SourceSpec msi_source(std::string name, unsigned cpu, Workload w, std::ui
 inline SourceSpec pin_source(std::string name, unsigned cpu, std::uint32_t gsi, Workload w, bool level,
                              std::uint8_t irql = 5) {
   SourceSpec s = msi_source(std::move(name), cpu, std::move(w), irql);
-  s.cls = SourceClass::Other;
+  s.cls = SourceKind::other;
   s.wiring = Wiring::IoApicPin;
   s.line = gsi;
   s.trigger = level ? hw::TriggerMode::Level : hw::TriggerMode::Edge;
@@ -77,7 +77,7 @@ inline Scenario mixed_scenario(Nanos duration = 50 * kMs, std::uint64_t seed = 7
   sc.sources.push_back(msi_source("net", 0, Arrivals{OnOff{200'000, 500 * kUs, 500 * kUs}}));
   SourceSpec blk = msi_source("blk", 1, Requests{.issue = ClosedLoop{8, Dist::exponential(5'000)},
                                                  .service = Dist::lognormal(60'000, 0.5), .urgent_fraction = 0.2});
-  blk.cls = SourceClass::Block;
+  blk.cls = SourceKind::block;
   blk.irql = 8;
   sc.sources.push_back(blk);
   SourceSpec tick = pin_source("tick", 0, 0, Arrivals{Periodic{250 * kUs, 10 * kUs, 0}}, false, 12);
@@ -85,7 +85,7 @@ inline Scenario mixed_scenario(Nanos duration = 50 * kMs, std::uint64_t seed = 7
   tick.trigger.reset();
   tick.polarity.reset();
   tick.wire_active_low = false;
-  tick.cls = SourceClass::Timer;
+  tick.cls = SourceKind::timer;
   sc.sources.push_back(tick);
   sc.sources.push_back(pin_source("lvl-a", 1, 16, Arrivals{Poisson{2'000}}, true, 4));
   sc.sources.push_back(pin_source("lvl-b", 1, 17, Arrivals{Follow{3, 300 * kUs, 100 * kUs, 0.8}}, true, 5));

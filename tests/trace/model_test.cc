@@ -68,6 +68,27 @@ TEST(SourceKind, FromLinuxNames) {
   EXPECT_EQ(classify_source_name("timer"), SourceKind::timer);
   EXPECT_EQ(classify_source_name("ttyS0"), SourceKind::other);
   EXPECT_EQ(classify_source_name(""), SourceKind::other);
+  // Names users give models and rule files (the ISD and the simulator use the same guess).
+  EXPECT_EQ(classify_source_name("nic0"), SourceKind::net);
+  EXPECT_EQ(classify_source_name("disk"), SourceKind::block);
+  EXPECT_EQ(classify_source_name("xen-blkfront"), SourceKind::block);
+  EXPECT_EQ(classify_source_name("ata_piix"), SourceKind::block);
+  EXPECT_EQ(classify_source_name("lapic-apic-timer"), SourceKind::timer);
+  EXPECT_EQ(classify_source_name("sensor-a"), SourceKind::other);
+  EXPECT_EQ(classify_source_name("i8042"), SourceKind::other);
+  static_assert(classify_source_name("LOC") == SourceKind::timer, "usable at compile time");
+}
+
+TEST(SourceKind, NamesAndStoredValuesAreStable) {
+  // The values are stored in native trace files, the names in reports and rule files.
+  EXPECT_EQ(static_cast<int>(SourceKind::other), 0);
+  EXPECT_EQ(static_cast<int>(SourceKind::block), 1);
+  EXPECT_EQ(static_cast<int>(SourceKind::net), 2);
+  EXPECT_EQ(static_cast<int>(SourceKind::timer), 3);
+  EXPECT_EQ(kLastSourceKind, SourceKind::timer);
+  std::string names;
+  for (const SourceKind k : irqshape::kSourceKinds) names += std::string(to_string(k)) + " ";
+  EXPECT_EQ(names, "block net timer other ");
 }
 
 TEST(Source, DisplayName) {

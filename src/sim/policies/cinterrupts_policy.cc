@@ -54,7 +54,7 @@ std::string CinterruptsPolicy::describe() const {
                      p_.urgent_ooo ? "out of order" : "flushes the batch", p_.classes.str());
 }
 
-void CinterruptsPolicy::init(Queue& q, SourceClass cls) const {
+void CinterruptsPolicy::init(Queue& q, SourceKind cls) const {
   q.coalesced = p_.classes.contains(cls) && p_.thr > 1 && p_.delta_us != 0;
   q.delta = q.coalesced ? Nanos{p_.delta_us} * kUs : 0;
   q.gaps = GapQuantile(p_.window, p_.percentile);
@@ -64,7 +64,7 @@ CinterruptsPolicy::Queue& CinterruptsPolicy::queue(std::uint32_t source) {
   if (source >= queues_.size()) {
     const std::size_t old = queues_.size();
     queues_.resize(std::size_t{source} + 1);
-    for (std::size_t i = old; i < queues_.size(); ++i) init(queues_[i], SourceClass::Other);
+    for (std::size_t i = old; i < queues_.size(); ++i) init(queues_[i], SourceKind::other);
   }
   return queues_[source];
 }

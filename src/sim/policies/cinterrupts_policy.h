@@ -40,7 +40,7 @@ struct CinterruptsParams {
   std::uint32_t window = 256;      // gaps per recomputation
   std::uint32_t percentile = 99;
   bool urgent_ooo = true;          // artifact: urgent_ooo=1
-  ClassSet classes{SourceClass::Block};
+  ClassSet classes{SourceKind::block};
 
   static Result<CinterruptsParams> read(ParamReader& r);
 };
@@ -90,7 +90,7 @@ class CinterruptsPolicy final : public Policy {
     std::uint64_t urgent = 0, by_count = 0;
   };
   Queue& queue(std::uint32_t source);
-  void init(Queue& q, SourceClass cls) const;
+  void init(Queue& q, SourceKind cls) const;
   void learn(Queue& q, Nanos t) const;
 
   CinterruptsParams p_;

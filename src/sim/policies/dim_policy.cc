@@ -30,7 +30,7 @@ DimPolicy::Queue& DimPolicy::queue(std::uint32_t source) {
   if (source >= queues_.size()) {
     const std::size_t old = queues_.size();
     queues_.resize(std::size_t{source} + 1);
-    for (std::size_t i = old; i < queues_.size(); ++i) queues_[i].moderated = p_.classes.contains(SourceClass::Other);
+    for (std::size_t i = old; i < queues_.size(); ++i) queues_[i].moderated = p_.classes.contains(SourceKind::other);
   }
   return queues_[source];
 }

@@ -25,7 +25,7 @@ namespace irqshape::sim {
 struct DimParams {
   dim::PeriodMode mode = dim::PeriodMode::Eqe;
   std::uint32_t default_bytes = 1500;  // for events that report no size (DIM ranks bytes first)
-  ClassSet classes{SourceClass::Net, SourceClass::Other};
+  ClassSet classes{SourceKind::net, SourceKind::other};
 
   static Result<DimParams> read(ParamReader& r);
 };

@@ -14,16 +14,6 @@ namespace irqshape::sim {
 
 namespace {
 
-isd::SourceKind kind_of(SourceClass cls) {
-  switch (cls) {
-    case SourceClass::Block: return isd::SourceKind::block;
-    case SourceClass::Net: return isd::SourceKind::net;
-    case SourceClass::Timer: return isd::SourceKind::timer;
-    case SourceClass::Other: return isd::SourceKind::other;
-  }
-  return isd::SourceKind::other;
-}
-
 // "irq=36" -> 36.
 std::int32_t irq_of(const std::string& name) {
   if (name.rfind("irq=", 0) != 0) return -1;
@@ -39,7 +29,7 @@ Result<isd::SourceMap> isd_source_map(const std::vector<SourceInfo>& sources, bo
   std::set<std::int32_t> irqs;
   for (const SourceInfo& s : sources) {
     if (s.id >= isu::regs::kSources) continue;
-    isd::SourceInfo info{s.id, s.name, irq_of(s.name), kind_of(s.cls), s.raise_vector, s.lower_vector};
+    isd::SourceInfo info{s.id, s.name, irq_of(s.name), s.cls, s.raise_vector, s.lower_vector};
     const bool name_taken = !info.name.empty() && names.count(info.name) != 0;
     const bool irq_taken = info.irq >= 0 && irqs.count(info.irq) != 0;
     if (name_taken || irq_taken) {

@@ -10,16 +10,9 @@
 
 namespace irqshape::sim {
 
-namespace {
-
-constexpr std::array<SourceClass, 4> kClasses = {SourceClass::Block, SourceClass::Net, SourceClass::Timer,
-                                                 SourceClass::Other};
-
-}  // namespace
-
 std::string ClassSet::str() const {
   std::string s;
-  for (SourceClass c : kClasses) {
+  for (SourceKind c : kSourceKinds) {
     if (!contains(c)) continue;
     if (!s.empty()) s += '+';
     s += to_string(c);
@@ -29,13 +22,13 @@ std::string ClassSet::str() const {
 
 std::optional<ClassSet> ClassSet::parse(std::string_view text) {
   if (text == "none") return ClassSet{};
-  if (text == "all") return ClassSet{SourceClass::Block, SourceClass::Net, SourceClass::Timer, SourceClass::Other};
+  if (text == "all") return ClassSet{SourceKind::block, SourceKind::net, SourceKind::timer, SourceKind::other};
   ClassSet set;
   while (true) {
     const auto plus = text.find('+');
     const std::string_view word = text.substr(0, plus);
     bool found = false;
-    for (SourceClass c : kClasses) {
+    for (SourceKind c : kSourceKinds) {
       if (word == to_string(c)) {
         set.bits_ |= bit(c);
         found = true;

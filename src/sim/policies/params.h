@@ -24,15 +24,15 @@ namespace irqshape::sim {
 class ClassSet {
  public:
   constexpr ClassSet() = default;
-  constexpr ClassSet(std::initializer_list<SourceClass> classes) {
-    for (SourceClass c : classes) bits_ |= bit(c);
+  constexpr ClassSet(std::initializer_list<SourceKind> classes) {
+    for (SourceKind c : classes) bits_ |= bit(c);
   }
-  [[nodiscard]] constexpr bool contains(SourceClass c) const { return (bits_ & bit(c)) != 0; }
+  [[nodiscard]] constexpr bool contains(SourceKind c) const { return (bits_ & bit(c)) != 0; }
   [[nodiscard]] std::string str() const;  // "block+net", "none"
   static std::optional<ClassSet> parse(std::string_view text);
 
  private:
-  static constexpr std::uint8_t bit(SourceClass c) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(c)); }
+  static constexpr std::uint8_t bit(SourceKind c) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(c)); }
   std::uint8_t bits_ = 0;
 };
 

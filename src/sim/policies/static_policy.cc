@@ -34,9 +34,9 @@ bool is_nvme_admin_queue(std::string_view name) {
   return i > digits && name.substr(i) == "q0";
 }
 
-Coalescing StaticPolicy::coalescing_for(SourceClass cls, std::string_view name) const {
+Coalescing StaticPolicy::coalescing_for(SourceKind cls, std::string_view name) const {
   if (!p_.classes.contains(cls)) return {};
-  if (cls == SourceClass::Block) {
+  if (cls == SourceKind::block) {
     if (is_nvme_admin_queue(name) || p_.nvme_thr == 0 || p_.nvme_time == 0) return {};
     return {p_.nvme_thr + 1, p_.nvme_time * kNvmeTimeUnit};
   }
@@ -50,13 +50,13 @@ std::string StaticPolicy::describe() const {
 
 void StaticPolicy::add_source(const SourceInfo& source) {
   held_.add_source(source);
-  if (per_source_.size() <= source.id) per_source_.resize(std::size_t{source.id} + 1, coalescing_for(SourceClass::Other, {}));
+  if (per_source_.size() <= source.id) per_source_.resize(std::size_t{source.id} + 1, coalescing_for(SourceKind::other, {}));
   per_source_[source.id] = coalescing_for(source.cls, source.name);
 }
 
 void StaticPolicy::on_event(const DeviceEvent& e, InterruptSink& out) {
   held_.fire_due(e.time, out);  // a deadline at this very time goes out before the event joins
-  if (e.source >= per_source_.size()) per_source_.resize(std::size_t{e.source} + 1, coalescing_for(SourceClass::Other, {}));
+  if (e.source >= per_source_.size()) per_source_.resize(std::size_t{e.source} + 1, coalescing_for(SourceKind::other, {}));
   const Coalescing& c = per_source_[e.source];
   if (!c.active()) {
     held_.release_one(e.source, e.time, out);

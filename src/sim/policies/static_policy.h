@@ -35,7 +35,7 @@ struct StaticParams {
   std::uint32_t rx_usecs = 16;   //                MLX5E_PARAMS_DEFAULT_RX_CQ_MODERATION_USEC 0x10
   std::uint32_t nvme_thr = 7;    // 8 entries
   std::uint32_t nvme_time = 1;   // 100 us
-  ClassSet classes{SourceClass::Net, SourceClass::Other, SourceClass::Block};
+  ClassSet classes{SourceKind::net, SourceKind::other, SourceKind::block};
 
   static Result<StaticParams> read(ParamReader& r);
 };
@@ -64,7 +64,7 @@ class StaticPolicy final : public Policy {
   void flush(Nanos now, InterruptSink& out) override { held_.flush(now, out); }
 
   // The thresholds a source of this class and name gets.
-  [[nodiscard]] Coalescing coalescing_for(SourceClass cls, std::string_view name) const;
+  [[nodiscard]] Coalescing coalescing_for(SourceKind cls, std::string_view name) const;
 
  private:
   StaticParams p_;

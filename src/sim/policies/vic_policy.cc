@@ -41,7 +41,7 @@ VicPolicy::Controller& VicPolicy::controller(std::uint32_t source) {
     const std::size_t old = controllers_.size();
     controllers_.resize(std::size_t{source} + 1);
     for (std::size_t i = old; i < controllers_.size(); ++i)
-      controllers_[i].coalesced = p_.classes.contains(SourceClass::Other);
+      controllers_[i].coalesced = p_.classes.contains(SourceKind::other);
   }
   return controllers_[source];
 }

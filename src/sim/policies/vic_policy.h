@@ -38,7 +38,7 @@ struct VicParams {
   std::uint32_t epoch_ms = 200;
   std::uint32_t max_skip = 8;
   std::uint32_t max_delay_us = 1000;
-  ClassSet classes{SourceClass::Block};
+  ClassSet classes{SourceKind::block};
 
   static Result<VicParams> read(ParamReader& r);
 };

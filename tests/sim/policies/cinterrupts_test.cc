@@ -11,7 +11,7 @@ namespace {
 
 using namespace testing;
 
-const std::vector<SourceInfo> kQueue = {source(0, SourceClass::Block, "nvme0q1")};
+const std::vector<SourceInfo> kQueue = {source(0, SourceKind::block, "nvme0q1")};
 
 DeviceEvent urgent(Nanos t) { return DeviceEvent{.time = t, .source = 0, .urgent = true}; }
 
@@ -105,7 +105,7 @@ TEST(Cinterrupts, GapQuantileIsExactOverItsWindow) {
 }
 
 TEST(Cinterrupts, NetSourcesAreNotCoalescedByDefault) {
-  const std::vector<SourceInfo> nic = {source(0, SourceClass::Net, "eth0")};
+  const std::vector<SourceInfo> nic = {source(0, SourceKind::net, "eth0")};
   EXPECT_EQ(run("cinterrupts", nic, {ev(0), ev(1 * us)}, 1 * ms), (std::vector<Expect>{{0, 1}, {1 * us, 1}}));
 }
 

@@ -27,10 +27,10 @@ namespace {
 using namespace testing;
 
 std::vector<SourceInfo> mixed_sources() {
-  return {source(0, SourceClass::Block, "nvme0q1", 0x41),  source(1, SourceClass::Block, "nvme0q0", 0x42),
-          source(2, SourceClass::Net, "eth0-rx-0", 0x51),  source(3, SourceClass::Net, "eth0-rx-1", 0x52),
-          source(4, SourceClass::Timer, "hpet", 0x30),     source(5, SourceClass::Other, "irq=36", 0x61),
-          source(6, SourceClass::Block, "virtio1-req.0", 0x43)};
+  return {source(0, SourceKind::block, "nvme0q1", 0x41),  source(1, SourceKind::block, "nvme0q0", 0x42),
+          source(2, SourceKind::net, "eth0-rx-0", 0x51),  source(3, SourceKind::net, "eth0-rx-1", 0x52),
+          source(4, SourceKind::timer, "hpet", 0x30),     source(5, SourceKind::other, "irq=36", 0x61),
+          source(6, SourceKind::block, "virtio1-req.0", 0x43)};
 }
 
 // Bursts of closely spaced completions separated by pauses, on whole microseconds so that

@@ -149,14 +149,14 @@ TEST(NetDim, MeasuresEverySixtyFourInterrupts) {
 // The hardware starts at the default profile (index 1): EQE {8 us, 256}: three packets
 // 2 us apart, then silence -> one interrupt 8 us after the first.
 TEST(DimPolicy, StartsAtTheDefaultProfile) {
-  const std::vector<SourceInfo> nic = {source(0, SourceClass::Net, "eth0-rx-0")};
+  const std::vector<SourceInfo> nic = {source(0, SourceKind::net, "eth0-rx-0")};
   EXPECT_EQ(run("dim", nic, {ev(0), ev(2 * us), ev(4 * us)}, 1 * ms), (std::vector<Expect>{{8 * us, 3}}));
   // CQE {8 us, 128}: the period restarts at every completion -> 4 + 8 = 12 us.
   EXPECT_EQ(run("dim:mode=cqe", nic, {ev(0), ev(2 * us), ev(4 * us)}, 1 * ms), (std::vector<Expect>{{12 * us, 3}}));
 }
 
 TEST(DimPolicy, BlockAndTimerSourcesAreNotModeratedByDefault) {
-  const std::vector<SourceInfo> mix = {source(0, SourceClass::Block, "nvme0q1"), source(1, SourceClass::Timer, "hpet")};
+  const std::vector<SourceInfo> mix = {source(0, SourceKind::block, "nvme0q1"), source(1, SourceKind::timer, "hpet")};
   EXPECT_EQ(run("dim", mix, {ev(0, 0), ev(1 * us, 1)}, 1 * ms), (std::vector<Expect>{{0, 1, 0}, {1 * us, 1, 1}}));
   EXPECT_EQ(run("dim:classes=block", mix, {ev(0, 0), ev(1 * us, 1)}, 1 * ms),
             (std::vector<Expect>{{1 * us, 1, 1}, {8 * us, 1, 0}}));
@@ -167,7 +167,7 @@ TEST(DimPolicy, BlockAndTimerSourcesAreNotModeratedByDefault) {
 // than nothing): it leaves parking towards profile 1 - the profile already in use.
 TEST(DimPolicy, SamplesAfterEveryInterrupt) {
   auto p = make("dim");
-  p->add_source(source(0, SourceClass::Net, "eth0-rx-0"));
+  p->add_source(source(0, SourceKind::net, "eth0-rx-0"));
   auto& dimp = dynamic_cast<DimPolicy&>(*p);
   Driver d(*p);
   for (int i = 0; i < 65; ++i) d.event(DeviceEvent{.time = 20 * us * static_cast<Nanos>(i), .source = 0, .bytes = 1000});

@@ -37,7 +37,7 @@ using json = nlohmann::json;
 constexpr Nanos kChange = 500 * kMs, kDuration = 1 * kSec;
 constexpr Nanos kBudget = 50 * kUs, kPeriod = 10 * kMs;
 
-SourceSpec source(std::string name, SourceClass cls, unsigned cpu, std::uint8_t irql, Nanos base, Nanos per_event,
+SourceSpec source(std::string name, SourceKind cls, unsigned cpu, std::uint8_t irql, Nanos base, Nanos per_event,
                   Workload w) {
   SourceSpec s;
   s.name = std::move(name);
@@ -56,11 +56,11 @@ Scenario load_change(std::uint64_t seed = 1, Nanos duration = kDuration) {
   sc.vcpus = 2;
   sc.seed = seed;
   sc.duration_ns = duration;
-  sc.sources.push_back(source("eth0-rx-0", SourceClass::Net, 0, 6, 1'000, 350,
+  sc.sources.push_back(source("eth0-rx-0", SourceKind::net, 0, 6, 1'000, 350,
                               Arrivals{Poisson{20'000, {{kChange, 200'000}}}}));
-  sc.sources.push_back(source("nvme0q1", SourceClass::Block, 1, 8, 1'200, 500,
+  sc.sources.push_back(source("nvme0q1", SourceKind::block, 1, 8, 1'200, 500,
                               Arrivals{Poisson{60'000, {{kChange, 15'000}}}}));
-  sc.sources.push_back(source("timer", SourceClass::Timer, 0, 12, 800, 100, Arrivals{Periodic{1 * kMs, 2 * kUs, 0}}));
+  sc.sources.push_back(source("timer", SourceKind::timer, 0, 12, 800, 100, Arrivals{Periodic{1 * kMs, 2 * kUs, 0}}));
   return sc;
 }
 

@@ -60,7 +60,7 @@ std::unique_ptr<IsuPolicy> programmed(std::function<void(Registers&)> program) {
 }
 
 SourceInfo nic(std::uint32_t id) {
-  SourceInfo s = source(id, SourceClass::Net, "eth0-rx-" + std::to_string(id), static_cast<std::uint8_t>(0x41 + id));
+  SourceInfo s = source(id, SourceKind::net, "eth0-rx-" + std::to_string(id), static_cast<std::uint8_t>(0x41 + id));
   s.message.source = 0x0300 + id;  // the device's requester id, not the ISU source id
   return s;
 }
@@ -325,8 +325,8 @@ TEST(IsuFromIsd, ConfigurationErrorsNameTheFile) {
 // learns the rate and starts holding completions.
 TEST(IsuFromIsd, DefaultsPerSourceKind) {
   auto p = make("isu");
-  p->add_source(source(0, SourceClass::Block, "nvme0q1"));
-  p->add_source(source(1, SourceClass::Timer, "hpet"));
+  p->add_source(source(0, SourceKind::block, "nvme0q1"));
+  p->add_source(source(1, SourceKind::timer, "hpet"));
   ASSERT_TRUE(p->start());
   EXPECT_NE(p->describe().find("default"), std::string::npos);
   Driver d(*p);
@@ -350,7 +350,7 @@ TEST(IsuFromIsd, AdaptsToTheBudgetThroughTheRegisters) {
   EXPECT_NE(p->describe().find("adapting coalescing every 1ms to an added p99 of at most 20us"), std::string::npos)
       << p->describe();
   p->add_source(nic(0));
-  p->add_source(source(1, SourceClass::Timer, "hpet"));
+  p->add_source(source(1, SourceKind::timer, "hpet"));
   ASSERT_TRUE(p->start());
   Driver d(*p);
   for (Nanos t = 0; t < 3 * ms; t += 5 * us) d.event(t);
@@ -369,8 +369,8 @@ TEST(IsuFromIsd, AdaptsToTheBudgetThroughTheRegisters) {
 }
 
 TEST(IsuFromIsd, SourceMapFromTheSimulatorsSources) {
-  const std::vector<SourceInfo> sources = {source(0, SourceClass::Net, "eth0"), source(1, SourceClass::Other, "irq=36"),
-                                           source(2, SourceClass::Block, "eth0"), source(300, SourceClass::Block, "x")};
+  const std::vector<SourceInfo> sources = {source(0, SourceKind::net, "eth0"), source(1, SourceKind::other, "irq=36"),
+                                           source(2, SourceKind::block, "eth0"), source(300, SourceKind::block, "x")};
   auto lenient = isd_source_map(sources, false);
   ASSERT_TRUE(lenient) << lenient.message();
   ASSERT_EQ(lenient->sources().size(), 3u);  // id 300 is beyond the unit's 256 sources

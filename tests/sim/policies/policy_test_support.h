@@ -110,7 +110,7 @@ inline std::vector<Expect> run(const std::string& spec, const std::vector<Source
   return first;
 }
 
-inline SourceInfo source(std::uint32_t id, SourceClass cls, std::string name = {}, std::uint8_t vector = 0x40) {
+inline SourceInfo source(std::uint32_t id, SourceKind cls, std::string name = {}, std::uint8_t vector = 0x40) {
   SourceInfo s;
   s.id = id;
   s.cls = cls;

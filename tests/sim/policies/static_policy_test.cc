@@ -11,8 +11,8 @@ namespace {
 
 using namespace testing;
 
-const std::vector<SourceInfo> kNic = {source(0, SourceClass::Net, "eth0-rx-0")};
-const std::vector<SourceInfo> kNvme = {source(0, SourceClass::Block, "nvme0q1")};
+const std::vector<SourceInfo> kNic = {source(0, SourceKind::net, "eth0-rx-0")};
+const std::vector<SourceInfo> kNvme = {source(0, SourceKind::block, "nvme0q1")};
 
 // rx-frames=4, rx-usecs=50; events at 0, 10, 20, 30, 100 us:
 //   the 4th event (30 us) reaches rx-frames -> interrupt at 30 us with 4 events;
@@ -78,8 +78,8 @@ TEST(StaticPolicy, NvmeAdminQueueIsNotCoalesced) {
   EXPECT_FALSE(is_nvme_admin_queue("nvme0q1"));
   EXPECT_FALSE(is_nvme_admin_queue("nvmeq0"));
   EXPECT_FALSE(is_nvme_admin_queue("nvme0q10"));
-  const std::vector<SourceInfo> two = {source(0, SourceClass::Block, "nvme0q0"),
-                                       source(1, SourceClass::Block, "nvme0q1")};
+  const std::vector<SourceInfo> two = {source(0, SourceKind::block, "nvme0q0"),
+                                       source(1, SourceKind::block, "nvme0q1")};
   const auto got = run("static:nvme-thr=1,nvme-time=1", two, {ev(0, 0), ev(0, 1), ev(10 * us, 0), ev(10 * us, 1)},
                        1 * ms);
   EXPECT_EQ(got, (std::vector<Expect>{{0, 1, 0}, {10 * us, 1, 0}, {10 * us, 2, 1}}));
@@ -88,8 +88,8 @@ TEST(StaticPolicy, NvmeAdminQueueIsNotCoalesced) {
 // Net thresholds do not apply to block queues and vice versa; timers are left alone
 // unless `classes` names them.
 TEST(StaticPolicy, ThresholdsFollowTheSourceClass) {
-  const std::vector<SourceInfo> mix = {source(0, SourceClass::Net, "eth0"), source(1, SourceClass::Block, "nvme0q1"),
-                                       source(2, SourceClass::Timer, "hpet")};
+  const std::vector<SourceInfo> mix = {source(0, SourceKind::net, "eth0"), source(1, SourceKind::block, "nvme0q1"),
+                                       source(2, SourceKind::timer, "hpet")};
   const std::vector<DeviceEvent> events = {ev(0, 0), ev(0, 1), ev(0, 2), ev(5 * us, 0), ev(5 * us, 1), ev(5 * us, 2)};
   EXPECT_EQ(run("static:rx-frames=2,rx-usecs=50,nvme-thr=7,nvme-time=1", mix, events, 1 * ms),
             (std::vector<Expect>{{0, 1, 2}, {5 * us, 2, 0}, {5 * us, 1, 2}, {100 * us, 2, 1}}));
@@ -99,7 +99,7 @@ TEST(StaticPolicy, ThresholdsFollowTheSourceClass) {
 
 TEST(StaticPolicy, KeepsTheSourcesMessage) {
   auto p = make("static:rx-frames=2,rx-usecs=10");
-  p->add_source(source(3, SourceClass::Net, "eth0", 0x61));
+  p->add_source(source(3, SourceKind::net, "eth0", 0x61));
   Driver d(*p);
   d.event(0, 3);
   d.event(1 * us, 3);

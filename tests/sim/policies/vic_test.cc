@@ -11,7 +11,7 @@ namespace {
 
 using namespace testing;
 
-const std::vector<SourceInfo> kDisk = {source(0, SourceClass::Block, "vscsi0")};
+const std::vector<SourceInfo> kDisk = {source(0, SourceKind::block, "vscsi0")};
 
 DeviceEvent done(Nanos t, std::uint32_t cif) { return DeviceEvent{.time = t, .source = 0, .in_flight = cif}; }
 
@@ -92,7 +92,7 @@ TEST(Vic, RateOfTheLastFullEpochGatesTheNext) {
 }
 
 TEST(Vic, NetSourcesAreNotCoalescedByDefault) {
-  const std::vector<SourceInfo> nic = {source(0, SourceClass::Net, "eth0")};
+  const std::vector<SourceInfo> nic = {source(0, SourceKind::net, "eth0")};
   EXPECT_EQ(run("vic:iops-threshold=0", nic, {done(0, 32), done(1 * us, 32)}, 1 * ms),
             (std::vector<Expect>{{0, 1}, {1 * us, 1}}));
 }
