@@ -82,19 +82,29 @@ std::string PolicySpec::to_string() const {
 Result<PolicySpec> parse_policy_spec(const std::string& text) {
   PolicySpec spec;
   if (text.empty()) return make_error("--policy: empty policy name");
-  // A file unless it starts with a policy's name and a colon ("vic:k=v,...,x=1.toml" is
-  // parameters; a file named like that is given as ./vic:...).
+  // A policy name is a word of letters, digits, '-' and '_' (the registry's names, or a
+  // test factory's). A spec ending in .toml is a file unless it starts with such a word
+  // and a colon ("vic:k=v,...,x=1.toml" is parameters; a file named like that is given
+  // as ./vic:...). A parsed spec therefore always writes back to a spec that reads the
+  // same, whatever the order of its parameters.
+  const auto is_name = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+  };
   const std::string prefix = text.substr(0, text.find(':'));
-  const std::vector<std::string> known = policy_names();
-  const bool names_a_policy =
-      prefix.size() < text.size() && std::find(known.begin(), known.end(), prefix) != known.end();
-  if (ends_with(text, ".toml") && !names_a_policy) {
+  if (ends_with(text, ".toml") && !(prefix.size() < text.size() && is_name(prefix))) {
     spec.name = "isu";
     spec.config_file = text;
     return spec;
   }
   const auto colon = text.find(':');
   spec.name = text.substr(0, colon);
+  if (!is_name(spec.name)) {
+    return make_error("--policy \"{}\": \"{}\" is not a policy name (letters, digits, '-', '_'; known: {}) "
+                      "nor a .toml file",
+                      text, spec.name, fmt::join(policy_names(), ", "));
+  }
   if (colon == std::string::npos) return spec;
   std::string rest = text.substr(colon + 1);
   std::size_t start = 0;

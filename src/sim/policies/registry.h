@@ -24,7 +24,9 @@ struct PolicySpec {
   [[nodiscard]] std::string to_string() const;
 };
 
-// Parses one --policy argument. Errors name the argument and what is wrong with it.
+// Parses one --policy argument: NAME, NAME:key=value,... or a FILE.toml. Errors (an
+// malformed policy name or parameter list) name the argument and what is wrong. Whether
+// the name is a known policy is make_policy's question (tests add their own).
 Result<PolicySpec> parse_policy_spec(const std::string& text);
 
 // Builds a policy; unknown names, unknown parameters and bad values are errors that name

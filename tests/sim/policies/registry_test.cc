@@ -40,6 +40,16 @@ TEST(PolicyRegistry, UnknownNamesAndParametersAreErrors) {
   auto p = make_policy(*parse_policy_spec("warp-drive"));
   ASSERT_FALSE(p);
   EXPECT_NE(p.message().find("unknown policy \"warp-drive\""), std::string::npos);
+  // Found by fuzz/policy_spec: a name that is not a word, whose last parameter ends in
+  // .toml, was parsed as parameters, but written back (keys sorted) it read as a file.
+  auto f = parse_policy_spec("v\x97:b=50.toml,a=all");
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.message().find("is not a policy name"), std::string::npos) << f.message();
+  auto g = parse_policy_spec("warp-drive:b=50.toml,a=all");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->to_string(), "warp-drive:a=all,b=50.toml");
+  EXPECT_EQ(parse_policy_spec(g->to_string())->params, g->params);
+  EXPECT_EQ(parse_policy_spec("./v\x97:b=50.toml")->config_file, "./v\x97:b=50.toml");
   auto q = make_policy(*parse_policy_spec("none:speed=3"));
   ASSERT_FALSE(q);
   EXPECT_NE(q.message().find("unknown parameter \"speed\""), std::string::npos);
