@@ -5,13 +5,10 @@
 # the JSON's telemetry has the adapter's budget, period and steps; a bad budget is a
 # one-line error naming the parameter.
 file(MAKE_DIRECTORY ${WORK})
+include(${CMAKE_CURRENT_LIST_DIR}/../../cli_run.cmake)
 set(trace ${ROOT}/data/traces/randread-qd32.irqt)
 
-execute_process(COMMAND ${IRQSHAPE} replay --trace ${trace} --policy isu:max-added-p99=50us --json ${WORK}/replay.json
-                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "replay with the adaptive isu failed (${rc}):\n${out}\n${err}")
-endif()
+run_ok(out replay --trace ${trace} --policy isu:max-added-p99=50us --json ${WORK}/replay.json)
 string(FIND "${out}" "isu:max-added-p99=50us" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "the table should name the adaptive policy:\n${out}")
@@ -43,11 +40,5 @@ if(NOT found)
   message(FATAL_ERROR "no run of isu:max-added-p99=50us in ${WORK}/replay.json")
 endif()
 
-execute_process(COMMAND ${IRQSHAPE} replay --trace ${trace} --policy isu:max-added-p99=0us
-                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-string(STRIP "${err}" err)
-string(FIND "${err}" "\n" newline)
-string(FIND "${err}" "parameter \"max-added-p99\": 0ns is outside 1us" says)
-if(rc EQUAL 0 OR NOT newline EQUAL -1 OR says EQUAL -1)
-  message(FATAL_ERROR "a zero budget should be a one-line error naming the parameter (exit ${rc}):\n${err}")
-endif()
+# A zero budget: a one-line error naming the parameter.
+run_fails("parameter \"max-added-p99\": 0ns is outside 1us" replay --trace ${trace} --policy isu:max-added-p99=0us)

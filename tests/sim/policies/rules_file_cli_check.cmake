@@ -4,11 +4,8 @@
 # periodic timer is lowered on the vector the platform supplied, the sensor sequence
 # matches), and every event is delivered.
 file(MAKE_DIRECTORY ${WORK})
-execute_process(COMMAND ${IRQSHAPE} demo --duration 0.3 --policy ${ROOT}/examples/demo-rules.toml --json ${WORK}/demo.json
-                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "demo with examples/demo-rules.toml failed (${rc}):\n${out}\n${err}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/../../cli_run.cmake)
+run_ok(out demo --duration 0.3 --policy ${ROOT}/examples/demo-rules.toml --json ${WORK}/demo.json)
 file(READ ${WORK}/demo.json json)
 string(JSON spec GET "${json}" policies 1 spec)
 if(NOT spec MATCHES "demo-rules.toml$")
