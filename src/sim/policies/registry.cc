@@ -92,14 +92,14 @@ Result<PolicySpec> parse_policy_spec(const std::string& text) {
       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     });
   };
-  const std::string prefix = text.substr(0, text.find(':'));
-  if (ends_with(text, ".toml") && !(prefix.size() < text.size() && is_name(prefix))) {
+  const auto colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  if (ends_with(text, ".toml") && !(colon != std::string::npos && is_name(name))) {
     spec.name = "isu";
     spec.config_file = text;
     return spec;
   }
-  const auto colon = text.find(':');
-  spec.name = text.substr(0, colon);
+  spec.name = name;
   if (!is_name(spec.name)) {
     return make_error("--policy \"{}\": \"{}\" is not a policy name (letters, digits, '-', '_'; known: {}) "
                       "nor a .toml file",
