@@ -5,6 +5,7 @@
 // All registers are 32 bits wide, at 4-byte aligned byte offsets. Times are nanoseconds.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 #include "base/bits.h"
@@ -143,9 +144,7 @@ enum Offset : std::uint32_t {
 // a driver reads them periodically and takes differences modulo 2^32.
 inline constexpr unsigned kHoldBuckets = 16;
 [[nodiscard]] constexpr unsigned hold_bucket(std::uint64_t hold_ns) {
-  const std::uint64_t us = hold_ns >> 10;
-  unsigned width = 0;
-  for (std::uint64_t v = us; v != 0; v >>= 1) ++width;  // bit_width, constexpr in C++20 too
+  const auto width = static_cast<unsigned>(std::bit_width(hold_ns >> 10));
   return width > kHoldBuckets - 1 ? kHoldBuckets - 1 : width;
 }
 // Lower bound of bucket k in ns (0 for bucket 0).
