@@ -23,6 +23,8 @@ packages=(
   chromium
   # used by tests that inspect binaries
   binutils python3
+  # scripts/isu_cost.sh: the ISU's cost per interrupt in instructions (callgrind)
+  valgrind
 )
 
 missing=()
