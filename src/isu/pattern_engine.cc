@@ -111,7 +111,7 @@ bool PatternEngine::advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& 
   return advanced;
 }
 
-std::uint64_t PatternEngine::on_arrival(unsigned source, std::uint64_t t) {
+std::uint64_t PatternEngine::match(unsigned source, std::uint64_t t) {
   std::uint64_t completed = 0;
   for (unsigned i = waiter_begin_[source]; i < waiter_begin_[source + 1]; ++i) {
     const unsigned qid = waiters_[i];

@@ -48,7 +48,11 @@ class PatternEngine {
   [[nodiscard]] const PatternDef& get(unsigned p) const { return patterns_[p]; }
 
   // Feeds one arrival; returns the set of patterns it completed (bit p = pattern p).
-  std::uint64_t on_arrival(unsigned source, std::uint64_t t);
+  std::uint64_t on_arrival(unsigned source, std::uint64_t t) {
+    const bool involved = waiter_begin_[source] != waiter_begin_[source + 1] ||
+                          starter_begin_[source] != starter_begin_[source + 1];
+    return involved ? match(source, t) : 0;  // most sources are in no pattern: no call
+  }
   // For a pattern the last arrival completed: when the previous step of its sequence
   // happened (the latest one when several sequences completed together).
   [[nodiscard]] std::uint64_t prev_step_time(unsigned p) const { return completion_prev_[p]; }
@@ -86,6 +90,7 @@ class PatternEngine {
   static unsigned queue_id(unsigned p, unsigned step) { return (p << kQueueShift) | step; }
   static unsigned pattern_of(unsigned qid) { return qid >> kQueueShift; }
   static unsigned step_of(unsigned qid) { return qid & (regs::kMaxSteps - 1); }
+  std::uint64_t match(unsigned source, std::uint64_t t);
   void expire(Queue& q, std::uint64_t t);
   bool advance_queue(unsigned qid, std::uint64_t t, std::uint64_t& latest_prev);
   void push(unsigned p, unsigned step, std::uint64_t t);

@@ -53,12 +53,17 @@ class RuleTable {
 
   // Evaluates the rules that apply to an arrival of `source` that completed the patterns
   // in `completed`; counts a match for every rule that held.
-  Actions evaluate(unsigned source, std::uint64_t completed, const ConditionInputs& in);
+  Actions evaluate(unsigned source, std::uint64_t completed, const ConditionInputs& in) {
+    const std::uint64_t unconditional = any_source_ | by_source_[source];
+    if ((unconditional | completed) == 0) return Actions{};  // the common case: no call
+    return evaluate(source, unconditional, completed, in);
+  }
 
   [[nodiscard]] std::uint64_t matches(unsigned index) const { return matches_[index]; }
   void clear_counters() { matches_.fill(0); }
 
  private:
+  Actions evaluate(unsigned source, std::uint64_t candidates, std::uint64_t completed, const ConditionInputs& in);
   [[nodiscard]] bool holds(const Rule& r, const ConditionInputs& in) const;
   void rebuild_index();
 
