@@ -59,14 +59,19 @@ void PatternEngine::expire(Queue& q, std::uint64_t t) {
   while (q.head != kNil && t - pool_[q.head].prev > q.max_delay) pop_head(q);
 }
 
-// Takes a free node; when none is left, first reclaims partials whose window has passed
-// (they linger only in queues no arrival has visited since), then gives up.
-std::uint16_t PatternEngine::allocate(std::uint64_t t) {
-  if (free_ == kNil) {
-    for (unsigned qid = 0; qid < kQueues; ++qid) {
-      const unsigned p = pattern_of(qid), step = step_of(qid);
-      if (step != 0 && step < patterns_[p].steps) expire(queues_[qid], t);
-    }
+// Partials whose window has passed linger in queues no arrival has visited since; when
+// the table is full they are reclaimed everywhere.
+void PatternEngine::reclaim(std::uint64_t t) {
+  for (unsigned qid = 0; qid < kQueues; ++qid) {
+    const unsigned p = pattern_of(qid), step = step_of(qid);
+    if (step != 0 && step < patterns_[p].steps) expire(queues_[qid], t);
+  }
+}
+
+// Takes a free node; when none is left, first reclaims stale partials, then gives up.
+inline std::uint16_t PatternEngine::allocate(std::uint64_t t) {
+  if (free_ == kNil) [[unlikely]] {
+    reclaim(t);
     if (free_ == kNil) return kNil;
   }
   const std::uint16_t n = free_;
