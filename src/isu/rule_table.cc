@@ -47,8 +47,8 @@ bool RuleTable::holds(const Rule& r, const ConditionInputs& in) const {
   }
 }
 
-Actions RuleTable::evaluate(unsigned source, std::uint64_t candidates, std::uint64_t completed,
-                            const ConditionInputs& in) {
+Actions RuleTable::evaluate_rules(unsigned source, std::uint64_t candidates, std::uint64_t completed,
+                                  const ConditionInputs& in) {
   while (completed != 0) {
     const unsigned p = static_cast<unsigned>(std::countr_zero(completed));
     completed &= completed - 1;

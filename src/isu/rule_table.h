@@ -56,14 +56,17 @@ class RuleTable {
   Actions evaluate(unsigned source, std::uint64_t completed, const ConditionInputs& in) {
     const std::uint64_t unconditional = any_source_ | by_source_[source];
     if ((unconditional | completed) == 0) return Actions{};  // the common case: no call
-    return evaluate(source, unconditional, completed, in);
+    return evaluate_rules(source, unconditional, completed, in);
   }
 
   [[nodiscard]] std::uint64_t matches(unsigned index) const { return matches_[index]; }
   void clear_counters() { matches_.fill(0); }
 
  private:
-  Actions evaluate(unsigned source, std::uint64_t candidates, std::uint64_t completed, const ConditionInputs& in);
+  // evaluate() past its no-rule early exit; `candidates`: the rules that apply whatever
+  // the patterns (any source, or this one).
+  Actions evaluate_rules(unsigned source, std::uint64_t candidates, std::uint64_t completed,
+                         const ConditionInputs& in);
   [[nodiscard]] bool holds(const Rule& r, const ConditionInputs& in) const;
   void rebuild_index();
 
