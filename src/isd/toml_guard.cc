@@ -44,7 +44,12 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
   bool value = false;           // after '=' on this logical line (strings here are values)
   std::vector<char> brackets;   // open '[' and '{' inside the current value
   bool key_string = false;      // the string being read is a key (or not where a value starts)
-  char last = '\n';             // the last character outside strings and comments that was not a blank
+  // The last character outside strings and comments that was not a blank; '=', '[', '{',
+  // ']' and '}' only where they are structure (a separator, a bracket opened or closed):
+  // inside a malformed bare value toml++ reads on through them as part of the token, so
+  // they are recorded as kPlain and start nothing after them.
+  constexpr char kPlain = 'a';
+  char last = '\n';
   bool escaped = false;         // the previous character of a basic string was a backslash
   int separators = 0;           // '=' outside brackets on this line: only the first separates key and value
   std::uint32_t line = 1, column = 1;
@@ -59,6 +64,7 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
                         filename, line, column, static_cast<std::uint32_t>(c));
     std::size_t advance = n;
     const bool was_normal = state == State::normal;
+    bool structural = true;  // see `last`
     switch (state) {
       case State::normal:
         if (ch == '#') {
@@ -75,13 +81,16 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
         } else if (ch == '=') {
           value = true;
           if (brackets.empty()) ++separators;
+          structural = brackets.empty() ? separators == 1 : brackets.back() == '{';
         } else if (ch == '[' || ch == '{') {
           // An array or inline table starts where a value or an element does; a bracket
           // anywhere else is part of a malformed token (toml++ reads on through it).
           const bool element = last == '=' || ((last == '[' || last == ',' || last == '\n') && !brackets.empty());
-          if (value && element) brackets.push_back(ch);
+          structural = value && element;
+          if (structural) brackets.push_back(ch);
         } else if (ch == ']' || ch == '}') {
-          if (value && !brackets.empty()) brackets.pop_back();
+          structural = value && !brackets.empty();
+          if (structural) brackets.pop_back();
         } else if (ch == ',' && value && !brackets.empty() && brackets.back() == '{') {
           // next: a key of the inline table
         } else if (ch == '\n' && brackets.empty()) {
@@ -121,7 +130,7 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
         }
         break;
     }
-    if (was_normal && ch != ' ' && ch != '\t' && ch != '\r') last = ch;
+    if (was_normal && ch != ' ' && ch != '\t' && ch != '\r') last = structural ? ch : kPlain;
     for (std::size_t k = 0; k < advance && i + k < t.size(); ++k) {
       if (t[i + k] == '\n') {
         ++line;

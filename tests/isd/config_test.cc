@@ -326,6 +326,11 @@ TEST(Config, CharactersTheTomlReaderMishandlesAreRefusedWithAPosition) {
   EXPECT_EQ(parse_error(std::string("to=49X9") + std::string(2, '\0') + "9fr[\"\xd0\x88sh\"\n"),
             "t.toml:1:15: TOML: character U+0408 is only accepted in comments and string values here (the TOML reader, "
             "toml++ 3.3, cannot classify it anywhere else)");
+  // Or after a bracket that follows a second '=' of a malformed value: toml++ is still
+  // reading the bare token there (found by fuzz/isd_labels).
+  EXPECT_EQ(parse_error("C=0xx==x=[\"u\xc3\xba\"]\n"),
+            "t.toml:1:13: TOML: character U+00FA is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
   // A string in a real array is a value.
   auto array = parse_config("[[rule]]\nname = \"r\"\nwhen = \"always(x)\"\nactions = []\n", "u.toml");
   EXPECT_TRUE(array.ok()) << array.message();
