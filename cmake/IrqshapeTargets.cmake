@@ -89,18 +89,28 @@ function(irqshape_bench name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark benchmark::benchmark_main)
 endfunction()
 
-# irqshape_fuzz(<name> SOURCES ... DEPS ... [SECONDS n])
+# irqshape_fuzz(<name> RUNS n SOURCES ... DEPS ...)
 # A fuzz target defines LLVMFuzzerTestOneInput. With IRQSHAPE_FUZZ (clang) it links
-# libFuzzer and CTest runs it for IRQSHAPE_FUZZ_SECONDS on its seed corpus
-# fuzz/corpus/<name>, with the fixed IRQSHAPE_FUZZ_SEED: the CTest run is a reproducible
-# check (the same mutations in the same order on every machine), and open-ended
-# exploration with random seeds is scripts/fuzz.sh's job, whose findings join the corpus.
+# libFuzzer and CTest runs it for n inputs on its seed corpus fuzz/corpus/<name>, with the
+# fixed IRQSHAPE_FUZZ_SEED. The CTest run is a reproducible check - the same inputs in the
+# same order on every machine, fast or slow, so a CI finding reproduces with
+# `ctest --preset fuzz -R fuzz.<name>` - because it is bounded by a count rather than by
+# time, libFuzzer does not re-read its corpus directory on a timer (-reload=0), and
+# address-space randomization is off (setarch -R): libFuzzer's comparison tracing adds the
+# operands a target compares to its dictionary, and some of them are addresses. n is set per target for
+# about 15 s on a 2-core machine; IRQSHAPE_FUZZ_SECONDS only caps a run on a machine so
+# slow that it would not finish (a capped run says so in its output and is no longer
+# reproducible). Open-ended exploration with random seeds is scripts/fuzz.sh's job, whose
+# findings join the corpus.
 # Otherwise it links fuzz/replay_main.cc and CTest replays every file of the corpus,
 # so the seeds and every crash ever found stay regression tests in the normal build.
-set(IRQSHAPE_FUZZ_SECONDS 20 CACHE STRING "Seconds each libFuzzer target runs under CTest")
+set(IRQSHAPE_FUZZ_SECONDS 120 CACHE STRING "Upper bound in seconds on each libFuzzer run under CTest")
 set(IRQSHAPE_FUZZ_SEED 1 CACHE STRING "libFuzzer -seed under CTest (0: a random seed per run)")
 function(irqshape_fuzz name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "RUNS" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_RUNS MATCHES "^[1-9][0-9]*$")
+    message(FATAL_ERROR "irqshape_fuzz(${name}): RUNS must be a positive count, got '${ARG_RUNS}'")
+  endif()
   set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
   if(IRQSHAPE_FUZZ)
     add_executable(fuzz_${name} ${ARG_SOURCES})
@@ -109,11 +119,16 @@ function(irqshape_fuzz name)
     # New inputs go to a scratch directory emptied before every run (fixture), so each
     # run starts from the committed corpus alone.
     set(scratch ${CMAKE_CURRENT_BINARY_DIR}/corpus_${name})
+    find_program(IRQSHAPE_SETARCH setarch)  # util-linux
+    set(fixed_layout "")
+    if(IRQSHAPE_SETARCH)
+      set(fixed_layout ${IRQSHAPE_SETARCH} -R)
+    endif()
     add_test(NAME fuzz.${name}.scratch
       COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\"" sh ${scratch})
     add_test(NAME fuzz.${name}
-      COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
-              $<TARGET_FILE:fuzz_${name}> -max_total_time=${IRQSHAPE_FUZZ_SECONDS}
+      COMMAND ${fixed_layout} ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+              $<TARGET_FILE:fuzz_${name}> -runs=${ARG_RUNS} -reload=0 -max_total_time=${IRQSHAPE_FUZZ_SECONDS}
               -seed=${IRQSHAPE_FUZZ_SEED}
               -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
               ${scratch} ${corpus})
