@@ -49,7 +49,9 @@ for name in "${names[@]}"; do
     "$bench" --benchmark_filter="^${name}\$" --benchmark_min_time=0.2 >"$work/log" 2>&1 ||
     { cat "$work/log"; echo "isu_cost: $name failed under valgrind"; exit 1; }
   # Calls of receive(): the count on its caller's line in the call tree.
-  calls=$(callgrind_annotate --tree=caller "$out" 2>/dev/null |
+  # (From the scratch directory: run inside the source tree, callgrind_annotate shortens a
+  # -g build's paths and its caller line for receive() goes missing.)
+  calls=$(cd "$work" && callgrind_annotate --tree=caller "$out" 2>/dev/null |
     grep -B1 -E '[*]  [^ ]*Isu::receive\(' | grep -oE '\([0-9,]+x\)' | tr -d '(,x)' | head -1 || true)
   # Totals: Ir Bc Bcm Bi Bim.
   read -r ir _ bcm _ < <(sed -n 's/^summary: //p; s/^totals: //p' "$out" | tail -1)
