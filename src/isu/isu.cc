@@ -100,10 +100,7 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
   const bool holdable = m.trigger_mode == hw::TriggerMode::Edge;
   if (holdable && storm_guard_active(s, t)) return defer_or_drop(source, m, t, a, completed);
 
-  if (b.count != 0 && (b.message.destination != m.destination || b.message.vector != m.vector ||
-                       b.message.destination_mode != m.destination_mode)) {
-    flush(source, t, 0, false);  // the line was re-targeted: the batch goes where it was headed
-  }
+  if (b.held_for_another_target(m)) flush(source, t, 0, false);  // it goes where it was headed
   add_to_batch(source, m, t, a, completed);
 
   // Only a source with a time threshold coalesces (a COALESCE action on one without has
@@ -142,9 +139,7 @@ std::uint8_t Isu::defer_or_drop(unsigned source, const hw::InterruptMessage& m, 
     return hist_flag::kDropped;
   }
   Batch& b = s.batch;
-  if (b.count != 0 && (b.message.destination != m.destination || b.message.vector != m.vector)) {
-    flush(source, t, 0, false);
-  }
+  if (b.held_for_another_target(m)) flush(source, t, 0, false);
   add_to_batch(source, m, t, a, completed);
   b.deferred = true;
   ++s.telemetry.deferred;

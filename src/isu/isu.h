@@ -93,6 +93,13 @@ class Isu final : public hw::RegisterWindow {
     std::uint64_t offset_sum = 0;  // sum over events of (time - first): gives the total hold
     std::uint8_t rule = regs::ctx::kNoRule;
     bool augment = false, lower = false, deferred = false;
+
+    // Whether events are held for another destination, vector or destination mode than
+    // m's: the line was re-targeted (on both the shaping and the storm-deferral path).
+    [[nodiscard]] bool held_for_another_target(const hw::InterruptMessage& m) const {
+      return count != 0 && (message.destination != m.destination || message.vector != m.vector ||
+                            message.destination_mode != m.destination_mode);
+    }
   };
   struct SourceState {
     SourceConfig config;

@@ -230,7 +230,7 @@ class Reference {
         ++src.dropped_since_record;
         return;
       }
-      if (!b.times.empty() && (b.message.destination != m.destination || b.message.vector != m.vector)) emit(s, t, 0, false);
+      if (retargeted) emit(s, t, 0, false);
       add(s, m, t, d, n);
       b.deferred = true;
       const std::uint64_t window_end = t - t % config_.rate_window + config_.rate_window;

@@ -88,6 +88,30 @@ TEST_F(Storm, DeferredEventsJoinThePendingBatchAndLeaveAtTheLaterDeadline) {
   EXPECT_EQ(unit->telemetry(1).deferred, 7u) << "the first 3 were within the limit";
 }
 
+// A line re-targeted during a storm: the deferred batch goes out first, to where its events
+// were headed - also when only the destination mode changed (physical APIC id 2 and
+// logical set 2 are different CPUs).
+TEST_F(Storm, ARetargetedLineDeliversTheDeferredBatchFirstEvenWhenOnlyTheModeChanged) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::StormGuard::mask, .storm_limit = 2}), commit::kOk);
+  enable();
+  for (int i = 0; i < 5; ++i) fire(1, 100 * us + static_cast<std::uint64_t>(i), 0x41, 2);
+  ASSERT_EQ(sink.out.size(), 2u) << "two within the limit";
+  ASSERT_EQ(unit->pending(1), 3u) << "three deferred";
+  hw::InterruptMessage logical = msg(1, 0x41, 2);
+  logical.destination_mode = hw::DestinationMode::Logical;
+  unit->receive(logical, 100 * us + 10);
+  ASSERT_EQ(sink.out.size(), 3u) << "the physical-mode batch is delivered when the mode changes";
+  EXPECT_EQ(sink.out[2].count, 3u);
+  EXPECT_EQ(sink.out[2].message.destination_mode, hw::DestinationMode::Physical);
+  EXPECT_TRUE(sink.out[2].flags & ctx_flag::kDeferred);
+  EXPECT_EQ(unit->pending(1), 1u) << "the logical-mode event is deferred on its own";
+  unit->advance(1 * ms);
+  ASSERT_EQ(sink.out.size(), 4u);
+  EXPECT_EQ(sink.out[3].message.destination_mode, hw::DestinationMode::Logical);
+  EXPECT_EQ(sink.out[3].count, 1u);
+  expect_conservation(2);
+}
+
 TEST_F(Storm, DeferralExtendsAnEarlierCoalescingDeadlineToTheWindowEnd) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::StormGuard::mask | src_ctrl::Coalesce::mask, .frames = 1000,
                        .time = 10 * us, .storm_limit = 3}),
