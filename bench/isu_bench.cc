@@ -4,6 +4,7 @@
 // loop measures the unit only.
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <memory>
 #include <random>
 #include <vector>
@@ -119,6 +120,39 @@ void BM_IsuFullConfiguration(benchmark::State& state) {
     configure_full(u, static_cast<std::uint32_t>(state.range(0)), state.range(1) != 0);
   });
 }
+// Where the time goes: the configuration (5 us windows, second step's window not
+// from 0) with one feature taken out. The difference to BM_IsuFullConfiguration/5000/1 is
+// what that feature costs on this mix.
+enum class Without : int { patterns, coalescing, storm_guard, history, augmentation };
+void BM_IsuFullWithout(benchmark::State& state) {
+  const auto without = static_cast<Without>(state.range(0));
+  state.SetLabel(std::array{"patterns", "coalescing", "storm_guard", "history", "augmentation"}[state.range(0)]);
+  run(state, [&](isu::Isu& u) {
+    auto wr = [&](std::uint32_t o, std::uint32_t v) { u.write32(o, v); };
+    configure_full(u, 5'000, true);
+    for (unsigned p = 0; p < kPatterns && without == Without::patterns; ++p) {
+      wr(PAT_SEL, p);
+      wr(COMMIT, commit::kClearPattern);
+    }
+    for (unsigned p = 0; p < kPatterns && without == Without::augmentation; ++p) {
+      wr(RULE_SEL, p);
+      wr(COMMIT, commit::kLoadRule);
+      wr(RULE_ACTION, u.read32(RULE_ACTION) & ~rule_action::Augment::mask);
+      wr(COMMIT, commit::kCommitRule);
+    }
+    for (unsigned s = 0; s < kBenchSources; ++s) {
+      if (without != Without::coalescing && without != Without::storm_guard) break;
+      wr(SRC_SEL, s);
+      wr(COMMIT, commit::kLoadSource);
+      const std::uint32_t drop = without == Without::coalescing
+                                     ? src_ctrl::Coalesce::mask | src_ctrl::Adaptive::mask
+                                     : src_ctrl::StormGuard::mask;
+      wr(SRC_CTRL, u.read32(SRC_CTRL) & ~drop);
+      wr(COMMIT, commit::kCommitSource);
+    }
+    if (without == Without::history) wr(CTRL, ctrl::Enable::mask | ctrl::HistoryFreeze::mask);
+  });
+}
 void BM_IsuEnabledNoRules(benchmark::State& state) {
   run(state, [](isu::Isu& u) { u.write32(CTRL, ctrl::Enable::mask); });
 }
@@ -129,6 +163,7 @@ void BM_IsuDisabledPassThrough(benchmark::State& state) {
 BENCHMARK(BM_IsuFullConfiguration)
     ->ArgNames({"window_ns", "step1_min"})
     ->ArgsProduct({{500, 2'000, 5'000, 20'000}, {0, 1}});
+BENCHMARK(BM_IsuFullWithout)->ArgName("feature")->DenseRange(0, 4);
 BENCHMARK(BM_IsuEnabledNoRules);
 BENCHMARK(BM_IsuDisabledPassThrough);
 
