@@ -42,7 +42,10 @@ enum class State { normal, comment, basic, literal, ml_basic, ml_literal };
 Status guard_toml_text(std::string_view t, std::string_view filename) {
   State state = State::normal;
   bool value = false;           // after '=' on this logical line (strings here are values)
-  std::vector<char> brackets;   // open '[' and '{' inside the current value
+  // Open brackets inside the current value: '[' an array, '{' an inline table before the
+  // '=' of its current entry, kInlineValue one after it.
+  constexpr char kInlineValue = 'v';
+  std::vector<char> brackets;
   bool key_string = false;      // the string being read is a key (or not where a value starts)
   // The last character outside strings and comments that was not a blank; '=', '[', '{',
   // ']' and '}' only where they are structure (a separator, a bracket opened or closed):
@@ -76,12 +79,16 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
           // anywhere else is a key, or part of a malformed token that toml++ reads on
           // through with the very check that misbehaves.
           key_string = !((last == '=' && separators == 1 && brackets.empty()) ||
+                         (last == '=' && !brackets.empty() && brackets.back() == kInlineValue) ||
                          ((last == '[' || last == ',') && !brackets.empty() && brackets.back() == '['));
           if (triple) advance = 3;
         } else if (ch == '=') {
           value = true;
           if (brackets.empty()) ++separators;
+          // In an inline table only the first '=' of an entry separates; after it toml++
+          // reads a value, and a second '=' is part of a malformed bare one.
           structural = brackets.empty() ? separators == 1 : brackets.back() == '{';
+          if (!brackets.empty() && brackets.back() == '{') brackets.back() = kInlineValue;
         } else if (ch == '[' || ch == '{') {
           // An array or inline table starts where a value or an element does; a bracket
           // anywhere else is part of a malformed token (toml++ reads on through it).
@@ -91,8 +98,8 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
         } else if (ch == ']' || ch == '}') {
           structural = value && !brackets.empty();
           if (structural) brackets.pop_back();
-        } else if (ch == ',' && value && !brackets.empty() && brackets.back() == '{') {
-          // next: a key of the inline table
+        } else if (ch == ',' && value && !brackets.empty() && brackets.back() == kInlineValue) {
+          brackets.back() = '{';  // next: a key of the inline table
         } else if (ch == '\n' && brackets.empty()) {
           value = false;
           separators = 0;

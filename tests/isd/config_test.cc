@@ -334,6 +334,18 @@ TEST(Config, CharactersTheTomlReaderMishandlesAreRefusedWithAPosition) {
   // A string in a real array is a value.
   auto array = parse_config("[[rule]]\nname = \"r\"\nwhen = \"always(x)\"\nactions = []\n", "u.toml");
   EXPECT_TRUE(array.ok()) << array.message();
+  // So is one after the '=' of an inline table's entry: the text reaches the reader, which
+  // reports what the configuration does not know.
+  const std::string inline_value = parse_error("x = {name = \"caf\xc3\xa9\", b = [\"\xc3\xa9\"], c = {d = \"\xc3\xa9\"}}\n");
+  EXPECT_EQ(inline_value.find("U+00E9"), std::string::npos) << inline_value;
+  EXPECT_NE(inline_value.find("t.toml:1:1:"), std::string::npos) << inline_value;
+  // But not a key of an inline table, nor what follows a second '=' in one entry.
+  EXPECT_EQ(parse_error("x = {a = 1, \"caf\xc3\xa9\" = 2}\n"),
+            "t.toml:1:17: TOML: character U+00E9 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+  EXPECT_EQ(parse_error("x = {a = b = \"\xc3\xa9\"}\n"),
+            "t.toml:1:15: TOML: character U+00E9 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
 }
 
 TEST(Config, LoadNamesAMissingFile) {
