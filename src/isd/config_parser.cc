@@ -271,16 +271,21 @@ Status source_key(const Reader& r, std::string_view k, const toml::node& node, c
     if (!v) return v.error();
     (k == "coalesce" ? s.coalesce : s.adaptive) = located(*v, r.at(node));
   } else if (k == "storm-limit") {
+    // A count per rate window has the same range however it is written (42, "42",
+    // "42/window"); a rate per unit of time is checked against the window by compile().
+    auto out_of_range = [&](auto count) {
+      return error_at(r.at(node), ctx, fmt::format("storm-limit: {} is out of range (1..2147483647 events per rate window; "
+                                                   "omit the key to disable the guard)", count));
+    };
     Rate rate;
     if (const auto* i = node.as_integer()) {
-      if (i->get() < 1 || i->get() > 0x7FFF'FFFF)
-        return error_at(r.at(node), ctx, fmt::format("storm-limit: {} is out of range (1..2147483647 events per rate window; "
-                                                     "omit the key to disable the guard)", i->get()));
+      if (i->get() < 1 || i->get() > 0x7FFF'FFFF) return out_of_range(i->get());
       rate = Rate{static_cast<std::uint64_t>(i->get()), 0};
     } else if (const auto* str = node.as_string()) {
       auto p = parse_rate(str->get());
       if (!p) return error_at(r.at(node), ctx, fmt::format("storm-limit: {}", p.message()));
       if (p->count == 0) return error_at(r.at(node), ctx, "storm-limit: must be at least 1 (omit the key to disable the guard)");
+      if (p->per_ns == 0 && p->count > 0x7FFF'FFFF) return out_of_range(p->count);
       rate = *p;
     } else {
       return error_at(r.at(node), ctx, fmt::format("storm-limit: expected events per rate window (an integer) or a rate "

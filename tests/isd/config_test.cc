@@ -216,6 +216,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"[source.nic0]\nstorm-limit = 0\n",
                  "t.toml:2:15: source \"nic0\": storm-limit: 0 is out of range (1..2147483647 events per rate window; omit "
                  "the key to disable the guard)"},
+        // the same count as a string (found by fuzz/isd_config: the writer turned it back
+        // into an integer, which the reader then refused)
+        BadInput{"[source.nic0]\nstorm-limit = \"1999999999621\"\n",
+                 "t.toml:2:15: source \"nic0\": storm-limit: 1999999999621 is out of range (1..2147483647 events per rate "
+                 "window; omit the key to disable the guard)"},
+        BadInput{"[source.nic0]\nstorm-limit = \"2147483648/window\"\n",
+                 "t.toml:2:15: source \"nic0\": storm-limit: 2147483648 is out of range (1..2147483647 events per rate "
+                 "window; omit the key to disable the guard)"},
         BadInput{"[source.nic0]\nstorm-action = \"explode\"\nstorm-limit = 4\n",
                  "t.toml:2:16: source \"nic0\": storm-action: \"explode\" is not \"defer\" or \"drop\""},
         BadInput{"[[rule]]\nname = \"r\"\nsequence = \"nvme0\"\n",
