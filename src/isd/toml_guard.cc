@@ -70,7 +70,10 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
     bool structural = true;  // see `last`
     switch (state) {
       case State::normal:
-        if (ch == '#') {
+        // After a second '=' the line is a malformed value that toml++ may still be
+        // scanning at a '#' (a date followed by "x= 6#" makes it read on into what would
+        // be the comment): what follows is no comment to it, so not to the guard either.
+        if (ch == '#' && !(brackets.empty() && separators > 1)) {
           state = State::comment;
         } else if (ch == '"' || ch == '\'') {
           const bool triple = t.substr(i, 3) == std::string_view(ch == '"' ? "\"\"\"" : "'''");

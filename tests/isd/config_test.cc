@@ -339,6 +339,13 @@ TEST(Config, CharactersTheTomlReaderMishandlesAreRefusedWithAPosition) {
   EXPECT_EQ(parse_error("C=0xx==x=[\"u\xc3\xba\"]\n"),
             "t.toml:1:13: TOML: character U+00FA is only accepted in comments and string values here (the TOML reader, "
             "toml++ 3.3, cannot classify it anywhere else)");
+  // Or in what looks like a comment after a second '=': toml++ may still be reading the
+  // malformed value there (found by fuzz/isd_labels).
+  EXPECT_EQ(parse_error("Ii= 6612-04-i= 6#\xef\xb1\xbf\n"),
+            "t.toml:1:18: TOML: character U+FC7F is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+  auto comment = parse_config("# caf\xc3\xa9\n[unit]  # caf\xc3\xa9\nhistory = 4096  # caf\xc3\xa9\n", "u.toml");
+  EXPECT_TRUE(comment.ok()) << comment.message();
   // A string in a real array is a value.
   auto array = parse_config("[[rule]]\nname = \"r\"\nwhen = \"always(x)\"\nactions = []\n", "u.toml");
   EXPECT_TRUE(array.ok()) << array.message();
