@@ -55,6 +55,10 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
   char last = '\n';
   bool escaped = false;         // the previous character of a basic string was a backslash
   int separators = 0;           // '=' outside brackets on this line: only the first separates key and value
+  // A blank after a bare (unquoted, non-structural) character, and whether another bare
+  // word followed it on this line: "6612-04-01 6" is read as a date and a time, and the
+  // time reader looks past a '#' right after it.
+  bool blank_after_bare = false, split_value = false;
   std::uint32_t line = 1, column = 1;
   for (std::size_t i = 0; i < t.size();) {
     char32_t c = 0;
@@ -70,10 +74,11 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
     bool structural = true;  // see `last`
     switch (state) {
       case State::normal:
-        // After a second '=' the line is a malformed value that toml++ may still be
-        // scanning at a '#' (a date followed by "x= 6#" makes it read on into what would
-        // be the comment): what follows is no comment to it, so not to the guard either.
-        if (ch == '#' && !(brackets.empty() && separators > 1)) {
+        // After a second '=', or a second bare word, the line holds a malformed value (or a
+        // date and time) that toml++ may still be scanning at a '#' ("6612-04-01 6#..."
+        // makes it read on into what would be the comment): what follows is no comment to
+        // it, so not to the guard either.
+        if (ch == '#' && !(brackets.empty() && separators > 1) && !split_value) {
           state = State::comment;
         } else if (ch == '"' || ch == '\'') {
           const bool triple = t.substr(i, 3) == std::string_view(ch == '"' ? "\"\"\"" : "'''");
@@ -140,7 +145,24 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
         }
         break;
     }
-    if (was_normal && ch != ' ' && ch != '\t' && ch != '\r') last = structural ? ch : kPlain;
+    if (was_normal) {
+      const bool blank = ch == ' ' || ch == '\t' || ch == '\r';
+      // Bare: part of an unquoted token - not a blank, quote, comma, comment or line end,
+      // and not '=' or a bracket where it is structure.
+      auto bare = [](char x) {
+        return x != '=' && x != '[' && x != '{' && x != ']' && x != '}' && x != ',' && x != '\n' && x != '"' &&
+               x != '\'' && x != '#';
+      };
+      if (blank) {
+        blank_after_bare = blank_after_bare || bare(last);
+      } else {
+        const char now = structural ? ch : kPlain;
+        if (value && blank_after_bare && bare(now)) split_value = true;
+        blank_after_bare = false;
+        last = now;
+      }
+    }
+    if (ch == '\n') split_value = blank_after_bare = false;
     for (std::size_t k = 0; k < advance && i + k < t.size(); ++k) {
       if (t[i + k] == '\n') {
         ++line;

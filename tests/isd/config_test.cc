@@ -344,7 +344,19 @@ TEST(Config, CharactersTheTomlReaderMishandlesAreRefusedWithAPosition) {
   EXPECT_EQ(parse_error("Ii= 6612-04-i= 6#\xef\xb1\xbf\n"),
             "t.toml:1:18: TOML: character U+FC7F is only accepted in comments and string values here (the TOML reader, "
             "toml++ 3.3, cannot classify it anywhere else)");
-  auto comment = parse_config("# caf\xc3\xa9\n[unit]  # caf\xc3\xa9\nhistory = 4096  # caf\xc3\xa9\n", "u.toml");
+  // Or after a second bare word in a value: toml++ reads "6612-04-01 6" as a date and a
+  // time, and the time reader looks past the '#' (found while checking the case above).
+  EXPECT_EQ(parse_error("x = 6612-04-01 6#\xc2\xb5s\n"),
+            "t.toml:1:18: TOML: character U+00B5 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+  EXPECT_EQ(parse_error("x = [6612-04-i= 6#\xc2\xb5s]\n"),
+            "t.toml:1:19: TOML: character U+00B5 is only accepted in comments and string values here (the TOML reader, "
+            "toml++ 3.3, cannot classify it anywhere else)");
+  // A comment after a value, a string, an array or a header is still a comment.
+  auto comment = parse_config("# caf\xc3\xa9\n[unit]  # caf\xc3\xa9\nhistory = 4096  # 50 \xc2\xb5s\n"
+                              "[source.nic0]  # \xc2\xb5\nrx-usecs = 50 #\xc2\xb5s\ncomment = \"a b\" # \xc2\xb5\n"
+                              "[[rule]]\nname = \"r\"\nwhen = \"always(nic0)\"\nactions = [\"augment\", \"coalesce\"]  # \xc2\xb5\n",
+                              "u.toml");
   EXPECT_TRUE(comment.ok()) << comment.message();
   // A string in a real array is a value.
   auto array = parse_config("[[rule]]\nname = \"r\"\nwhen = \"always(x)\"\nactions = []\n", "u.toml");
