@@ -24,7 +24,7 @@ std::uint64_t Isu::accept_time(std::uint64_t t) {
 void Isu::advance(std::uint64_t now) { fire_deadlines(accept_time(now)); }
 
 void Isu::fire_deadlines(std::uint64_t now) {
-  while (deadlines_.earliest() <= now) {
+  while (deadlines_.due(now)) {
     const unsigned source = deadlines_.earliest_source();
     flush(source, deadlines_.earliest(), ctx_flag::kTimer, false);
   }

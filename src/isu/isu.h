@@ -18,7 +18,7 @@
 
 #include "hw/interrupt_message.h"
 #include "hw/register_window.h"
-#include "isu/deadline_heap.h"
+#include "isu/deadline_list.h"
 #include "isu/history.h"
 #include "isu/pattern_engine.h"
 #include "isu/predictor.h"
@@ -183,7 +183,7 @@ class Isu final : public hw::RegisterWindow {
   HistoryRing history_;
   PatternEngine patterns_;
   RuleTable rules_;
-  DeadlineHeap deadlines_;
+  DeadlineList deadlines_;
   std::array<SourceState, regs::kSources> source_{};
   std::array<std::array<ContextRecord, kMaxContextSlots>, regs::kDestinations> context_{};
   std::array<std::uint32_t, regs::kDestinations> context_sequence_{};

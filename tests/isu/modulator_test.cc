@@ -265,6 +265,36 @@ TEST_F(Modulator, TimeRegressionIsClampedAndReported) {
   EXPECT_EQ(sink.out[0].last_time, 1000u);
 }
 
+// The host's clock may reach the end of its range (a corrupt timestamp, a callback "at
+// infinity"): held batches are delivered and the unit returns - it used to flush an empty
+// batch forever, because kNever, the "no deadline" value, is <= kNever.
+TEST_F(Modulator, TheLastInstantOfTheClockDeliversWhatIsHeldAndReturns) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
+  enable();
+  unit->advance(kNever);  // nothing held: nothing happens
+  EXPECT_TRUE(sink.out.empty());
+}
+
+TEST_F(Modulator, TheLastInstantOfTheClockDeliversHeldBatchesOnce) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
+  fire(3, 10);  // before ENABLE: passed through, not counted as shaped
+  enable();
+  fire(1, 1000);
+  fire(1, 2000);
+  unit->advance(kNever);
+  unit->advance(kNever);
+  fire(2, kNever);  // a source that does not coalesce: delivered at once
+  fire(1, kNever);  // its deadline would be past the end of the clock: delivered at once
+  ASSERT_EQ(sink.out.size(), 4u);
+  EXPECT_EQ(sink.out[1].count, 2u) << "the held batch is delivered once, at its deadline";
+  EXPECT_EQ(sink.out[1].time, 1000 + 50 * us);
+  EXPECT_EQ(sink.out[2].message.source, 2u);
+  EXPECT_EQ(sink.out[3].message.source, 1u);
+  EXPECT_EQ(sink.out[3].time, kNever);
+  EXPECT_EQ(unit->next_deadline(), kNever);
+  expect_conservation(3);
+}
+
 TEST_F(Modulator, AugmentedRecordsFillTheDestinationRing) {
   ASSERT_EQ(rule(0, rule_cond::kAlways, kAnySource, 0, rule_action::Augment::mask), commit::kOk);
   wr(CTX_CFG, 4);  // 16 slots
