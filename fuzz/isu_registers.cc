@@ -1,6 +1,7 @@
 // Fuzzes the ISU through everything a driver and a controller can do to it: register
 // reads and writes at any offset with any value, interrupts with any fields, time
 // moving in any direction. Checks the unit's invariants after every step.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::uint64_t now = 0;
   unsigned steps = 0;
   while (!in.empty()) {
-    switch (in.take<std::uint8_t>() % 5) {
+    switch (in.take<std::uint8_t>() % 6) {
       case 0: {
         const std::uint32_t off = offset(in);  // sequenced: argument order is unspecified
         unit->write32(off, in.take<std::uint32_t>());
@@ -84,12 +85,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 3: now += std::uint64_t{in.take<std::uint32_t>()} * 16; unit->advance(now); break;
-      default: unit->write32(isu::regs::COMMIT, in.take<std::uint8_t>()); break;
+      case 4: unit->write32(isu::regs::COMMIT, in.take<std::uint8_t>()); break;
+      default:  // the end of the clock: sums of a time and a window must not wrap
+        now = std::max(now, ~std::uint64_t{0} - in.take<std::uint32_t>());
+        unit->advance(now);
+        break;
     }
     if (++steps % 64 == 0) check_all(*unit);
   }
   check_all(*unit);
-  unit->advance(~std::uint64_t{0} - 1);
+  unit->advance(~std::uint64_t{0});
   for (unsigned s = 0; s < isu::regs::kSources; ++s)
     if (unit->pending(s) != 0) std::abort();
   return 0;

@@ -121,5 +121,24 @@ TEST_F(Storm, DeferralExtendsAnEarlierCoalescingDeadlineToTheWindowEnd) {
   EXPECT_EQ(unit->next_deadline(), 1 * ms);
 }
 
+// A storm in the last rate window before the end of the clock: the window's end is past
+// 2^64 - 1 ns and must not wrap to a deadline in the past.
+TEST_F(Storm, AStormInTheLastWindowOfTheClockIsDeliveredInTimeOrder) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::StormGuard::mask, .storm_limit = 2}), commit::kOk);
+  enable();
+  const std::uint64_t t0 = kNever - 500 * us;  // RATE_WINDOW is 1 ms
+  for (std::uint64_t i = 0; i < 20; ++i) fire(1, t0 + i * us);
+  unit->advance(kNever);
+  ASSERT_FALSE(sink.out.empty());
+  for (std::size_t i = 0; i < sink.out.size(); ++i) {
+    EXPECT_GE(sink.out[i].time, sink.out[i].last_time) << "delivered before an event it carries, #" << i;
+    if (i > 0) {
+      EXPECT_GE(sink.out[i].time, sink.out[i - 1].time) << "#" << i;
+    }
+  }
+  EXPECT_EQ(sink.events(), 20u);
+  expect_conservation(2);
+}
+
 }  // namespace
 }  // namespace irqshape::isu::testing
