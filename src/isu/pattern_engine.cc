@@ -82,14 +82,16 @@ inline std::uint16_t PatternEngine::allocate(std::uint64_t t) {
 
 void PatternEngine::push(unsigned p, unsigned step, std::uint64_t t) {
   Queue& q = queues_[queue_id(p, step)];
-  expire(q, t);
   // With MIN 0 the newest partial supersedes the older ones: any interrupt that would
   // advance an older one advances it too, and the merged result is the same (it carries
-  // the latest previous-step time). Such a queue holds at most one partial.
+  // the latest previous-step time). Such a queue holds at most one partial, so taking
+  // its place is the same as expiring it (if its window has passed) and appending: the
+  // test whether it expired, which arrival timing makes hard to predict, is skipped.
   if (q.min_delay == 0 && q.tail != kNil) {
     pool_[q.tail].prev = t;
     return;
   }
+  expire(q, t);
   const std::uint16_t n = allocate(t);
   if (n == kNil) {
     ++dropped_;

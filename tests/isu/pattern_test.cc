@@ -66,6 +66,23 @@ TEST(PatternEngine, OverlappingPartialsEachGetTheirChance) {
   EXPECT_EQ(e.matches(0), 2u);
 }
 
+// A step whose window starts at 0 keeps one partial: a new start takes its place, even
+// when the old one's window has passed unseen (the unit skips expiring it first).
+TEST(PatternEngine, ANewStartTakesTheMinZeroSlotOfAnExpiredOne) {
+  PatternEngine e;
+  e.set(0, def({{1}, {2, 0, 2 * ms}}));
+  e.on_arrival(1, 0);
+  e.on_arrival(1, 10 * ms);  // the first start's window ended at 2 ms
+  EXPECT_EQ(e.live(), 1u);
+  EXPECT_EQ(e.on_arrival(2, 12 * ms), 1u) << "2 ms after the new start";
+  EXPECT_EQ(e.prev_step_time(0), 10 * ms);
+  EXPECT_EQ(e.live(), 0u);
+  e.on_arrival(1, 20 * ms);
+  EXPECT_EQ(e.on_arrival(2, 22 * ms + 1), 0u) << "too late for the only start";
+  EXPECT_EQ(e.live(), 0u) << "the late arrival expired it";
+  EXPECT_EQ(e.matches(0), 1u);
+}
+
 TEST(PatternEngine, PartialsAdvancedTogetherMergeAndCompleteOnce) {
   PatternEngine e;
   e.set(0, def({{1}, {2, 0, 10 * ms}, {3, 0, 10 * ms}}));
