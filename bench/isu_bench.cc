@@ -153,6 +153,19 @@ void BM_IsuFullWithout(benchmark::State& state) {
     if (without == Without::history) wr(CTRL, ctrl::Enable::mask | ctrl::HistoryFreeze::mask);
   });
 }
+// The full configuration with a different coalescing time per source (20-175 us): pending
+// deadlines no longer arrive in order, the worst case for a sorted list of them.
+void BM_IsuMixedHoldTimes(benchmark::State& state) {
+  run(state, [&](isu::Isu& u) {
+    configure_full(u, 5'000, true);
+    for (unsigned s = 0; s < kBenchSources; ++s) {
+      u.write32(SRC_SEL, s);
+      u.write32(COMMIT, commit::kLoadSource);
+      u.write32(SRC_COAL_TIME, 20'000 + 5'000 * ((s * 13) % kBenchSources));
+      u.write32(COMMIT, commit::kCommitSource);
+    }
+  });
+}
 void BM_IsuEnabledNoRules(benchmark::State& state) {
   run(state, [](isu::Isu& u) { u.write32(CTRL, ctrl::Enable::mask); });
 }
@@ -164,6 +177,7 @@ BENCHMARK(BM_IsuFullConfiguration)
     ->ArgNames({"window_ns", "step1_min"})
     ->ArgsProduct({{500, 2'000, 5'000, 20'000}, {0, 1}});
 BENCHMARK(BM_IsuFullWithout)->ArgName("feature")->DenseRange(0, 4);
+BENCHMARK(BM_IsuMixedHoldTimes);
 BENCHMARK(BM_IsuEnabledNoRules);
 BENCHMARK(BM_IsuDisabledPassThrough);
 
