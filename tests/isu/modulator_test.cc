@@ -266,15 +266,16 @@ TEST_F(Modulator, TimeRegressionIsClampedAndReported) {
 }
 
 // The host's clock may reach the end of its range (a corrupt timestamp, a callback "at
-// infinity"): held batches are delivered and the unit returns - it used to flush an empty
-// batch forever, because kNever, the "no deadline" value, is <= kNever.
-TEST_F(Modulator, TheLastInstantOfTheClockDeliversWhatIsHeldAndReturns) {
+// infinity"). With nothing held the unit returns at once - it used to flush an empty batch
+// forever, because kNever, the "no deadline" value, is <= kNever.
+TEST_F(Modulator, TheLastInstantOfTheClockWithNothingHeldReturns) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
   enable();
   unit->advance(kNever);  // nothing held: nothing happens
   EXPECT_TRUE(sink.out.empty());
 }
 
+// With batches held, each is delivered once, at its own deadline.
 TEST_F(Modulator, TheLastInstantOfTheClockDeliversHeldBatchesOnce) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
   fire(3, 10);  // before ENABLE: passed through, not counted as shaped
