@@ -50,18 +50,40 @@ Workload make_workload(std::size_t n) {
 
 // Pattern windows scale with `window_ns`: the wider they are, the more partial matches
 // are live and the more interrupts complete a sequence - the cost driver of the engine.
+//
+// The 64 patterns are 64 different source sequences, every one of three different
+// sources, and every source is the first, second and third step of exactly two of them:
+// pattern p runs p, 7p + 1, 13p + 2 (mod 32) for p < 32, and p, 7p + 9, 13p + 6 for the
+// second 32 (an engine that shared work between identical patterns gains nothing here).
+constexpr std::array<unsigned, 3> pattern_sources(unsigned p) {
+  const unsigned second_half = p / kBenchSources;
+  return {p % kBenchSources, (p * 7 + 1 + 8 * second_half) % kBenchSources,
+          (p * 13 + 2 + 4 * second_half) % kBenchSources};
+}
+constexpr bool patterns_all_differ() {
+  for (unsigned p = 0; p < kPatterns; ++p) {
+    const auto a = pattern_sources(p);
+    if (a[0] == a[1] || a[1] == a[2] || a[0] == a[2]) return false;
+    for (unsigned q = 0; q < p; ++q)
+      if (pattern_sources(q) == a) return false;
+  }
+  return true;
+}
+static_assert(kPatterns == 2 * kBenchSources && patterns_all_differ());
+
 void configure_full(isu::Isu& unit, std::uint32_t window_ns, bool first_min) {
   auto wr = [&](std::uint32_t o, std::uint32_t v) { unit.write32(o, v); };
   wr(HIST_CFG, 13);
   wr(RATE_WINDOW, 100'000);
   for (unsigned p = 0; p < kPatterns; ++p) {
+    const auto src = pattern_sources(p);
     wr(PAT_SEL, p);
     wr(PAT_CTRL, pat_ctrl::Enable::mask | 3);
-    wr(pat_src(0), p % kBenchSources);
-    wr(pat_src(1), (p * 7 + 1) % kBenchSources);
+    wr(pat_src(0), src[0]);
+    wr(pat_src(1), src[1]);
     wr(pat_min(1), first_min ? window_ns / 20 : 0);
     wr(pat_max(1), window_ns);
-    wr(pat_src(2), (p * 13 + 2) % kBenchSources);
+    wr(pat_src(2), src[2]);
     wr(pat_min(2), window_ns / 20);
     wr(pat_max(2), window_ns + window_ns / 2);
     wr(COMMIT, commit::kCommitPattern);
