@@ -116,7 +116,8 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
       return hist_flag::kFlushed;
     }
     if (keep_holding(s, b.count) && b.count != ~0u) {
-      if (by_time < b.deadline) {
+      // A new batch has no deadline yet (kNever); 2^64 - 1 is a valid one all the same.
+      if (by_time < b.deadline || b.deadline == kNever) {
         b.deadline = by_time;
         deadlines_.set(source, b.deadline);
       }
@@ -125,7 +126,7 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
   }
   std::uint8_t flags = hist_flag::kFlushed;
   if (a.raise() && s.config.raise_vector != 0) flags |= hist_flag::kRaised;
-  if (!a.raise() && b.lower && s.config.lower_vector != 0) flags |= hist_flag::kLowered;
+  else if (b.lower && s.config.lower_vector != 0) flags |= hist_flag::kLowered;
   flush(source, t, a.urgent() ? ctx_flag::kUrgent : 0, a.raise());
   return flags;
 }
@@ -195,7 +196,7 @@ void Isu::flush(unsigned source, std::uint64_t t, std::uint32_t flags, bool rais
     vi.message.vector = s.config.raise_vector;
     flags |= ctx_flag::kRaised;
     ++s.telemetry.raised;
-  } else if (!raise && b.lower && s.config.lower_vector != 0) {
+  } else if (b.lower && s.config.lower_vector != 0) {  // also a RAISE with no raise vector
     vi.message.vector = s.config.lower_vector;
     flags |= ctx_flag::kLowered;
     ++s.telemetry.lowered;
@@ -228,7 +229,10 @@ std::uint16_t Isu::write_context(unsigned source, const VirtualInterrupt& vi) {
   }
   SourceState& s = source_[source];
   const Batch& b = s.batch;
-  const std::uint32_t seq = ++context_sequence_[dest];
+  // The sequence wraps from ctx::kLastSequence, a multiple of every ring size, back to 1:
+  // 0 keeps meaning "empty slot", and slots stay consecutive across the wrap.
+  const std::uint32_t seq = context_sequence_[dest] == ctx::kLastSequence ? 1 : context_sequence_[dest] + 1;
+  context_sequence_[dest] = seq;
   const auto slot = static_cast<std::uint16_t>((seq - 1) & ((1u << ctx_log2_) - 1));
   context_[dest][slot] = ContextRecord{
       .sequence = seq,
@@ -251,7 +255,9 @@ std::uint16_t Isu::write_context(unsigned source, const VirtualInterrupt& vi) {
 
 // Delivers every held event now (on disable and reset): nothing is ever lost.
 void Isu::flush_all() {
-  while (!deadlines_.empty()) flush(deadlines_.earliest_source(), now_, ctx_flag::kTimer, false);
+  // Every deadline still pending lies after NOW (due ones fired when time reached
+  // them), so none of these deliveries is a timer's.
+  while (!deadlines_.empty()) flush(deadlines_.earliest_source(), now_, 0, false);
   for (unsigned source = 0; source < kSources; ++source)
     if (source_[source].batch.count != 0) flush(source, now_, 0, false);
 }

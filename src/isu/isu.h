@@ -94,11 +94,19 @@ class Isu final : public hw::RegisterWindow {
     std::uint8_t rule = regs::ctx::kNoRule;
     bool augment = false, lower = false, deferred = false;
 
-    // Whether events are held for another destination, vector or destination mode than
-    // m's: the line was re-targeted (on both the shaping and the storm-deferral path).
+    // Whether events are held with another destination, vector, destination mode,
+    // delivery mode or trigger mode than m's: the line was re-targeted or re-programmed
+    // (on both the shaping and the storm-deferral path). A batch goes out with its first
+    // event's message, so m must not join it: a level-triggered event delivered as edge
+    // would never be EOIed by the guest.
     [[nodiscard]] bool held_for_another_target(const hw::InterruptMessage& m) const {
-      return count != 0 && (message.destination != m.destination || message.vector != m.vector ||
-                            message.destination_mode != m.destination_mode);
+      return count != 0 && delivery_key(message) != delivery_key(m);
+    }
+    // The five fields packed side by side (they are adjacent in InterruptMessage, so the
+    // compiler reads them with one load).
+    static std::uint64_t delivery_key(const hw::InterruptMessage& m) {
+      return m.destination | std::uint64_t{m.vector} << 32 | static_cast<std::uint64_t>(m.delivery_mode) << 40 |
+             static_cast<std::uint64_t>(m.destination_mode) << 48 | static_cast<std::uint64_t>(m.trigger_mode) << 56;
     }
   };
   struct SourceState {

@@ -22,8 +22,7 @@ void PatternEngine::clear_counters() {
 
 void PatternEngine::set(unsigned p, const PatternDef& def) {
   drop_all(p);
-  patterns_[p] = def;
-  if (!def.enabled) patterns_[p] = PatternDef{};
+  patterns_[p] = def;  // a disabled one is kept as written (LOAD_PATTERN reads it back) but never matched
   for (unsigned k = 1; k < regs::kMaxSteps; ++k) {
     queues_[queue_id(p, k)].min_delay = patterns_[p].step[k].min_delay;
     queues_[queue_id(p, k)].max_delay = patterns_[p].step[k].max_delay;

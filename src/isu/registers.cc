@@ -269,8 +269,9 @@ std::uint32_t Isu::write_shadow(std::uint32_t offset, std::uint32_t value) {
   switch (offset) {
     case PAT_SEL: shadow_.pat_sel = value; return 0;
     case PAT_CTRL: {
-      const std::uint32_t steps = pat_ctrl::Steps::get(value);
-      if (steps < kMinSteps || steps > kMaxSteps) return err::OutOfRange::mask;
+      // 0..8: the reset value (0) can be written back; an enabled pattern needs 2..8,
+      // which COMMIT checks (BAD_STEPS).
+      if (pat_ctrl::Steps::get(value) > kMaxSteps) return err::OutOfRange::mask;
       shadow_.pat_ctrl = value;
       return 0;
     }

@@ -495,6 +495,10 @@ inline constexpr unsigned kPredictedNext = 0x28; // u64: predicted next arrival 
 inline constexpr unsigned kPatternMask = 0x30;   // u64: patterns completed by the carried events
 inline constexpr unsigned kDropped = 0x38;       // u32: events of this source dropped since its last record
 inline constexpr std::uint8_t kNoRule = 0xFF;
+// The last sequence number before a destination's numbering starts again at 1: a multiple
+// of every ring size, so slot = (sequence - 1) mod slots stays consecutive across the wrap.
+inline constexpr std::uint32_t kLastSequence = 0u - (1u << kContextLog2Max);
+static_assert(kLastSequence % (1u << kContextLog2Max) == 0);
 }  // namespace ctx
 
 namespace ctx_flag {

@@ -13,7 +13,7 @@ void RuleTable::reset() {
 }
 
 void RuleTable::set(unsigned index, const Rule& rule) {
-  rules_[index] = rule.enabled ? rule : Rule{};
+  rules_[index] = rule;  // a disabled one is kept as written (LOAD_RULE reads it back) but never indexed
   rebuild_index();
 }
 

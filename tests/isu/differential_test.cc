@@ -118,6 +118,10 @@ class Differential : public IsuFixture {
       a.message = msg(s, static_cast<std::uint8_t>(0x40 + 0x10 * s), dest[s],
                       s == kSources - 1 ? hw::TriggerMode::Level : hw::TriggerMode::Edge);
       if (chance(1)) a.message.destination_mode = hw::DestinationMode::Logical;
+      // Now and then a line re-programmed between events: a level-triggered or a
+      // lowest-priority event must not ride on a held batch of the other kind.
+      if (chance(2)) a.message.trigger_mode = hw::TriggerMode::Level;
+      if (chance(2)) a.message.delivery_mode = hw::DeliveryMode::LowestPriority;
       a.time = t;
       in.push_back(a);
       const bool burst = chance(10);

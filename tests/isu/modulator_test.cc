@@ -175,6 +175,44 @@ TEST_F(Modulator, RaiseWithoutAProgrammedVectorOnlyFlushes) {
   EXPECT_EQ(unit->telemetry(1).raised, 0u);
 }
 
+// A RAISE with no raise vector programmed does not hide the batch's LOWER (spec 5.6: the
+// raise vector "and one is programmed", else the lower vector).
+TEST_F(Modulator, RaiseWithoutAVectorStillAppliesTheBatchsLower) {
+  ASSERT_EQ(source(5, {.ctrl = src_ctrl::Coalesce::mask, .time = 100 * us, .lower_vector = 0x30}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kRateBelow, 5, 2, rule_action::Lower::mask), commit::kOk);
+  ASSERT_EQ(rule(1, rule_cond::kRateAbove, 5, 1, rule_action::Raise::mask), commit::kOk);
+  enable();
+  fire(5, 1000, 0x61);  // rate 1: LOWER, held
+  fire(5, 2000, 0x61);  // rate 2: RAISE, which flushes; no raise vector, so LOWER decides
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].count, 2u);
+  EXPECT_EQ(sink.out[0].message.vector, 0x30);
+  EXPECT_EQ(sink.out[0].flags, ctx_flag::kCoalesced | ctx_flag::kLowered);
+  EXPECT_EQ(unit->telemetry(5).lowered, 1u);
+  EXPECT_EQ(unit->telemetry(5).raised, 0u);
+}
+
+// The context record names the rule of the batch's latest event that any rule applied to
+// (spec 5.4): not the first event's, and not "none" because the last event matched nothing.
+TEST_F(Modulator, ContextRuleIdIsTheLatestMatchedEventsRule) {
+  ASSERT_EQ(source(5, {.ctrl = src_ctrl::Coalesce::mask, .frames = 3, .time = 100 * us}), commit::kOk);
+  ASSERT_EQ(pattern(0, {{1}, {5, 0, 10 * us}}), commit::kOk);
+  ASSERT_EQ(rule(3, rule_cond::kRateBelow, 5, 2, rule_action::Augment::mask), commit::kOk);
+  ASSERT_EQ(rule(6, rule_cond::kPattern, kAnySource, 0, 0), commit::kOk);
+  enable();
+  fire(5, 1000);  // rate 1: rule 3
+  fire(1, 1500);  // starts pattern 0 (source 1 does not coalesce: delivered at once)
+  fire(5, 2000);  // completes it: rule 6
+  fire(5, 2500);  // rate 3, no pattern: no rule; the batch is full
+  ASSERT_EQ(sink.out.size(), 2u);
+  const VirtualInterrupt& vi = sink.out[1];
+  EXPECT_EQ(vi.count, 3u);
+  ASSERT_NE(vi.context_slot, kNoContext);
+  EXPECT_EQ(unit->context(0, vi.context_slot).rule, 6u);
+  EXPECT_EQ(unit->rule_matches(3), 1u);
+  EXPECT_EQ(unit->rule_matches(6), 1u);
+}
+
 TEST_F(Modulator, FirstRuleWithAPriorityActionDecides) {
   ASSERT_EQ(source(1, {.raise_vector = 0xE0, .lower_vector = 0x30}), commit::kOk);
   ASSERT_EQ(rule(3, rule_cond::kAlways, kAnySource, 0, rule_action::Lower::mask), commit::kOk);
@@ -240,6 +278,34 @@ TEST_F(Modulator, LevelTriggeredLinesAreNeverHeld) {
   EXPECT_EQ(unit->telemetry(1).dropped, 0u);
 }
 
+// A batch goes out with its first event's message: a level-triggered event must not ride
+// on a held edge batch (the guest would see edge and never EOI the line), nor a
+// lowest-priority event on a fixed one. The held batch is delivered first (spec 5.5, 3).
+TEST_F(Modulator, ALevelEventNeverRidesOnAHeldEdgeBatch) {
+  ASSERT_EQ(source(7, {.ctrl = src_ctrl::Coalesce::mask, .time = 100 * us}), commit::kOk);
+  enable();
+  fire(7, 1000);
+  unit->receive(msg(7, 0x40, 0, hw::TriggerMode::Level), 2000);
+  ASSERT_EQ(sink.out.size(), 2u);
+  EXPECT_EQ(sink.out[0].count, 1u);
+  EXPECT_EQ(sink.out[0].message.trigger_mode, hw::TriggerMode::Edge);
+  EXPECT_EQ(sink.out[1].count, 1u);
+  EXPECT_EQ(sink.out[1].message.trigger_mode, hw::TriggerMode::Level);
+  EXPECT_EQ(sink.out[1].time, 2000u);
+
+  fire(7, 3000);
+  hw::InterruptMessage lowest = msg(7);
+  lowest.delivery_mode = hw::DeliveryMode::LowestPriority;
+  unit->receive(lowest, 4000);
+  ASSERT_EQ(sink.out.size(), 3u);
+  EXPECT_EQ(sink.out[2].message.delivery_mode, hw::DeliveryMode::Fixed);
+  EXPECT_EQ(sink.out[2].count, 1u);
+  unit->advance(kNever);
+  ASSERT_EQ(sink.out.size(), 4u);
+  EXPECT_EQ(sink.out[3].message.delivery_mode, hw::DeliveryMode::LowestPriority);
+  expect_conservation(8);
+}
+
 TEST_F(Modulator, NonVectoredAndUnmappedInputsPassThrough) {
   enable();
   hw::InterruptMessage nmi = msg(1, 0);
@@ -294,6 +360,23 @@ TEST_F(Modulator, TheLastInstantOfTheClockDeliversHeldBatchesOnce) {
   EXPECT_EQ(sink.out[3].time, kNever);
   EXPECT_EQ(unit->next_deadline(), kNever);
   expect_conservation(3);
+}
+
+// 2^64 - 1 is a deadline like any other: a batch whose deadline falls exactly there is
+// pending (STATUS says so) and the callback at the end of the clock delivers it.
+TEST_F(Modulator, ADeadlineAtTheLastInstantOfTheClockIsArmed) {
+  ASSERT_EQ(source(5, {.ctrl = src_ctrl::Coalesce::mask, .time = 1000}), commit::kOk);
+  enable();
+  fire(5, kNever - 1000);
+  EXPECT_TRUE(sink.out.empty());
+  EXPECT_TRUE(status::BatchesPending::test(rd(STATUS)));
+  EXPECT_EQ(unit->next_deadline(), kNever);
+  unit->advance(kNever);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].time, kNever);
+  EXPECT_EQ(sink.out[0].flags, ctx_flag::kTimer);
+  EXPECT_EQ(unit->pending(5), 0u);
+  EXPECT_FALSE(status::BatchesPending::test(rd(STATUS)));
 }
 
 TEST_F(Modulator, AugmentedRecordsFillTheDestinationRing) {

@@ -222,7 +222,9 @@ class Reference {
     Batch& b = src.batch;
     const bool retargeted = !b.times.empty() && (b.message.destination != m.destination ||
                                                  b.message.vector != m.vector ||
-                                                 b.message.destination_mode != m.destination_mode);
+                                                 b.message.destination_mode != m.destination_mode ||
+                                                 b.message.delivery_mode != m.delivery_mode ||
+                                                 b.message.trigger_mode != m.trigger_mode);
 
     const std::uint64_t scaled = scaled_rate_by_definition(src.arrivals, t, config_.rate_window);
     if (edge && (c.ctrl & src_ctrl::StormGuard::mask) && scaled > std::uint64_t{c.storm_limit} * config_.rate_window) {
@@ -269,7 +271,7 @@ class Reference {
     if (raise && c.raise_vector) {
       o.message.vector = c.raise_vector;
       flags |= ctx_flag::kRaised;
-    } else if (!raise && b.lower && c.lower_vector) {
+    } else if (b.lower && c.lower_vector) {
       o.message.vector = c.lower_vector;
       flags |= ctx_flag::kLowered;
     }
@@ -279,7 +281,8 @@ class Reference {
     o.flags = flags;
     const std::uint32_t dest = o.message.destination;
     if (b.augment && o.message.destination_mode == hw::DestinationMode::Physical && dest < kDestinations) {
-      const std::uint32_t seq = ++ctx_seq_[dest];
+      const std::uint32_t seq = ctx_seq_[dest] == ctx::kLastSequence ? 1 : ctx_seq_[dest] + 1;
+      ctx_seq_[dest] = seq;
       o.has_context = true;
       o.slot = static_cast<std::uint16_t>((seq - 1) % (1u << config_.ctx_log2));
       o.record = ContextRecord{seq, static_cast<std::uint16_t>(s), o.message.vector, b.rule, o.count, flags,

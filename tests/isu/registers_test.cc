@@ -82,7 +82,7 @@ TEST_F(Registers, OutOfRangeValuesAreIgnored) {
   const RangeCase cases[] = {
       {RATE_WINDOW, 999, 1000},      {PRED_SHIFT, 0, 1},          {PRED_SHIFT, 9, 8},
       {HIST_CFG, 7, 13},             {HIST_CFG, 14, 8},           {CTX_CFG, 3, 4},
-      {CTX_CFG, 9, 8},               {CTX_CFG, 0, 6},             {PAT_CTRL, 1, 2},            {PAT_CTRL, 9, 8},
+      {CTX_CFG, 9, 8},               {CTX_CFG, 0, 6},             {PAT_CTRL, 9, 8},            {PAT_CTRL, 15, 0},
       {RULE_COND, 7, 6},             {RULE_SOURCE, 256, 255},     {SRC_STORM_LIMIT, 0x8000'0000, 0x7FFF'FFFF},
       {SRC_PRIO, 0x1F, 0x20},        {SRC_PRIO, 0x1F00, 0x2000},  {CTX_SEL, 64u << 8, 63u << 8},
       {CTX_SEL, 64, 63},
@@ -150,7 +150,66 @@ TEST_F(Registers, LoadReadsBackWhatIsLive) {
   EXPECT_EQ(src_prio::RaiseVector::get(rd(SRC_PRIO)), 0xE0u);
 }
 
+// A disabled pattern or rule is kept as committed, so a driver can stage one and read it
+// back; only an enabled pattern needs 2..8 steps, and PAT_CTRL's reset value can be written.
+TEST_F(Registers, DisabledEntriesReadBackAsCommitted) {
+  wr(PAT_SEL, 4);
+  wr(PAT_CTRL, 3);  // disabled, 3 steps
+  wr(pat_src(0), 1);
+  wr(pat_src(1), 2);
+  wr(pat_min(1), 5);
+  wr(pat_max(1), 9);
+  ASSERT_EQ(commit(commit::kCommitPattern), commit::kOk);
+  wr(PAT_CTRL, 0);
+  wr(pat_src(1), 0);
+  ASSERT_EQ(commit(commit::kLoadPattern), commit::kOk);
+  EXPECT_EQ(rd(PAT_CTRL), 3u);
+  EXPECT_EQ(rd(pat_src(1)), 2u);
+  EXPECT_EQ(rd(pat_max(1)), 9u);
+  wr(PAT_CTRL, 0);
+  EXPECT_EQ(rd(PAT_CTRL), 0u);
+  EXPECT_EQ(rd(ERR_STATUS), 0u) << "the reset value is a valid value";
+
+  wr(RULE_SEL, 2);
+  wr(RULE_COND, rule_cond::kRateAbove);  // disabled
+  wr(RULE_SOURCE, 7);
+  wr(RULE_PARAM, 100);
+  wr(RULE_ACTION, rule_action::Urgent::mask);
+  ASSERT_EQ(commit(commit::kCommitRule), commit::kOk);
+  wr(RULE_PARAM, 0);
+  ASSERT_EQ(commit(commit::kLoadRule), commit::kOk);
+  EXPECT_EQ(rd(RULE_COND), rule_cond::kRateAbove);
+  EXPECT_EQ(rd(RULE_SOURCE), 7u);
+  EXPECT_EQ(rd(RULE_PARAM), 100u);
+  EXPECT_EQ(rd(RULE_ACTION), rule_action::Urgent::mask);
+
+  // Disabled entries do nothing; CLEAR returns an entry to its reset value.
+  ASSERT_EQ(source(7, {.ctrl = src_ctrl::Coalesce::mask, .frames = 2, .time = 1'000'000}), commit::kOk);
+  enable();
+  fire(1, 10);
+  fire(2, 11);
+  for (int i = 0; i < 3; ++i) fire(7, 20 + static_cast<std::uint64_t>(i));
+  EXPECT_EQ(unit->pattern_matches(4), 0u);
+  EXPECT_EQ(unit->rule_matches(2), 0u);
+  EXPECT_EQ(unit->pending(7), 1u) << "the disabled URGENT rule did not flush";
+  ASSERT_EQ(commit(commit::kClearRule), commit::kOk);
+  ASSERT_EQ(commit(commit::kLoadRule), commit::kOk);
+  EXPECT_EQ(rd(RULE_COND), 0u);
+  EXPECT_EQ(rd(RULE_SOURCE), kAnySource);
+}
+
 TEST_F(Registers, InconsistentCommitsAreRejectedWithAReason) {
+  wr(PAT_SEL, 1);
+  for (std::uint32_t steps : {0u, 1u}) {
+    wr(PAT_CTRL, pat_ctrl::Enable::mask | steps);
+    EXPECT_EQ(commit(commit::kCommitPattern), commit::kBadSteps) << steps << " steps";
+  }
+  // A refused commit is an access error: ERR_ADDR/ERR_DATA name it, ERR_COUNT counts it.
+  EXPECT_EQ(rd(ERR_ADDR), COMMIT);
+  EXPECT_EQ(rd(ERR_DATA), commit::kCommitPattern);
+  EXPECT_EQ(rd(ERR_COUNT), 2u);
+  wr(ERR_STATUS, err::kDefined);
+
   wr(PAT_SEL, 0);
   wr(PAT_CTRL, pat_ctrl::Enable::mask | 2);
   wr(pat_min(1), 10);
@@ -222,6 +281,8 @@ TEST_F(Registers, DisablingDeliversHeldEvents) {
   EXPECT_TRUE(status::BatchesPending::test(rd(STATUS)));
   wr(CTRL, 0);
   ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].time, 10u) << "stamped with NOW";
+  EXPECT_EQ(sink.out[0].flags, 0u) << "not a timer's delivery: its deadline had not come";
   EXPECT_FALSE(status::BatchesPending::test(rd(STATUS)));
   fire(1, 20);  // disabled: passes through untouched
   ASSERT_EQ(sink.out.size(), 2u);
