@@ -1,6 +1,6 @@
 // Model of an I/O APIC (Intel 82093AA, optionally the version-20h I/OxAPIC with its EOI
-// register): the IOREGSEL/IOWIN register interface, a redirection table of 1..240
-// entries, edge and level semantics including remote IRR, and the pin wiring polarity.
+// register): the IOREGSEL/IOWIN register interface, a redirection table of 1..120
+// entries (all an 8-bit IOREGSEL can address), edge and level semantics including remote IRR, and the pin wiring polarity.
 //
 // Not internally synchronized: like the real chip's single register port, callers
 // serialize access (a simulator is single-threaded; hosted multi-CPU tests hold a lock).
@@ -18,7 +18,8 @@ namespace irqshape::hw {
 
 class IoApic final : public RegisterWindow {
  public:
-  static constexpr unsigned kMaxPins = 240;  // MRE range 0..239 (datasheet 3.2.2)
+  // MRE is 8 bits, but IOREGSEL (bits 7:0) reaches only 120 entries from 0x10.
+  static constexpr unsigned kMaxPins = ioapic::kMaxRedirectionEntries;
 
   struct Config {
     std::uint8_t id = 0;
@@ -57,9 +58,9 @@ class IoApic final : public RegisterWindow {
   // Inspection for tests and debug dumps (not part of the register interface).
   [[nodiscard]] unsigned pins() const { return pins_; }
   [[nodiscard]] std::uint32_t gsi_base() const { return gsi_base_; }
-  [[nodiscard]] std::uint64_t entry(unsigned pin) const { return pin < pins_ ? pin_[pin].rte : 0; }
-  [[nodiscard]] bool input_active(unsigned pin) const { return pin < pins_ && active(pin); }
-  [[nodiscard]] const PinCounters& counters(unsigned pin) const { return pin_[pin < pins_ ? pin : 0].counters; }
+  [[nodiscard]] std::uint64_t entry(unsigned pin) const { return has(pin) ? pin_[pin].rte : 0; }
+  [[nodiscard]] bool input_active(unsigned pin) const { return has(pin) && active(pin); }
+  [[nodiscard]] const PinCounters& counters(unsigned pin) const { return pin_[has(pin) ? pin : 0].counters; }
 
  private:
   struct Pin {
@@ -69,6 +70,8 @@ class IoApic final : public RegisterWindow {
     PinCounters counters;
   };
 
+  // pins_ <= kMaxPins; the first test lets the compiler see the array bound too.
+  [[nodiscard]] bool has(unsigned pin) const { return pin < kMaxPins && pin < pins_; }
   [[nodiscard]] bool active(unsigned pin) const;
   [[nodiscard]] std::uint32_t read_indirect(std::uint8_t reg) const;
   void write_indirect(std::uint8_t reg, std::uint32_t value);

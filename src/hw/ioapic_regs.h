@@ -23,12 +23,22 @@ inline constexpr std::uint8_t kRegVersion = 0x01;
 inline constexpr std::uint8_t kRegArbitration = 0x02;
 inline constexpr std::uint8_t kRegRedirectionBase = 0x10;  // entry n: 0x10+2n (low), 0x11+2n (high)
 
+// IOREGSEL selects with bits 7:0 only and the table starts at 0x10, so registers
+// 0x10-0xFF hold at most 120 entries, whatever the 8-bit MRE field could claim (up to
+// 256). An entry n >= 120 would be selected as (0x10 + 2n) mod 256: the ID, version and
+// arbitration registers or a lower entry. Every pin count is capped at this.
+inline constexpr unsigned kMaxRedirectionEntries = (IoRegSelAddress::max + 1 - kRegRedirectionBase) / 2;
+static_assert(kMaxRedirectionEntries == 120);
+
+// Register selectors of entry `pin`; only defined for pin < kMaxRedirectionEntries.
 [[nodiscard]] constexpr std::uint8_t redirection_low(unsigned pin) {
   return static_cast<std::uint8_t>(kRegRedirectionBase + 2 * pin);
 }
 [[nodiscard]] constexpr std::uint8_t redirection_high(unsigned pin) {
   return static_cast<std::uint8_t>(kRegRedirectionBase + 2 * pin + 1);
 }
+static_assert(redirection_high(kMaxRedirectionEntries - 1) == IoRegSelAddress::max,
+              "the last addressable entry ends at IOREGSEL 0xFF");
 
 // IOAPICID (RW) and IOAPICARB (RO).
 using IdField = BitField<24, 4>;

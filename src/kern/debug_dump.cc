@@ -54,6 +54,13 @@ void DumpInterruptAllocation(InterruptCore& core, TextSink& sink) {
   w.dec(sources_in_use(core)).str(" sources\n");
   w.str("system vectors on every cpu: 0x00-0x2f 0xd0-0xff (move cleanup ").hex(kMoveCleanupVector, 2);
   w.str(", spurious ").hex(kSpuriousVector, 2).str(")\n");
+  for (unsigned i = 0; i < core.ioapics.count(); ++i) {
+    const IoApicSet::Info& io = core.ioapics.info(i);
+    if (io.pins == io.reported_pins) continue;
+    w.str("io-apic ").dec(i).str(": version register claims ").dec(io.reported_pins);
+    w.str(" entries, IOREGSEL reaches ").dec(io.pins).str(": gsi ").dec(io.gsi_base).chr('-');
+    w.dec(io.gsi_base + io.pins - 1).str(" used\n");
+  }
   for (unsigned cpu = 0; cpu < core.cpu_count; ++cpu) cpu_lines(w, core, cpu);
 }
 

@@ -9,6 +9,11 @@
 //   cpu 1 apic 0x1: 1 device vectors
 //     0x40 irql 4 msi owner "nvme" connections 0
 //
+// An I/O APIC registered with fewer entries than its version register claims (more than
+// an 8-bit IOREGSEL can select, ioapic_set.h) gets a line after the second:
+//
+//   io-apic 0: version register claims 240 entries, IOREGSEL reaches 120: gsi 0-119 used
+//
 // Takes the configuration and vector locks: not for use from an ISR.
 #pragma once
 

@@ -20,10 +20,14 @@ void IoApicSet::write_reg(unsigned ioapic, std::uint8_t reg, std::uint32_t value
 
 NTSTATUS IoApicSet::add(hw::RegisterWindow& window, std::uint32_t gsi_base) {
   if (count_ == kMaxIoApics) return STATUS_INSUFFICIENT_RESOURCES;
-  Info info{&window, gsi_base, 0, 0};
   window.write32(kIoRegSel, kRegVersion);
   const std::uint32_t version = window.read32(kIoWin);
-  info.pins = MaxRedirectionEntry::get(version) + 1;
+  // A read nobody answers returns all ones; a real version register has reserved zeros
+  // (bits 14:8, 31:24). Linux skips an I/O APIC whose registers read all ones, too.
+  if (version == 0xFFFF'FFFFu) return STATUS_DEVICE_DOES_NOT_EXIST;
+  Info info{&window, gsi_base, 0, 0, 0};
+  info.reported_pins = MaxRedirectionEntry::get(version) + 1;
+  info.pins = info.reported_pins < kMaxRedirectionEntries ? info.reported_pins : kMaxRedirectionEntries;
   info.version = static_cast<std::uint8_t>(VersionField::get(version));
   for (unsigned i = 0; i < count_; ++i) {
     const Info& o = ioapic_[i];

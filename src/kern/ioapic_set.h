@@ -29,12 +29,18 @@ class IoApicSet {
   struct Info {
     hw::RegisterWindow* window = nullptr;
     std::uint32_t gsi_base = 0;
-    unsigned pins = 0;
+    unsigned pins = 0;           // entries used: MRE + 1, capped at kMaxRedirectionEntries
+    unsigned reported_pins = 0;  // MRE + 1 as the version register states it
     std::uint8_t version = 0;
   };
 
-  // STATUS_INSUFFICIENT_RESOURCES when full, STATUS_INVALID_PARAMETER_2 when the GSI
-  // range overlaps one already registered.
+  // STATUS_INSUFFICIENT_RESOURCES when full; STATUS_DEVICE_DOES_NOT_EXIST when the
+  // version register reads all ones (nothing decodes the window: its reserved bits can
+  // never read 1); STATUS_INVALID_PARAMETER_2 when the GSI range overlaps one already
+  // registered. A chip claiming more than hw::ioapic::kMaxRedirectionEntries (120)
+  // entries is registered with 120: an 8-bit IOREGSEL cannot select more, and writing
+  // "entry 120" would hit the ID register. info().reported_pins keeps the claim and the
+  // debug dump names the clamp.
   NTSTATUS add(hw::RegisterWindow& window, std::uint32_t gsi_base);
 
   [[nodiscard]] std::optional<IoApicPin> find(std::uint32_t gsi) const;

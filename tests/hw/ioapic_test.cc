@@ -52,6 +52,33 @@ TEST_F(IoApicTest, VersionReportsConfiguredPinCountAndVersion) {
   EXPECT_EQ(clamped.pins(), IoApic::kMaxPins);
 }
 
+// IOREGSEL is 8 bits and the table starts at 0x10: entry 120 would be register 0x00
+// (IOAPICID), entry 130 register 0x14 (entry 2). The model has at most 120 entries.
+TEST_F(IoApicTest, PinCountIsCappedAtWhatIoRegSelCanAddress) {
+  EXPECT_EQ(kMaxRedirectionEntries, 120u);
+  EXPECT_EQ(IoApic::kMaxPins, kMaxRedirectionEntries);
+  EXPECT_EQ(redirection_low(kMaxRedirectionEntries - 1), 0xFEu);
+  EXPECT_EQ(redirection_high(kMaxRedirectionEntries - 1), 0xFFu);
+  IoApic big{{.id = 5, .pins = 240}, sink};
+  EXPECT_EQ(big.pins(), 120u);
+  big.write32(kIoRegSel, kRegVersion);
+  EXPECT_EQ(MaxRedirectionEntry::get(big.read32(kIoWin)), 119u);
+  // The last entry is reachable and programming it leaves the ID register alone.
+  big.write32(kIoRegSel, redirection_low(119));
+  big.write32(kIoWin, 0x45);
+  EXPECT_EQ(big.entry(119), 0x45u);
+  big.write32(kIoRegSel, kRegId);
+  EXPECT_EQ(big.read32(kIoWin), 0x0500'0000u);
+  big.pulse(119);
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages.back().vector, 0x45);
+  // Pins the chip does not have stay silent and read as nothing.
+  big.pulse(130);
+  EXPECT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(big.entry(130), 0u);
+  EXPECT_EQ(big.entry(2), rte::kResetValue);
+}
+
 TEST_F(IoApicTest, IdIsReadWriteAndLoadsArbitrationId) {
   write_reg(kRegId, 0xFFFF'FFFF);
   EXPECT_EQ(read_reg(kRegId), 0x0F00'0000u);  // only bits 27:24 are defined

@@ -82,6 +82,66 @@ TEST(Routing, RegistrationMasksEveryEntry) {
   for (unsigned pin = 0; pin < 24; ++pin) EXPECT_TRUE(rte::Mask::test(m.ioapic().entry(pin))) << pin;
 }
 
+// An I/O APIC window whose version register claims `version` (a chip or firmware bug,
+// or nothing decoding the address); every other access reaches the model.
+class ClaimingWindow final : public hw::RegisterWindow {
+ public:
+  ClaimingWindow(hw::RegisterWindow& inner, std::uint32_t version) : inner_(inner), version_(version) {}
+  std::uint32_t read32(std::uint32_t offset) override {
+    if (offset == hw::ioapic::kIoWin && selected_ == hw::ioapic::kRegVersion) return version_;
+    return inner_.read32(offset);
+  }
+  void write32(std::uint32_t offset, std::uint32_t value) override {
+    if (offset == hw::ioapic::kIoRegSel) selected_ = static_cast<std::uint8_t>(value);
+    inner_.write32(offset, value);
+  }
+
+ private:
+  hw::RegisterWindow& inner_;
+  std::uint32_t version_;
+  std::uint8_t selected_ = 0;
+};
+
+// IOREGSEL reaches 120 entries: a chip claiming 240 is used with 120. Without the cap,
+// masking "pin 120" at registration wrote the ID register, and GSI 130 was programmed
+// into pin 2 (0x10 + 2 * 130 wraps to 0x14).
+TEST(Routing, IoApicClaimingMoreEntriesThanIoRegSelReachesIsClamped) {
+  HostedMachine m({.ioapic_pins = 120, .initialize = false});
+  m.ioapic_window().write32(hw::ioapic::kIoRegSel, hw::ioapic::kRegId);
+  m.ioapic_window().write32(hw::ioapic::kIoWin, 5u << 24);
+  ClaimingWindow claims240(m.ioapic_window(), hw::ioapic::MaxRedirectionEntry::make(239) | 0x20);
+  ASSERT_EQ(HalRegisterIoApic(m.core(), claims240, 0), STATUS_SUCCESS);
+  for (unsigned cpu = 0; cpu < m.cpus(); ++cpu) ASSERT_EQ(HalInitializeProcessor(m.core(), cpu), STATUS_SUCCESS);
+  EXPECT_EQ(m.core().ioapics.info(0).pins, 120u);
+  EXPECT_EQ(m.core().ioapics.info(0).reported_pins, 240u);
+  m.ioapic_window().write32(hw::ioapic::kIoRegSel, hw::ioapic::kRegId);
+  EXPECT_EQ(m.ioapic_window().read32(hw::ioapic::kIoWin), 5u << 24);  // not overwritten
+
+  SystemInterrupt out;
+  EXPECT_EQ(AllocateSystemInterrupt(m.core(), LineRequest::gsi(130), 5, RouteTarget::cpus(1), &out), STATUS_NOT_FOUND);
+  EXPECT_EQ(AllocateSystemInterrupt(m.core(), LineRequest::gsi(120), 5, RouteTarget::cpus(1), &out), STATUS_NOT_FOUND);
+  EXPECT_EQ(m.entry(2), rte::kResetValue);
+  const SystemInterrupt last = allocate_line(m.core(), LineRequest::gsi(119), 5, RouteTarget::cpus(1));
+  EXPECT_EQ(rte::Vector::get(m.entry(119)), last.IdtVector);
+  EXPECT_NE(dump(m.core()).find("io-apic 0: version register claims 240 entries, IOREGSEL reaches 120: gsi 0-119 "
+                                "used\n"),
+            std::string::npos);
+  // A second I/O APIC may start right after the entries actually used.
+  HostedMachine other;
+  EXPECT_EQ(HalRegisterIoApic(m.core(), other.ioapic_window(), 120), STATUS_SUCCESS);
+}
+
+// A window nothing decodes reads all ones: "MRE 255" must not register 256 pins.
+TEST(Routing, IoApicWhoseVersionReadsAllOnesIsRefused) {
+  HostedMachine m({.initialize = false});
+  ClaimingWindow absent(m.ioapic_window(), 0xFFFF'FFFFu);
+  EXPECT_EQ(HalRegisterIoApic(m.core(), absent, 0), STATUS_DEVICE_DOES_NOT_EXIST);
+  EXPECT_EQ(m.core().ioapics.count(), 0u);
+  ASSERT_EQ(HalRegisterIoApic(m.core(), m.ioapic_window(), 0), STATUS_SUCCESS);
+  EXPECT_EQ(m.core().ioapics.info(0).pins, 24u);
+  EXPECT_EQ(m.core().ioapics.info(0).reported_pins, 24u);
+}
+
 TEST(Routing, EntryIsMaskedThenHighThenLow) {
   HostedMachine m({.apic_ids = {0, 3}, .initialize = false});
   RecordingWindow rec(m.ioapic_window());
