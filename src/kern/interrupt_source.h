@@ -28,7 +28,7 @@ namespace irqshape::kern {
 
 enum class MoveState : std::uint8_t {
   Idle,
-  AwaitingRemoteIrr,  // level line: masked, new vector installed, waiting for the EOI
+  AwaitingRemoteIrr,  // level line: masked, new vector mapped, waiting for the EOI to land
   AwaitingCleanup,    // entry points at the new vector; old vector not yet freed
 };
 
@@ -57,7 +57,7 @@ struct InterruptSource {
   VectorAssignment bridge;
   bool has_bridge = false;
   std::atomic<MoveState> move{MoveState::Idle};
-  InterruptSource* cleanup_next = nullptr;
+  InterruptSource* cleanup_next = nullptr;  // on the old CPU's cleanup list while moving
 
   // Effective mask of the redirection entry (I/O APIC lock).
   bool enabled = false;        // someone is connected

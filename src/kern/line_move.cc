@@ -20,7 +20,26 @@
 // EOI for the interrupt in flight would carry the old vector and never clear remote IRR
 // on the new entry, and the line would be dead. A masked level line loses nothing (the
 // level is still there when it is unmasked). If remote IRR is set, the line stays
-// masked and the dispatcher finishes the move right after that interrupt's EOI.
+// masked with the old vector until that interrupt's EOI has reached the I/O APIC.
+//
+// The EOI reaches the I/O APIC asynchronously: a broadcast EOI is a message the local
+// APIC sends after the EOI write (and an x2APIC EOI WRMSR is not serializing), a
+// directed EOI is a posted MMIO write. So "the dispatcher EOIs, then looks at the move
+// state" does not mean remote IRR is clear when it looks, nor that a dispatcher will
+// look after the control path announced the move: the old CPU may have EOI'd and looked
+// (seeing no move) just before, its EOI still on the way. Two parties therefore finish a
+// waiting level move, both under the vector and I/O APIC locks, and only while the
+// state is still AwaitingRemoteIrr and remote IRR reads clear, so exactly one does it:
+//   * the old CPU's dispatcher right after its EOI (the common case: the EOI has landed
+//     by the time it reads the entry back);
+//   * the old CPU's cleanup pass. The source joins the old CPU's cleanup list when the
+//     move starts and the old CPU is sent the cleanup IPI also for STATUS_PENDING. The
+//     interrupt in flight was accepted by that CPU before remote IRR could read set, and
+//     the cleanup vector is the lowest class, so the pass runs after its dispatch; while
+//     remote IRR still reads set (EOI on its way) or the old vector is pending or in
+//     service there, the pass leaves the source listed and sends itself another cleanup
+//     IPI, as for any busy vector. The EOI lands in bounded time, so the move completes
+//     without further calls and without a timed wait anywhere.
 //
 // Not covered: on real hardware a message already on its way when the entry changed
 // could reach the old CPU after its cleanup check (Linux waits for the first interrupt
@@ -49,7 +68,8 @@ KAFFINITY covered_cpus(const InterruptSource& src, KAFFINITY candidates) {
 }
 
 // Vector and I/O APIC locks held: the entry already masked and remote IRR clear (level)
-// or an edge line. Returns with the move waiting for the old CPU's cleanup.
+// or an edge line; the source already on the old CPU's cleanup list. Returns with the
+// move waiting for the old CPU's cleanup.
 void reprogram(InterruptCore& core, InterruptSource& src) {
   src.deferred = false;
   const std::uint64_t entry = detail::compose_entry(core, src);
@@ -61,22 +81,23 @@ void reprogram(InterruptCore& core, InterruptSource& src) {
   }
   (void)core.ioapics.read_entry(src.pin);  // flush the write before cleanup is requested
   src.move.store(MoveState::AwaitingCleanup, std::memory_order_release);
-  detail::queue_cleanup(core, src);
 }
 
 // Vector lock held, `next` mapped. Switches the route under the I/O APIC lock too, so
 // the dispatcher's storm masking (I/O APIC lock only) never composes an entry from a
-// half-written route. Returns STATUS_SUCCESS or STATUS_PENDING (level, remote IRR set).
+// half-written route. Returns STATUS_SUCCESS or STATUS_PENDING (level, remote IRR set);
+// either way the caller sends the old CPU its cleanup IPI.
 NTSTATUS switch_entry(InterruptCore& core, InterruptSource& src, VectorAssignment next) {
   IrqSpinLockGuard io(core.ioapic_lock, core.platform);
   src.previous = src.current;
   src.current = next;
+  detail::queue_cleanup(core, src);
   if (src.is_level()) {
     src.deferred = true;
     detail::apply_mask(core, src);
-    // Announce the wait *before* sampling remote IRR. The old CPU EOIs without any of
-    // our locks and then looks at `move`: if its EOI comes after our sample, its look
-    // comes after this store and it finishes the move; if before, the sample is clear.
+    // Announce the wait before sampling remote IRR, so a dispatcher that EOIs after the
+    // sample looks after this store and can finish the move at once. One that looked
+    // before it may have left its EOI in flight: the cleanup pass covers that case.
     src.move.store(MoveState::AwaitingRemoteIrr, std::memory_order_seq_cst);
     if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) return STATUS_PENDING;
   }
@@ -133,7 +154,7 @@ NTSTATUS SetSystemInterruptAffinity(InterruptCore& core, SystemVector Vector, co
     old_cpu = src->current.cpu;
     status = switch_entry(core, *src, *a);
   }
-  if (status == STATUS_SUCCESS) detail::request_cleanup(core, old_cpu);
+  detail::request_cleanup(core, old_cpu);  // also for STATUS_PENDING: see the top of the file
   return status;
 }
 
@@ -167,11 +188,25 @@ bool still_busy(LocalApicRegisters& lapic, const InterruptSource& src) {
   return lapic.pending_or_in_service(src.previous.vector) ||
          (src.has_bridge && lapic.pending_or_in_service(src.bridge.vector));
 }
+
+// Vector lock held, on the source's old CPU. Whether its old vectors can be freed now.
+// A level move still waiting for remote IRR is finished here first once remote IRR
+// reads clear (the EOI of the interrupt in flight has landed; the entry is masked, so
+// nothing sets it again) and the old vector is neither pending nor in service here.
+bool ready_to_free(InterruptCore& core, LocalApicRegisters& lapic, InterruptSource& src) {
+  if (src.move.load(std::memory_order_relaxed) != MoveState::AwaitingRemoteIrr) return !still_busy(lapic, src);
+  IrqSpinLockGuard io(core.ioapic_lock, core.platform);
+  if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) return false;
+  if (still_busy(lapic, src)) return false;
+  reprogram(core, src);
+  return true;
+}
 }  // namespace
 
-// Runs on `cpu`, inside the dispatcher. A vector still pending or in service stays on
-// the list and the CPU sends itself another cleanup IPI: being the lowest class, it is
-// taken only after the pending device vector.
+// Runs on `cpu`, inside the dispatcher. A vector still pending or in service, or a level
+// move whose interrupt's EOI has not reached the I/O APIC yet, stays on the list and the
+// CPU sends itself another cleanup IPI: being the lowest class, it is taken only after
+// the pending device vector.
 void process_cleanup(InterruptCore& core, unsigned cpu) {
   bool retry = false;
   {
@@ -179,7 +214,7 @@ void process_cleanup(InterruptCore& core, unsigned cpu) {
     LocalApicRegisters& lapic = core.platform.local_apic(cpu);
     InterruptSource** link = &core.cpus[cpu].cleanup_head;
     while (InterruptSource* src = *link) {
-      if (still_busy(lapic, *src)) {
+      if (!ready_to_free(core, lapic, *src)) {
         retry = true;
         link = &src->cleanup_next;
         continue;
@@ -202,7 +237,8 @@ void complete_deferred_move(InterruptCore& core, InterruptSource& src, std::opti
     IrqSpinLockGuard v(core.vector_lock, core.platform);
     IrqSpinLockGuard io(core.ioapic_lock, core.platform);
     if (src.move.load(std::memory_order_relaxed) != MoveState::AwaitingRemoteIrr) return;
-    if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) return;  // the next EOI retries
+    // The EOI is still on its way: the old CPU's cleanup pass finishes the move.
+    if (RemoteIrr::test(core.ioapics.read_entry(src.pin))) return;
     old_cpu = src.previous.cpu;
     reprogram(core, src);
   }

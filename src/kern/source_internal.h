@@ -39,15 +39,18 @@ void recycle_source(InterruptSource& src);
 // at some point after the call: nothing unlinked before the call is still in use.
 void wait_for_dispatchers(InterruptCore& core);
 
-// Vector lock held. Queues the source's previous vector for freeing on its CPU.
+// Vector lock held. Queues the source's previous vector for freeing on its CPU (at the
+// start of a move; a level move waiting for remote IRR is finished from there too).
 void queue_cleanup(InterruptCore& core, InterruptSource& src);
 // Asks `cpu` to run its cleanup list (an IPI with kMoveCleanupVector).
 void request_cleanup(InterruptCore& core, unsigned cpu);
-// Dispatcher on `cpu`: frees queued vectors that are neither pending nor in service.
+// Dispatcher on `cpu`: finishes level moves whose remote IRR reads clear and frees
+// queued vectors that are neither pending nor in service; retries the rest.
 void process_cleanup(InterruptCore& core, unsigned cpu);
 // After the EOI of a level line whose move waits for remote IRR: the dispatcher on
 // `cpu` (which runs the old CPU's cleanup itself when it is that CPU), or a control
-// path (nullopt: the old CPU is sent its cleanup IPI).
+// path (nullopt: the old CPU is sent its cleanup IPI). Does nothing while remote IRR
+// still reads set (the EOI not landed yet): the old CPU's cleanup pass finishes then.
 void complete_deferred_move(InterruptCore& core, InterruptSource& src, std::optional<unsigned> cpu);
 
 }  // namespace irqshape::kern::detail

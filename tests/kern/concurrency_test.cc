@@ -367,6 +367,59 @@ TEST(Concurrency, LevelLineMovesWhileFiring) {
   IoDisconnectInterrupt(obj);
 }
 
+// As above, with EOIs that reach the I/O APIC late (another thread lets them land). A
+// move that starts while an EOI is in flight must still finish by itself: after the
+// device stops, every event is handled without any further control call.
+TEST(Concurrency, LevelLineMovesWhileFiringWithEoisInFlight) {
+  HostedMachine m({.async_eoi = true});
+  m.set_wiring(16, hw::Polarity::ActiveLow);
+  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(16), 7, RouteTarget::apic(0));
+  LevelDevice d{&m, 16};
+  KINTERRUPT* obj = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(m.core(), &obj, level_isr, &d, nullptr, si.Vector, 7, 7, LevelSensitive, false, 3),
+            STATUS_SUCCESS);
+  m.start_cpus();
+  std::atomic<bool> stop{false}, stop_eois{false};
+  std::atomic<long> fired{0};
+  std::thread eois([&] {
+    while (!stop_eois.load()) {
+      m.deliver_eois();
+      std::this_thread::yield();
+    }
+  });
+  std::thread device([&] {
+    while (!stop.load()) {
+      d.pending.fetch_add(1);
+      m.set_line(16, true);
+      fired.fetch_add(1);
+      std::this_thread::yield();
+    }
+  });
+  keep_moving(m, si.Vector, 2'000);
+  stop = true;
+  device.join();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (d.pending.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  EXPECT_EQ(d.pending.load(), 0) << "events left unhandled: a move left the line masked";
+  while (m.core().sources[si.Vector.index].move.load() != MoveState::Idle &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  EXPECT_EQ(m.core().sources[si.Vector.index].move.load(), MoveState::Idle);
+  m.quiesce();
+  stop_eois = true;
+  eois.join();
+  m.deliver_eois();
+  m.quiesce();
+  m.stop_cpus();
+  EXPECT_EQ(d.handled, fired.load());
+  EXPECT_FALSE(rte::RemoteIrr::test(m.entry(16)));
+  expect_no_unexpected_vectors(m);
+  IoDisconnectInterrupt(obj);
+}
+
 struct Shared {
   long value = 0;  // written by the ISR and by the synchronize routine: the lock orders them
 };

@@ -25,7 +25,24 @@ std::uint32_t LockedWindow::read32(std::uint32_t offset) {
 
 void LockedWindow::write32(std::uint32_t offset, std::uint32_t value) {
   std::lock_guard<std::mutex> g(mu_);
+  if (eois_ != nullptr && ioapic_ != nullptr && offset == hw::ioapic::kEoi) {
+    eois_->directed_eoi(*ioapic_, value);
+    return;
+  }
   inner_.write32(offset, value);
+}
+
+unsigned EoiQueue::deliver() {
+  std::vector<std::pair<hw::IoApic*, std::uint32_t>> now;
+  now.swap(held_);
+  for (auto [ioapic, value] : now) {
+    if (ioapic != nullptr) {
+      ioapic->write32(hw::ioapic::kEoi, value);
+    } else {
+      bus_.broadcast_eoi(static_cast<std::uint8_t>(value));
+    }
+  }
+  return static_cast<unsigned>(now.size());
 }
 
 bool LockedMsrPort::read_msr(std::uint32_t msr, std::uint64_t& value) {
@@ -78,9 +95,11 @@ HostedMachine::HostedMachine(MachineOptions o) {
   doorbell_ = std::make_unique<std::atomic<std::uint32_t>[]>(n);
   busy_ = std::make_unique<std::atomic<bool>[]>(n);
   bus_.set_observer(this);
+  if (o.async_eoi) eois_ = std::make_unique<EoiQueue>(bus_);
   for (unsigned cpu = 0; cpu < n; ++cpu) {
     lapics_.push_back(std::make_unique<hw::LocalApic>(o.apic_ids[cpu], o.mode));
     bus_.attach(*lapics_.back());
+    if (eois_) lapics_.back()->set_port(eois_.get());
     if (o.mode == hw::LocalApic::Mode::XApic) {
       lapic_windows_.push_back(std::make_unique<LockedWindow>(*lapics_.back(), mu_));
       platform_.xapic_.push_back(std::make_unique<XApicRegisters>(*lapic_windows_.back()));
@@ -96,7 +115,7 @@ HostedMachine::HostedMachine(MachineOptions o) {
                          .version = o.ioapic_version, .extended_destination_id = o.extended_destination_id};
     ioapics_.push_back(std::make_unique<hw::IoApic>(c, bus_));
     bus_.attach(*ioapics_.back());
-    ioapic_windows_.push_back(std::make_unique<LockedWindow>(*ioapics_.back(), mu_));
+    ioapic_windows_.push_back(std::make_unique<LockedWindow>(*ioapics_.back(), mu_, ioapics_.back().get(), eois_.get()));
   }
   CoreConfig config{o.apic_ids, o.extended_destination_id, o.msi_format, o.directed_eoi};
   core_ = std::make_unique<InterruptCore>(platform_, pool_, config);
@@ -150,6 +169,12 @@ hw::IoApic::PinCounters HostedMachine::pin_counters(std::uint32_t gsi) {
   auto [io, pin] = locate(gsi);
   std::lock_guard<std::mutex> g(mu_);
   return io->counters(pin);
+}
+
+unsigned HostedMachine::deliver_eois() {
+  if (!eois_) return 0;
+  std::lock_guard<std::mutex> g(mu_);
+  return eois_->deliver();
 }
 
 int HostedMachine::step(unsigned cpu, std::optional<std::uint64_t> payload) {

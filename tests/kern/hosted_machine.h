@@ -33,16 +33,38 @@ class MallocPool final : public PoolAllocator {
   std::atomic<bool> fail{false};
 };
 
-// A RegisterWindow (I/O APIC, xAPIC page) reached through the chipset mutex.
+// EOIs on their way to the I/O APICs (MachineOptions::async_eoi): broadcast EOI
+// messages from the local APICs and writes to an I/O APIC's EOI register, held until
+// deliver(). Chipset mutex held for every call.
+class EoiQueue final : public hw::LocalApicPort {
+ public:
+  explicit EoiQueue(hw::ApicBus& bus) : bus_(bus) {}
+  void broadcast_eoi(std::uint8_t vector) override { held_.push_back({nullptr, vector}); }
+  void send_ipi(std::uint32_t from, const hw::InterruptMessage& m, unsigned shorthand) override {
+    bus_.send_ipi(from, m, shorthand);
+  }
+  void directed_eoi(hw::IoApic& ioapic, std::uint32_t value) { held_.push_back({&ioapic, value}); }
+  unsigned deliver();
+
+ private:
+  hw::ApicBus& bus_;
+  std::vector<std::pair<hw::IoApic*, std::uint32_t>> held_;
+};
+
+// A RegisterWindow (I/O APIC, xAPIC page) reached through the chipset mutex. With an
+// EoiQueue, writes to an I/O APIC's EOI register are held there.
 class LockedWindow final : public hw::RegisterWindow {
  public:
-  LockedWindow(hw::RegisterWindow& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  LockedWindow(hw::RegisterWindow& inner, std::mutex& mu, hw::IoApic* ioapic = nullptr, EoiQueue* eois = nullptr)
+      : inner_(inner), mu_(mu), ioapic_(ioapic), eois_(eois) {}
   std::uint32_t read32(std::uint32_t offset) override;
   void write32(std::uint32_t offset, std::uint32_t value) override;
 
  private:
   hw::RegisterWindow& inner_;
   std::mutex& mu_;
+  hw::IoApic* ioapic_;
+  EoiQueue* eois_;
 };
 
 class LockedMsrPort final : public MsrPort {
@@ -84,6 +106,9 @@ struct MachineOptions {
   std::uint8_t ioapic_version = hw::ioapic::kVersionIoxApic;
   bool extended_destination_id = false;
   bool directed_eoi = false;
+  // EOIs (broadcast or directed) reach the I/O APICs only at deliver_eois(), as on
+  // hardware where they arrive some time after the CPU's EOI write.
+  bool async_eoi = false;
   hw::msi::DestinationFormat msi_format = hw::msi::DestinationFormat::XApic8;
   bool initialize = true;  // register I/O APICs and initialize every CPU
 };
@@ -108,6 +133,8 @@ class HostedMachine final : private hw::DeliveryObserver {
   void set_wiring(std::uint32_t gsi, hw::Polarity active_level);
   std::uint64_t entry(std::uint32_t gsi);
   hw::IoApic::PinCounters pin_counters(std::uint32_t gsi);
+  // async_eoi: lets the EOIs on their way reach the I/O APICs; returns how many.
+  unsigned deliver_eois();
 
   // Manual stepping (no CPU threads): acknowledge the highest pending vector of `cpu`
   // and dispatch it on the calling thread. Returns the vector, or -1 if none.
@@ -133,6 +160,7 @@ class HostedMachine final : private hw::DeliveryObserver {
   std::vector<std::unique_ptr<LockedWindow>> ioapic_windows_;
   std::vector<std::unique_ptr<LockedWindow>> lapic_windows_;
   std::vector<std::unique_ptr<LockedMsrPort>> msr_ports_;
+  std::unique_ptr<EoiQueue> eois_;
   HostedPlatform platform_;
   MallocPool pool_;
   std::unique_ptr<InterruptCore> core_;

@@ -163,6 +163,9 @@ TEST_F(MoveTest, LevelLineWithRemoteIrrSetMovesAfterItsEoi) {
   m.set_line(16, false);  // the next handler run quiets it
   EXPECT_EQ(m.step(1), now.IdtVector);
   EXPECT_EQ(c.calls, 2);
+  // The cleanup IPI sent with STATUS_PENDING (it would have finished the move had the
+  // EOI been late) finds nothing left to do.
+  EXPECT_EQ(m.step(0), kMoveCleanupVector);
   EXPECT_EQ(m.run_until_idle(), 0u);
   EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(2)), STATUS_SUCCESS);
   EXPECT_EQ(m.step(1), kMoveCleanupVector);
@@ -195,6 +198,119 @@ TEST_F(MoveTest, StuckLevelMoveIsFinishedByTheNextCall) {
   m.run_until_idle();
   IoDisconnectInterrupt(obj);
 }
+
+// EOIs that reach the I/O APIC some time after the CPU's EOI write: a broadcast EOI is a
+// message the local APIC sends, a directed EOI a posted MMIO write. Parameter: directed.
+class AsyncEoiMove : public ::testing::TestWithParam<bool> {
+ protected:
+  HostedMachine m{{.apic_ids = {0, 1}, .directed_eoi = GetParam(), .async_eoi = true}};
+  InterruptCore& core = m.core();
+  int calls = 0;
+  SystemInterrupt si;
+  KINTERRUPT* obj = nullptr;
+
+  // The device is level, active low; its ISR services it (deasserts the line).
+  static bool quieting_isr(KINTERRUPT*, void* context) {
+    auto* t = static_cast<AsyncEoiMove*>(context);
+    ++t->calls;
+    t->m.set_line(16, false);
+    return true;
+  }
+  void SetUp() override {
+    ASSERT_EQ(core.cpu(0).eoi_broadcast_suppressed, GetParam());
+    m.set_wiring(16, hw::Polarity::ActiveLow);
+    si = allocate_line(core, LineRequest::gsi(16), 6, RouteTarget::apic(0));
+    ASSERT_EQ(IoConnectInterrupt(core, &obj, quieting_isr, this, nullptr, si.Vector, si.Irql, si.Irql, LevelSensitive,
+                                 true, ~0ull),
+              STATUS_SUCCESS);
+  }
+  void TearDown() override {
+    settle();
+    IoDisconnectInterrupt(obj);
+  }
+  // One vector per CPU, then the EOIs on their way land; until nothing moves.
+  void settle() {
+    for (int round = 0; round < 1000; ++round) {
+      bool any = m.deliver_eois() != 0;
+      for (unsigned cpu = 0; cpu < m.cpus(); ++cpu) any = m.step(cpu) >= 0 || any;
+      if (!any) return;
+    }
+    ADD_FAILURE() << "does not settle";
+  }
+  SystemInterrupt query() {
+    SystemInterrupt out;
+    EXPECT_EQ(QuerySystemInterrupt(core, si.Vector, &out), STATUS_SUCCESS);
+    return out;
+  }
+  void expect_moved_to_cpu1() {
+    const SystemInterrupt now = query();
+    EXPECT_EQ(now.Cpu, 1u);
+    const std::uint64_t e = m.entry(16);
+    EXPECT_FALSE(rte::Mask::test(e));
+    EXPECT_EQ(rte::Vector::get(e), now.IdtVector);
+    EXPECT_EQ(rte::Destination::get(e), 1u);
+    EXPECT_FALSE(core.vectors.in_use(0, si.IdtVector));
+    EXPECT_EQ(core.sources[si.Vector.index].move.load(), MoveState::Idle);
+  }
+};
+
+// CPU 0 EOIs and finds no move; the move masks the line while that EOI is still on its
+// way (remote IRR reads set): no dispatch of this interrupt is left to finish it. The
+// old CPU's cleanup pass does, once the EOI has landed.
+TEST_P(AsyncEoiMove, MoveStartedWhileTheEoiIsInFlightCompletes) {
+  m.set_line(16, true);
+  ASSERT_EQ(m.step(0), si.IdtVector);  // serviced, EOI written, not arrived
+  ASSERT_TRUE(rte::RemoteIrr::test(m.entry(16)));
+  ASSERT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_PENDING);
+  EXPECT_TRUE(rte::Mask::test(m.entry(16)));
+  EXPECT_EQ(rte::Vector::get(m.entry(16)), si.IdtVector);
+  EXPECT_EQ(m.deliver_eois(), 1u);
+  EXPECT_FALSE(rte::RemoteIrr::test(m.entry(16)));
+  m.set_line(16, true);  // the device needs service again
+  settle();
+  EXPECT_EQ(calls, 2);  // not masked forever
+  expect_moved_to_cpu1();
+  EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(0)), STATUS_SUCCESS);
+}
+
+// The dispatcher of the interrupt in flight sees the move, but right after its EOI
+// remote IRR still reads set. The line stays masked with the old vector; the cleanup
+// pass retries until the EOI lands, then moves the line and frees the old vector.
+TEST_P(AsyncEoiMove, DispatcherWhoseEoiHasNotLandedLeavesTheMoveToTheCleanupPass) {
+  m.set_line(16, true);
+  ASSERT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_PENDING);
+  ASSERT_EQ(m.step(0), si.IdtVector);
+  EXPECT_TRUE(rte::Mask::test(m.entry(16)));
+  EXPECT_EQ(rte::Vector::get(m.entry(16)), si.IdtVector);
+  ASSERT_EQ(m.step(0), kMoveCleanupVector);  // remote IRR still set: retried
+  EXPECT_TRUE(rte::Mask::test(m.entry(16)));
+  EXPECT_TRUE(core.vectors.in_use(0, si.IdtVector));
+  EXPECT_EQ(m.deliver_eois(), 1u);
+  ASSERT_EQ(m.step(0), kMoveCleanupVector);  // the EOI has landed: moved here
+  EXPECT_EQ(m.step(0), -1);
+  expect_moved_to_cpu1();
+  m.set_line(16, true);
+  EXPECT_EQ(m.step(1), query().IdtVector);
+  EXPECT_EQ(calls, 2);
+}
+
+// The EOI lands before the cleanup pass runs and a control call finishes the move
+// first: the cleanup pass then only frees the old vector (one completion).
+TEST_P(AsyncEoiMove, ControlCallAfterTheEoiLandedFinishesTheMoveOnce) {
+  m.set_line(16, true);
+  ASSERT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_PENDING);
+  ASSERT_EQ(m.step(0), si.IdtVector);
+  EXPECT_EQ(m.deliver_eois(), 1u);
+  // A control call now finishes it (the backstop); the cleanup pass then only frees.
+  EXPECT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_DEVICE_BUSY);
+  EXPECT_EQ(rte::Destination::get(m.entry(16)), 1u);
+  settle();
+  expect_moved_to_cpu1();
+  EXPECT_EQ(calls, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(BroadcastAndDirected, AsyncEoiMove, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Directed" : "Broadcast"; });
 
 TEST_F(MoveTest, LevelLineWithRemoteIrrClearMovesAtOnce) {
   m.set_wiring(16, hw::Polarity::ActiveLow);
