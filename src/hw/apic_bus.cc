@@ -27,20 +27,25 @@ bool ApicBus::targets(const LocalApic& lapic, const InterruptMessage& m) const {
 }
 
 // Lowest-priority arbitration, made deterministic: a focus processor (one that already
-// has the vector pending or in service) wins unless focus checking is disabled, then the
-// lowest processor priority, then the lowest APIC id.
+// has the vector pending or in service) wins unless its SVR disables focus processor
+// checking (bit 9, SDM vol. 3A 10.6.2.4 / 10.9), then the lowest processor priority,
+// then the lowest APIC id.
 LocalApic* ApicBus::lowest_priority_target(const InterruptMessage& m) const {
   LocalApic* best = nullptr;
   for (unsigned i = 0; i < lapic_count_; ++i) {
     LocalApic* l = lapic_[i];
     if (!targets(*l, m)) continue;
-    if (l->irr().test(m.vector) || l->isr().test(m.vector)) return l;
+    if (!l->focus_check_disabled() && (l->irr().test(m.vector) || l->isr().test(m.vector))) return l;
     if (best == nullptr || l->ppr() < best->ppr() || (l->ppr() == best->ppr() && l->id() < best->id())) best = l;
   }
   return best;
 }
 
 bool ApicBus::deliver_to(LocalApic& lapic, const InterruptMessage& m) {
+  // A level-triggered message with Level = 0 is a de-assert (the ICR's INIT level
+  // de-assert, SDM 10.6.1; an MSI's data bit 14, SDM 10.11.2): it raises nothing. Edge
+  // messages are always asserts. Nothing is left to retry, so it counts as taken.
+  if (m.trigger_mode == TriggerMode::Level && !m.level_assert) return true;
   const bool vectored = m.delivery_mode == DeliveryMode::Fixed || m.delivery_mode == DeliveryMode::LowestPriority;
   if (!vectored) {
     lapic.accept_special(m);

@@ -22,8 +22,12 @@ enum class DestinationMode : std::uint8_t { Physical = 0, Logical = 1 };
 enum class TriggerMode : std::uint8_t { Edge = 0, Level = 1 };
 enum class Polarity : std::uint8_t { ActiveHigh = 0, ActiveLow = 1 };
 
+// Whether `encoding` is a delivery mode an MSI data word or an I/O APIC redirection
+// entry may carry: 011 and 110 are reserved there (SDM vol. 3A 10.11.2; 82093AA
+// datasheet 3.2.4). Only the ICR gives 110 a meaning (StartUp, SDM 10.6.1); an IPI is
+// built from the ICR without this check.
 [[nodiscard]] constexpr bool is_valid_delivery_mode(unsigned encoding) {
-  return encoding != 0b011;  // the one reserved encoding on the message path
+  return encoding <= 0b111 && encoding != 0b011 && encoding != 0b110;
 }
 
 // First vector a device may use: 0-31 are the processor's exceptions (0-15 are illegal

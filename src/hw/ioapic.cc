@@ -75,9 +75,15 @@ void IoApic::write_entry(unsigned pin, std::uint64_t value) {
   const bool unmasked = rte::Mask::test(old) && !rte::Mask::test(next);
   if (active(pin) != was_active) {
     input_changed(pin, was_active);
-  } else if (unmasked && rte::TriggerMode::test(next) && active(pin) && !rte::RemoteIrr::test(next)) {
+  } else if (unmasked && level_triggered(next) && active(pin) && !rte::RemoteIrr::test(next)) {
     deliver(pin);
   }
+}
+
+bool IoApic::level_triggered(std::uint64_t e) {
+  if (!rte::TriggerMode::test(e)) return false;
+  const auto mode = static_cast<DeliveryMode>(rte::DeliveryMode::get(e));
+  return mode == DeliveryMode::Fixed || mode == DeliveryMode::LowestPriority;
 }
 
 bool IoApic::active(unsigned pin) const {
@@ -106,21 +112,25 @@ void IoApic::input_changed(unsigned pin, bool was_active) {
   const bool now_active = !was_active;
   if (!now_active) return;  // deasserts send nothing; a level line simply stops re-firing
   if (rte::Mask::test(p.rte)) {
-    if (!rte::TriggerMode::test(p.rte)) ++p.counters.masked_edges;
+    if (!level_triggered(p.rte)) ++p.counters.masked_edges;
     return;
   }
-  if (rte::TriggerMode::test(p.rte) && rte::RemoteIrr::test(p.rte)) return;
+  if (level_triggered(p.rte) && rte::RemoteIrr::test(p.rte)) return;
   deliver(pin);
 }
 
 void IoApic::deliver(unsigned pin) {
   Pin& p = pin_[pin];
   const std::uint64_t e = p.rte;
+  if (!is_valid_delivery_mode(static_cast<unsigned>(rte::DeliveryMode::get(e)))) {
+    ++p.counters.reserved_mode;  // undefined on the chip: the model sends nothing
+    return;
+  }
   InterruptMessage m;
   m.vector = static_cast<std::uint8_t>(rte::Vector::get(e));
   m.delivery_mode = static_cast<DeliveryMode>(rte::DeliveryMode::get(e));
   m.destination_mode = static_cast<DestinationMode>(rte::DestinationMode::get(e));
-  m.trigger_mode = static_cast<TriggerMode>(rte::TriggerMode::get(e));
+  m.trigger_mode = level_triggered(e) ? TriggerMode::Level : TriggerMode::Edge;
   m.destination = static_cast<std::uint32_t>(rte::Destination::get(e));
   if (extended_destination_id_) {
     m.destination |= static_cast<std::uint32_t>(rte::ExtendedDestination::get(e)) << 8;
@@ -141,7 +151,7 @@ void IoApic::deliver(unsigned pin) {
 void IoApic::eoi(std::uint8_t vector) {
   for (unsigned pin = 0; pin < pins_; ++pin) {
     Pin& p = pin_[pin];
-    if (!rte::TriggerMode::test(p.rte) || !rte::RemoteIrr::test(p.rte)) continue;
+    if (!level_triggered(p.rte) || !rte::RemoteIrr::test(p.rte)) continue;
     if (rte::Vector::get(p.rte) != vector) continue;
     p.rte &= ~rte::RemoteIrr::mask;
     if (active(pin) && !rte::Mask::test(p.rte)) deliver(pin);
@@ -152,7 +162,7 @@ void IoApic::retry_pending() {
   for (unsigned pin = 0; pin < pins_; ++pin) {
     Pin& p = pin_[pin];
     if (!rte::DeliveryStatus::test(p.rte) || rte::Mask::test(p.rte)) continue;
-    const bool level = rte::TriggerMode::test(p.rte);
+    const bool level = level_triggered(p.rte);
     if (level && !active(pin)) {
       p.rte &= ~rte::DeliveryStatus::mask;  // the device withdrew its request
       continue;

@@ -33,6 +33,7 @@ class IoApic final : public RegisterWindow {
     std::uint64_t delivered = 0;        // messages accepted by the sink
     std::uint64_t refused = 0;          // deliveries the sink refused (left send pending)
     std::uint64_t masked_edges = 0;     // edges that arrived while masked (lost, per datasheet)
+    std::uint64_t reserved_mode = 0;    // not sent: the entry's delivery mode is reserved (011, 110)
   };
 
   // `config.pins` outside 1..kMaxPins is clamped into range.
@@ -73,6 +74,10 @@ class IoApic final : public RegisterWindow {
   // pins_ <= kMaxPins; the first test lets the compiler see the array bound too.
   [[nodiscard]] bool has(unsigned pin) const { return pin < kMaxPins && pin < pins_; }
   [[nodiscard]] bool active(unsigned pin) const;
+  // Level semantics (remote IRR, re-delivery while asserted) apply only to fixed and
+  // lowest-priority entries: SMI, NMI, INIT and ExtINT are edge even if programmed
+  // level (datasheet 3.2.4).
+  [[nodiscard]] static bool level_triggered(std::uint64_t rte);
   [[nodiscard]] std::uint32_t read_indirect(std::uint8_t reg) const;
   void write_indirect(std::uint8_t reg, std::uint32_t value);
   void write_entry(unsigned pin, std::uint64_t value);

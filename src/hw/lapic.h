@@ -81,6 +81,7 @@ class LocalApic final : public RegisterWindow {
   [[nodiscard]] std::uint8_t ppr() const;
   [[nodiscard]] std::uint32_t ldr() const;
   [[nodiscard]] bool software_enabled() const { return lapic::SvrSoftwareEnable::test(svr_); }
+  [[nodiscard]] bool focus_check_disabled() const { return lapic::SvrFocusCheckDisable::test(svr_); }
   [[nodiscard]] const VectorSet& irr() const { return irr_; }
   [[nodiscard]] const VectorSet& isr() const { return isr_; }
   [[nodiscard]] const VectorSet& tmr() const { return tmr_; }

@@ -51,7 +51,7 @@ struct Message {
 }
 
 // Composes the message a device writes. nullopt when the destination does not fit the
-// format or the delivery mode is the reserved encoding.
+// format or the delivery mode is reserved for MSI (011, and 110: StartUp is ICR-only).
 [[nodiscard]] constexpr std::optional<Message> encode(const InterruptMessage& m, DestinationFormat f) {
   if (m.destination > max_destination(f)) return std::nullopt;
   if (!is_valid_delivery_mode(static_cast<unsigned>(m.delivery_mode))) return std::nullopt;

@@ -80,6 +80,43 @@ TEST_F(Platform, LowestPriorityPicksTheLeastBusyCpu) {
   EXPECT_EQ(cpus[1]->merged_count(), 1u);
 }
 
+// SVR bit 9 disables focus processor checking: the pending vector no longer pulls the
+// next lowest-priority message to that CPU.
+TEST_F(Platform, LowestPriorityFocusCheckingCanBeDisabled) {
+  for (unsigned i = 0; i < 4; ++i) cpus[i]->write32(lapic::kLdr, (1u << i) << 24);
+  for (unsigned i = 0; i < 4; ++i) cpus[i]->write32(lapic::kTpr, 0x40);
+  cpus[1]->write32(lapic::kTpr, 0x20);
+  route(3, rte::Vector::make(0x70) | rte::DeliveryMode::make(1) | rte::DestinationMode::mask |
+               rte::Destination::make(0x0F));
+  io.pulse(3);
+  ASSERT_EQ(cpus[1]->pending_vector(), 0x70);
+  cpus[1]->write32(lapic::kTpr, 0x50);  // cpu 1 busier now, 0x70 still pending there
+  cpus[3]->write32(lapic::kTpr, 0x30);
+  io.pulse(3);  // focus processor: cpu 1
+  EXPECT_EQ(cpus[1]->merged_count(), 1u);
+  EXPECT_FALSE(cpus[3]->irr().test(0x70));
+  for (auto& c : cpus) c->write32(lapic::kSvr, lapic::SvrSoftwareEnable::mask | lapic::SvrFocusCheckDisable::mask | 0xFF);
+  io.pulse(3);  // no focus check: lowest priority, cpu 3
+  EXPECT_EQ(cpus[1]->merged_count(), 1u);
+  EXPECT_TRUE(cpus[3]->irr().test(0x70));
+}
+
+// A level-triggered de-assert message (Level = 0) raises no interrupt; an edge message
+// is an assert whatever its Level bit says.
+TEST_F(Platform, LevelDeassertMessagesRaiseNothing) {
+  InterruptMessage m{.destination = 2, .vector = 0x55, .trigger_mode = TriggerMode::Level, .level_assert = false};
+  EXPECT_TRUE(bus.deliver(m));
+  EXPECT_FALSE(cpus[2]->irr().test(0x55));
+  m.trigger_mode = TriggerMode::Edge;
+  EXPECT_TRUE(bus.deliver(m));
+  EXPECT_TRUE(cpus[2]->irr().test(0x55));
+  cpus[0]->write32(lapic::kIcrHigh, 2u << 24);
+  cpus[0]->write32(lapic::kIcrLow, 0x0000'8500);  // INIT level de-assert
+  EXPECT_EQ(cpus[2]->special_counts().init, 0u);
+  cpus[0]->write32(lapic::kIcrLow, 0x0000'C500);  // INIT assert
+  EXPECT_EQ(cpus[2]->special_counts().init, 1u);
+}
+
 TEST_F(Platform, PhysicalBroadcastAndIpiShorthands) {
   route(4, rte::Vector::make(0x44) | rte::Destination::make(0xFF));
   io.pulse(4);

@@ -79,6 +79,42 @@ TEST_F(IoApicTest, PinCountIsCappedAtWhatIoRegSelCanAddress) {
   EXPECT_EQ(big.entry(2), rte::kResetValue);
 }
 
+// NMI, SMI, INIT and ExtINT entries are edge even when programmed level: no remote IRR,
+// no level-triggered message, no re-delivery while the line stays asserted.
+TEST_F(IoApicTest, NonVectoredModesProgrammedLevelActAsEdge) {
+  for (unsigned mode : {0b010u, 0b100u, 0b101u, 0b111u}) {
+    SCOPED_TRACE(mode);
+    sink.messages.clear();
+    program(5, level(0, 1) | rte::DeliveryMode::make(mode));
+    io.set_line(5, true);
+    ASSERT_EQ(sink.messages.size(), 1u);
+    EXPECT_EQ(sink.messages[0].trigger_mode, TriggerMode::Edge);
+    EXPECT_FALSE(rte::RemoteIrr::test(io.entry(5)));
+    program(5, (level(0, 1) | rte::DeliveryMode::make(mode) | rte::Mask::mask));
+    program(5, level(0, 1) | rte::DeliveryMode::make(mode));  // unmasked while asserted
+    EXPECT_EQ(sink.messages.size(), 1u);
+    io.set_line(5, false);
+    io.set_line(5, true);
+    EXPECT_EQ(sink.messages.size(), 2u);
+    io.set_line(5, false);
+  }
+  program(6, level(0x60, 1));  // fixed level still sets remote IRR
+  io.set_line(6, true);
+  EXPECT_TRUE(rte::RemoteIrr::test(io.entry(6)));
+}
+
+// Delivery modes 011 and 110 are reserved in a redirection entry (110 is StartUp only
+// in the ICR): the model sends nothing and counts it.
+TEST_F(IoApicTest, ReservedDeliveryModesSendNothing) {
+  for (unsigned mode : {0b011u, 0b110u}) {
+    program(7, edge(0x47, 1) | rte::DeliveryMode::make(mode));
+    io.pulse(7);
+  }
+  EXPECT_TRUE(sink.messages.empty());
+  EXPECT_EQ(io.counters(7).reserved_mode, 2u);
+  EXPECT_EQ(io.counters(7).delivered, 0u);
+}
+
 TEST_F(IoApicTest, IdIsReadWriteAndLoadsArbitrationId) {
   write_reg(kRegId, 0xFFFF'FFFF);
   EXPECT_EQ(read_reg(kRegId), 0x0F00'0000u);  // only bits 27:24 are defined

@@ -50,11 +50,22 @@ TEST(Msi, DecodeRejectsWhatItCannotRepresent) {
   EXPECT_FALSE(msi::decode({0xFEE0'3000 | (1 << 5), 0x41}, DestinationFormat::XApic8));  // ext bits
   EXPECT_FALSE(msi::decode({std::uint64_t{1} << 40 | 0xFEE0'0000, 0x41}, DestinationFormat::Extended15));
   EXPECT_FALSE(msi::decode({0xFEE0'3000, 0x0341}, DestinationFormat::XApic8));        // mode 011
+  EXPECT_FALSE(msi::decode({0xFEE0'3000, 0x0641}, DestinationFormat::XApic8));        // mode 110
   auto m = msi::decode({0xFEE0'3000, 0x4041}, DestinationFormat::XApic8, 77);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->destination, 3u);
   EXPECT_EQ(m->vector, 0x41);
   EXPECT_EQ(m->source, 77u);
+}
+
+// 110 is StartUp only in the ICR; in MSI data (and I/O APIC entries) it is reserved.
+TEST(Msi, StartUpIsNotAnMsiDeliveryMode) {
+  EXPECT_TRUE(is_valid_delivery_mode(0b000));
+  EXPECT_TRUE(is_valid_delivery_mode(0b111));
+  EXPECT_FALSE(is_valid_delivery_mode(0b011));
+  EXPECT_FALSE(is_valid_delivery_mode(0b110));
+  EXPECT_FALSE(msi::encode(InterruptMessage{.destination = 1, .vector = 0x30, .delivery_mode = DeliveryMode::StartUp},
+                           DestinationFormat::XApic8));
 }
 
 TEST(Msi, RandomRoundTrip) {
