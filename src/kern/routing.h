@@ -67,8 +67,10 @@ NTSTATUS ComposeMsiMessage(InterruptCore& core, SystemVector Vector, hw::msi::Me
 
 // Moves an I/O APIC line to a CPU of `Target` that every current connection covers.
 //   STATUS_SUCCESS       done (or already on a CPU of the new set: only the set changed)
-//   STATUS_PENDING       a level line with remote IRR set: it stays masked and the
-//                        dispatcher finishes the move after that interrupt's EOI
+//   STATUS_PENDING       a level line with remote IRR set: it stays masked with the old
+//                        vector and the old CPU finishes the move by itself once that
+//                        interrupt's EOI has reached the I/O APIC (its dispatcher, or
+//                        its cleanup pass when the EOI lands late; line_move.cc)
 //   STATUS_DEVICE_BUSY   the previous move has not finished freeing its old vector
 //   STATUS_NOT_SUPPORTED MSI sources (the device must be reprogrammed by its driver)
 //   _2                   no CPU of the set is covered by every connection
