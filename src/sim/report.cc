@@ -317,6 +317,16 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
               {"policies", std::move(policies)}};
 }
 
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string q = "\"";
+  for (char ch : text) {
+    if (ch == '"') q += '"';
+    q += ch;
+  }
+  return q + "\"";
+}
+
 std::string to_csv(const Scenario& sc, const Comparison& c) {
   std::string out =
       "policy,spec,source,class,events,interrupts,events_per_interrupt,interrupts_per_s,dropped,"
@@ -325,12 +335,6 @@ std::string to_csv(const Scenario& sc, const Comparison& c) {
       "requests_completed,throughput_per_s,req_p50_ns,req_p99_ns\n";
   const PolicyRun* ref = c.reference_run();
   auto cell = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string(); };
-  auto quote = [](const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    return q + "\"";
-  };
   for (const PolicyRun& run : c.runs) {
     const RunResult& r = run.result;
     for (std::size_t i = 0; i <= r.sources.size(); ++i) {
@@ -339,7 +343,7 @@ std::string to_csv(const Scenario& sc, const Comparison& c) {
       const SourceMetrics* rm = ref == nullptr ? nullptr : total ? &ref->result.total : &ref->result.sources[i];
       const Summary s = summarize(r, m, rm, total, sc.vcpus);
       out += fmt::format("{},{},{},{},{},{},{:.4f},{:.1f},{},{:.0f},{:.0f},{:.0f},{:.0f},{:.1f},{},{},{},{},{:.6f},{},{:.1f}",
-                         quote(r.policy), quote(run.spec.to_string()), total ? "total" : quote(r.source_names[i]),
+                         csv_field(r.policy), csv_field(run.spec.to_string()), total ? "total" : csv_field(r.source_names[i]),
                          total ? "" : std::string(to_string(sc.sources[i].cls)), m.events, m.interrupts,
                          s.events_per_interrupt, s.interrupts_per_s, m.dropped, s.p50_ns, s.p99_ns, s.p999_ns, s.max_ns,
                          s.mean_ns, cell(s.added_p50_ns), cell(s.added_p99_ns), cell(s.added_p999_ns), m.irq_ns,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,9 @@ struct ReportContext {
 };
 [[nodiscard]] nlohmann::ordered_json scenario_json(const Scenario& sc);
 [[nodiscard]] nlohmann::ordered_json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx);
+// One CSV field (RFC 4180): as it is, or in double quotes (quotes doubled) when it holds a
+// comma, a quote or a line break. Every CSV the simulator writes (--csv, sweep rows) uses it.
+[[nodiscard]] std::string csv_field(std::string_view text);
 // One row per policy x source, then one "total" row per policy.
 [[nodiscard]] std::string to_csv(const Scenario& sc, const Comparison& c);
 

@@ -193,21 +193,19 @@ Status run_sweep(const Scenario& scenario, const PolicySpec& base, const std::ve
 std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& scenario) {
   std::string h = "index,spec";
   for (const GridAxis& a : grid)
-    if (a.key != "seed") h += "," + a.key;
+    if (a.key != "seed") h += fmt::format(",{}", csv_field(a.key));
   h += ",seed,interrupts_per_s,events_per_interrupt,lat_p50_ns,lat_p99_ns,lat_p999_ns,added_p50_ns,added_p99_ns,"
        "added_p999_ns,irq_cpu_fraction,exits_per_s";
   for (const SourceSpec& s : scenario.sources)
-    if (is_closed_loop(s)) h += "," + s.name + "_throughput_per_s";
+    if (is_closed_loop(s)) h += fmt::format(",{}", csv_field(s.name + "_throughput_per_s"));
   return h + "\n";
 }
 
 std::string sweep_csv_row(const SweepRow& row) {
   const Summary& s = row.total;
-  std::string spec = row.point.spec.to_string();
-  if (spec.find(',') != std::string::npos) spec = "\"" + spec + "\"";
-  std::string line = fmt::format("{},{}", row.point.index, spec);
+  std::string line = fmt::format("{},{}", row.point.index, csv_field(row.point.spec.to_string()));
   for (const auto& [k, v] : row.point.params)
-    if (k != "seed") line += "," + v;
+    if (k != "seed") line += fmt::format(",{}", csv_field(v));
   line += fmt::format(",{},{:.1f},{:.4f},{:.0f},{:.0f},{:.0f},{},{},{},{:.6f},{:.1f}", row.point.seed, s.interrupts_per_s,
                       s.events_per_interrupt, s.p50_ns, s.p99_ns, s.p999_ns, fmt_opt(s.added_p50_ns),
                       fmt_opt(s.added_p99_ns), fmt_opt(s.added_p999_ns), s.irq_cpu_fraction, s.exits_per_s);

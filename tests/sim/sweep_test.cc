@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "sim/sweep.h"
 #include "sim_test_support.h"
 
@@ -114,6 +116,44 @@ TEST(Sweep, MoreCoalescingMeansFewerInterruptsAndMoreLatency) {
   EXPECT_GT(*rows[1].total.added_p50_ns, *rows[0].total.added_p50_ns);
   EXPECT_EQ(rows[0].throughput.size(), 1u);  // blk
   EXPECT_EQ(rows[0].throughput[0].first, "blk");
+}
+
+TEST(Sweep, CsvQuotesFieldsWithCommasOrQuotes) {
+  EXPECT_EQ(csv_field("nvme0q1"), "nvme0q1");
+  EXPECT_EQ(csv_field("blk:254,0"), "\"blk:254,0\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+}
+
+// A trace's block source is named "blk:MAJOR,MINOR": its throughput column must stay one
+// field, so that the header has as many fields as every row.
+TEST(Sweep, CsvHeaderAndRowsHaveTheSameFieldsWhenANameHasAComma) {
+  Scenario sc = mixed_scenario(5 * kMs);
+  bool renamed = false;
+  for (SourceSpec& s : sc.sources)
+    if (is_closed_loop(s)) {
+      s.name = "blk:254,0";
+      renamed = true;
+    }
+  ASSERT_TRUE(renamed);
+  const auto g = grid({"count=1,4", "timeout-us=10"});
+  const std::string header = sweep_csv_header(g, sc);
+  EXPECT_NE(header.find(",\"blk:254,0_throughput_per_s\"\n"), std::string::npos) << header;
+  auto fields = [](const std::string& l) {  // commas outside quotes, plus one
+    int n = 1;
+    bool quoted = false;
+    for (char ch : l) {
+      if (ch == '"') quoted = !quoted;
+      n += ch == ',' && !quoted;
+    }
+    return n;
+  };
+  const auto rows = run(sc, g, 1, Shard{});
+  ASSERT_EQ(rows.size(), 2u);
+  for (const std::string& row : rows) {
+    EXPECT_EQ(fields(row), fields(header)) << header << row;
+    EXPECT_EQ(row.rfind(fmt::format("{},\"test-coalesce:count=", row.substr(0, row.find(','))), 0), 0u) << row;
+  }
 }
 
 }  // namespace
