@@ -6,10 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -490,14 +486,10 @@ Result<Config> parse_config(std::string_view text, std::string_view filename) {
 }
 
 Result<Config> load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("{}: cannot open: {}", path, std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
   constexpr std::size_t kMaxConfigBytes = 16u << 20;
-  if (text.size() > kMaxConfigBytes) return make_error("{}: larger than {} bytes; not a configuration file", path, kMaxConfigBytes);
-  return parse_config(text, path);
+  auto text = read_toml_file(path, kMaxConfigBytes);
+  if (!text) return text.error();
+  return parse_config(*text, path);
 }
 
 }  // namespace irqshape::isd

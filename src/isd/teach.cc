@@ -6,11 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -285,11 +281,10 @@ Result<std::vector<Label>> parse_labels(std::string_view text, std::string_view 
 }
 
 Result<std::vector<Label>> load_labels(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("{}: cannot open: {}", path, std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_labels(buffer.str(), path);
+  constexpr std::size_t kMaxLabelBytes = 16u << 20;
+  auto text = read_toml_file(path, kMaxLabelBytes);
+  if (!text) return text.error();
+  return parse_labels(*text, path);
 }
 
 Result<std::vector<TaughtPattern>> teach(std::span<const Event> events, const std::vector<Label>& labels,

@@ -1,6 +1,10 @@
 #include "isd/toml_guard.h"
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -174,6 +178,23 @@ Status guard_toml_text(std::string_view t, std::string_view filename) {
     i += advance;
   }
   return {};
+}
+
+Result<std::string> read_toml_file(const std::string& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("{}: cannot open: {}", path, std::strerror(errno));
+  // A directory opens (on Linux) and then fails every read.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return make_error("{}: is a directory", path);
+  std::string text;
+  char chunk[1 << 16];
+  errno = 0;
+  while (in.read(chunk, sizeof chunk), in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes) return make_error("{}: larger than {} bytes; not a TOML file this reads", path, max_bytes);
+  }
+  if (in.bad()) return make_error("{}: cannot read: {}", path, std::strerror(errno != 0 ? errno : EIO));
+  return text;
 }
 
 }  // namespace irqshape::isd

@@ -8,6 +8,8 @@
 // position, before toml++ sees the text.
 #pragma once
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "base/result.h"
@@ -16,5 +18,10 @@ namespace irqshape::isd {
 
 // OK, or "file:line:column: TOML: ..." for a character the TOML reader cannot be given.
 Status guard_toml_text(std::string_view text, std::string_view filename);
+
+// The whole text of a TOML file (configuration, labels): "<path>: cannot open: <reason>",
+// "<path>: is a directory", "<path>: cannot read: <reason>", or "<path>: larger than N
+// bytes" for one over `max_bytes`, rather than an empty text for what cannot be read.
+Result<std::string> read_toml_file(const std::string& path, std::size_t max_bytes);
 
 }  // namespace irqshape::isd

@@ -4,6 +4,7 @@
 
 #include "isd/config.h"
 #include "isd/program.h"
+#include "isd/teach.h"
 #include "isd_test_support.h"
 
 namespace irqshape::isd {
@@ -379,6 +380,17 @@ TEST(Config, LoadNamesAMissingFile) {
   auto c = load_config("no/such/file.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.message(), "no/such/file.toml: cannot open: No such file or directory");
+}
+
+// A directory opens on Linux and then fails every read: it must not load as an empty
+// configuration (no rules) or an empty set of labels.
+TEST(Config, LoadRefusesADirectory) {
+  auto c = load_config("examples");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.message(), "examples: is a directory");
+  auto l = load_labels("examples");
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.message(), "examples: is a directory");
 }
 
 }  // namespace
