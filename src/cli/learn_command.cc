@@ -6,12 +6,16 @@
 // from its history ring through the registers, as the driver does on a real unit.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/trace_warnings.h"
 #include "isd/config.h"
 #include "isd/driver.h"
 #include "isd/harness/model_harness.h"
@@ -38,13 +42,14 @@ struct Input {
   std::vector<isd::Event> events;
   isd::SourceMap names;
   std::string description;
+  std::uint64_t lost_markers = 0, lost_events = 0;  // the trace's lost-event records
 };
 
 Result<Input> load_trace_input(const std::string& path) {
   auto t = isd::load_trace_events(path);
   if (!t) return t.error();
   if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
-  return Input{std::move(t->events), std::move(t->names), std::move(t->description)};
+  return Input{std::move(t->events), std::move(t->names), std::move(t->description), t->lost_markers, t->lost_events};
 }
 
 int fail(const std::string& message) {
@@ -81,25 +86,25 @@ Result<std::vector<isd::Event>> through_history(const std::vector<isd::Event>& e
   return out;
 }
 
-void print_profiles(const isd::MiningResult& r, const isd::SourceMap& names) {
-  fmt::print("{} interrupts, {} sources mined, {:.3f} s\n", r.events, r.sources.size(),
+void print_profiles(std::FILE* report, const isd::MiningResult& r, const isd::SourceMap& names) {
+  fmt::print(report, "{} interrupts, {} sources mined, {:.3f} s\n", r.events, r.sources.size(),
              static_cast<double>(r.end_ns - r.start_ns) * 1e-9);
-  fmt::print("  {:<24} {:>9} {:>11} {:>7}  {}\n", "source", "events", "rate/s", "gap CV", "periodic");
+  fmt::print(report, "  {:<24} {:>9} {:>11} {:>7}  {}\n", "source", "events", "rate/s", "gap CV", "periodic");
   for (const isd::SourceProfile& p : r.sources)
-    fmt::print("  {:<24} {:>9} {:>11.1f} {:>7.2f}  {}\n", isd::rule_source_name(names, p.source), p.events, p.rate_per_s, p.gap_cv,
+    fmt::print(report, "  {:<24} {:>9} {:>11.1f} {:>7.2f}  {}\n", isd::rule_source_name(names, p.source), p.events, p.rate_per_s, p.gap_cv,
                p.periodic ? fmt::format("every {}, jitter {}", isd::format_duration(p.period_ns), isd::format_duration(p.jitter_ns))
                           : "-");
 }
 
-void print_findings(const isd::MiningResult& r, const isd::SourceMap& names, const std::vector<bool>* correct) {
-  fmt::print("{} sequences ({} source pairs tested):\n", r.sequences.size(), r.pairs_tested);
+void print_findings(std::FILE* report, const isd::MiningResult& r, const isd::SourceMap& names, const std::vector<bool>* correct) {
+  fmt::print(report, "{} sequences ({} source pairs tested):\n", r.sequences.size(), r.pairs_tested);
   for (std::size_t i = 0; i < r.sequences.size(); ++i) {
     const isd::SequenceFinding& f = r.sequences[i];
     std::string text = isd::rule_source_name(names, f.sources[0]);
     for (std::size_t k = 1; k < f.sources.size(); ++k)
       text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
                           isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
-    fmt::print("  {}{}  [{} of {}, confidence {:.2f}, lift {:.1f}, z {:.1f}]\n",
+    fmt::print(report, "  {}{}  [{} of {}, confidence {:.2f}, lift {:.1f}, z {:.1f}]\n",
                correct == nullptr ? "" : ((*correct)[i] ? "ok     " : "WRONG  "), text, f.support, f.starts, f.confidence,
                f.lift, f.z);
   }
@@ -121,12 +126,16 @@ int run(const Options& o) {
     in.names = planted->names;
     in.description = fmt::format("synthetic traffic with planted sequences ({} s, seed {})", o.synthetic_s, o.seed);
   }
-  fmt::print("input: {}\n", in.description);
+  // The report goes to standard output, unless the rule file does: then standard output
+  // carries only the TOML and the report goes to standard error.
+  std::FILE* const report = o.output == "-" ? stderr : stdout;
+  fmt::print(report, "input: {}\n", in.description);
+  if (in.lost_markers != 0) fmt::print(stderr, "learn: {}\n", lost_events_warning(in.lost_markers, in.lost_events));
   if (o.from_history) {
     std::uint64_t lost = 0;
     auto h = through_history(in.events, in.names, lost);
     if (!h) return fail(h.message());
-    fmt::print("read back from the ISU history ring: {} entries ({} overwritten before they were read)\n", h->size(), lost);
+    fmt::print(report, "read back from the ISU history ring: {} entries ({} overwritten before they were read)\n", h->size(), lost);
     in.events = std::move(*h);
   }
 
@@ -141,7 +150,7 @@ int run(const Options& o) {
       for (std::size_t k = 1; k < p.sources.size(); ++k)
         text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(in.names, p.sources[k]),
                             isd::format_duration(p.windows[k - 1].first), isd::format_duration(p.windows[k - 1].second));
-      fmt::print("taught \"{}\" from {} examples: {}  (completes {} times in the input)\n", p.name, p.examples, text,
+      fmt::print(report, "taught \"{}\" from {} examples: {}  (completes {} times in the input)\n", p.name, p.examples, text,
                  p.matches_in_trace);
     }
     rules = isd::taught_rules(*taught, in.names, o.labels);
@@ -151,14 +160,14 @@ int run(const Options& o) {
     mo.min_support = o.min_support;
     mo.min_z = o.min_z;
     const isd::MiningResult r = isd::mine(in.events, mo);
-    print_profiles(r, in.names);
+    print_profiles(report, r, in.names);
     if (planted) {
       const isd::harness::PlantedScore sc = isd::harness::score_against(r, *planted);
-      print_findings(r, in.names, &sc.found_correct);
-      fmt::print("against the planted answer: precision {:.2f} ({} of {} found are planted or implied by a planted chain), recall {:.2f} ({} of {} planted found)\n",
+      print_findings(report, r, in.names, &sc.found_correct);
+      fmt::print(report, "against the planted answer: precision {:.2f} ({} of {} found are planted or implied by a planted chain), recall {:.2f} ({} of {} planted found)\n",
                  sc.precision, sc.correct, sc.found, sc.recall, sc.recalled, sc.planted);
     } else {
-      print_findings(r, in.names, nullptr);
+      print_findings(report, r, in.names, nullptr);
     }
     isd::ProposalOptions po;
     po.max_rules = o.max_rules;
@@ -171,9 +180,10 @@ int run(const Options& o) {
     return 0;
   }
   std::ofstream out(o.output, std::ios::binary);
+  if (!out) return fail(fmt::format("{}: cannot write: {}", o.output, std::strerror(errno)));
   out << text;
   out.close();
-  if (!out) return fail(fmt::format("{}: cannot write", o.output));
+  if (!out) return fail(fmt::format("{}: cannot write: {}", o.output, std::strerror(errno)));
   fmt::print("wrote {} rules to {} (check with: irqshape isd-check {})\n", rules.rules.size(), o.output, o.output);
   return 0;
 }

@@ -6,13 +6,16 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "cli/commands.h"
+#include "cli/trace_warnings.h"
 #include "export/jsonl_writer.h"
 #include "export/metrics_server.h"
 #include "export/trace_event_writer.h"
@@ -35,6 +38,15 @@ struct Options {
   std::uint64_t seed = 1;
   bool realtime = false, quiet = false;
 };
+
+// Standard output is block-buffered when it is a file or a pipe; what a user watches while
+// the command runs (the metrics address, which is the only way to learn the port with :0,
+// and the progress lines) is flushed as it is printed.
+template <typename... Args>
+void say(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(format, std::forward<Args>(args)...);
+  std::fflush(stdout);
+}
 
 std::string seconds(std::uint64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) * 1e-9); }
 
@@ -97,7 +109,9 @@ Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harnes
   for (const isd::Event& e : t->events)
     arrivals.push_back({e.time - start, e.source, static_cast<std::uint8_t>(0x40 + e.source % 0xB0), e.source % 4});
   span = t->events.back().time - start + 1;
-  fmt::print("replaying {}\n", t->description);
+  say("replaying {}\n", t->description);
+  if (t->lost_markers != 0)
+    fmt::print(stderr, "isd-telemetry: {}\n", lost_events_warning(t->lost_markers, t->lost_events));
   return Scenario{std::move(t->names), {}};
 }
 
@@ -148,20 +162,26 @@ int run(const Options& o) {
     perfetto.emplace(perfetto_file);
     tracks.emplace(*perfetto);
   }
+  std::optional<std::uint64_t> serve_for;  // CLI11 makes --serve-for need --prometheus
+  if (!o.serve_for.empty()) {
+    auto hold = isd::parse_duration(o.serve_for);
+    if (!hold) return fail(fmt::format("--serve-for: {}", hold.message()));
+    serve_for = *hold;
+  }
   exporter::MetricsServer server;
   if (!o.prometheus.empty()) {
     auto addr = exporter::parse_listen_address(o.prometheus);
     if (!addr) return fail(fmt::format("--prometheus: {}", addr.message()));
     auto port = server.start(addr->first, addr->second);
     if (!port) return fail(port.message());
-    fmt::print("serving Prometheus metrics on http://{}:{}/metrics\n", addr->first, *port);
+    say("serving Prometheus metrics on http://{}:{}/metrics\n", addr->first, *port);
   }
 
   isd::harness::ModelHarness model;
   isd::Driver driver(model.window());
   auto report = driver.apply(config, scenario->names);
   if (!report) return fail(report.message());
-  fmt::print("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
+  say("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
              report->patterns, report->rules, seconds(*duration),
              o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
              adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}",
@@ -175,7 +195,11 @@ int run(const Options& o) {
   isd::Period last;
   const auto wall_start = std::chrono::steady_clock::now();
   std::size_t next_arrival = 0;
-  for (std::uint64_t t = *period; t <= *duration; t += *period) {
+  // Every period is *period long except the last, which ends at *duration: every
+  // arrival before *duration is simulated and reported, even when *duration is shorter
+  // than one period.
+  for (std::uint64_t start = 0, t = 0; start < *duration; start = t) {
+    t = *duration - start > *period ? start + *period : *duration;
     if (o.trace.empty()) {
       model.run(load, t);
     } else {
@@ -189,7 +213,7 @@ int run(const Options& o) {
       actions = std::move(*a);
       if (!o.quiet)
         for (const isd::AdapterAction& x : actions)
-          fmt::print("{:>8.3f} ms  {:<10} coalescing {} -> {} ({}, p99 bound {:.1f} us)\n", t / 1e6,
+          say("{:>8.3f} ms  {:<10} coalescing {} -> {} ({}, p99 bound {:.1f} us)\n", t / 1e6,
                      scenario->names.display(x.source), isd::format_duration(x.old_time_ns), isd::format_duration(x.new_time_ns),
                      x.reason, x.p99_ns / 1000.0);
     }
@@ -202,18 +226,16 @@ int run(const Options& o) {
     if (tracks) tracks->add(last);
     if (!o.prometheus.empty()) server.publish(isd::to_prometheus(last));
     if (!o.quiet)
-      for (const std::string& w : last.warnings) fmt::print("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
+      for (const std::string& w : last.warnings) say("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
     if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
   }
   if (perfetto) perfetto->finish();
   print_summary(last, *duration);
   if (jsonl) fmt::print("wrote {} periods to {} (JSON lines)\n", jsonl->lines(), o.jsonl);
   if (perfetto) fmt::print("wrote {} trace events to {} (open in ui.perfetto.dev)\n", perfetto->events(), o.perfetto);
-  if (!o.prometheus.empty() && !o.serve_for.empty()) {
-    auto hold = isd::parse_duration(o.serve_for);
-    if (!hold) return fail(fmt::format("--serve-for: {}", hold.message()));
-    fmt::print("serving the final metrics for {}\n", o.serve_for);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(*hold));
+  if (serve_for) {
+    say("serving the final metrics for {}\n", o.serve_for);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(*serve_for));
   }
   return 0;
 }
@@ -235,8 +257,10 @@ void add_isd_telemetry_command(CLI::App& app) {
                                     "(default: the config's [adapt] max-added-p99, if any)");
   cmd->add_option("--jsonl", o->jsonl, "Write one JSON object per period to this file");
   cmd->add_option("--perfetto", o->perfetto, "Write Perfetto counter tracks (Chrome trace-event JSON) to this file");
-  cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");
-  cmd->add_option("--serve-for", o->serve_for, "With --prometheus: keep serving the final metrics this long after the run, e.g. 30s");
+  auto* prometheus =
+      cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");
+  cmd->add_option("--serve-for", o->serve_for, "Keep serving the final metrics this long after the run, e.g. 30s")
+      ->needs(prometheus);
   cmd->add_flag("--realtime", o->realtime, "Pace the simulation at wall-clock speed (to watch it in Prometheus)");
   cmd->add_flag("--quiet", o->quiet, "Print only the summary");
   cmd->callback([o] {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/trace_warnings.h"
 #include "trace/reader.h"
 #include "trace/stats.h"
 
@@ -64,10 +65,7 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   fmt::print("duration: {}, {} records on {} CPUs", human_ns(static_cast<double>(t.duration_ns())), t.records, t.cpus);
   if (t.skipped_events) fmt::print(", {} events of other kinds skipped", t.skipped_events);
   fmt::print("\n");
-  if (t.lost_markers) {
-    fmt::print("WARNING: the ring buffer lost events {} times ({} events counted; the rest were not counted)\n",
-               t.lost_markers, t.lost_events);
-  }
+  if (t.lost_markers) fmt::print("{}\n", lost_events_warning(t.lost_markers, t.lost_events));
 
   fmt::print("\ninterrupt sources (inter-arrival and handler: mean / p50 / p99)\n");
   fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}\n", "irq", "name", "kind", "entries",

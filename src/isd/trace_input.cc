@@ -19,6 +19,11 @@ Result<TraceEvents> load_trace_events(const std::string& path) {
     if (!more) return more.error();
     if (!*more) break;
     ++out.records;
+    if (rec.type == trace::RecordType::lost_events) {
+      ++out.lost_markers;
+      out.lost_events += rec.lost;
+      continue;
+    }
     if (rec.type != trace::RecordType::irq_entry) continue;
     if (rec.id >= isu::regs::kSources) {
       ++out.left_out;

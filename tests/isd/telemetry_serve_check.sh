@@ -1,0 +1,25 @@
+#!/bin/sh
+# `irqshape isd-telemetry --prometheus 127.0.0.1:0 --serve-for ...` with standard output
+# to a file: the "serving ... on http://127.0.0.1:PORT/metrics" line (the only way to learn
+# the port) is in the file while the command still runs, not only at its exit.
+#   telemetry_serve_check.sh IRQSHAPE SCRATCH_DIR
+set -u
+exe=$1
+log=$2/serve.log
+mkdir -p "$2"
+"$exe" isd-telemetry --duration 50ms --prometheus 127.0.0.1:0 --serve-for 3s > "$log" &
+pid=$!
+found=0
+for _ in $(seq 1 25); do
+  if grep -q '^serving Prometheus metrics on http://127.0.0.1:[0-9]*/metrics' "$log" 2>/dev/null; then
+    kill -0 "$pid" 2>/dev/null && found=1
+    break
+  fi
+  sleep 0.1
+done
+wait "$pid"
+rc=$?
+if [ "$found" != 1 ]; then
+  echo "the address line was not in the output while the command ran:"; cat "$log"; exit 1
+fi
+[ "$rc" = 0 ] || { echo "isd-telemetry exited $rc"; exit 1; }
