@@ -4,7 +4,8 @@
 //                   for each to be handled, while the BSP moves the edge line around all
 //                   CPUs; sent must equal handled (a lost edge is a timeout).
 //   move.level.edu  the same with an edu's INTx, a level line: moves that find remote IRR
-//                   set return STATUS_PENDING and the dispatcher finishes them.
+//                   set return STATUS_PENDING and the old CPU finishes them (its
+//                   dispatcher after the EOI, or its cleanup pass once the EOI landed).
 //   move.rtc        the RTC's periodic interrupt moved CPU to CPU; after every move the
 //                   next interrupts arrive on the new CPU.
 // After the concurrent phase, a settled check: every interrupt on the final CPU.
