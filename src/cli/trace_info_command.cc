@@ -72,8 +72,12 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
              "rate/s", "inter-arrival", "handler", "cpus", "serves");
   for (const auto& s : t.sources) {
     const auto& src = t.catalog.sources[s.id];
-    fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10.1f}  {:<32} {:<30} {:<14} {}{}\n", src.irq,
-               src.name.empty() ? "(unnamed)" : src.name, to_string(src.kind), s.entries, s.rate_hz,
+    // rate/s is entries over the trace's duration. One entry is no rate: 1/duration would
+    // only restate how long the trace is (1e9/s for a 1 ns trace), so it is shown as "-"
+    // (the JSON keeps rate_hz as computed).
+    const std::string rate = s.entries < 2 ? std::string("-") : fmt::format("{:.1f}", s.rate_hz);
+    fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}{}\n", src.irq,
+               src.name.empty() ? "(unnamed)" : src.name, to_string(src.kind), s.entries, rate,
                brief(s.inter_arrival_ns), brief(s.handler_ns), cpu_shares(s),
                s.serves ? device_name(t, *s.serves) : "-",
                s.unhandled ? fmt::format("  ({} unhandled)", s.unhandled) : "");

@@ -89,6 +89,25 @@ TEST(Report, CsvHasARowPerPolicyAndSourcePlusTotals) {
   EXPECT_EQ(totals, 2);
 }
 
+// Interrupt work continues while the run drains: every CPU fraction is a share of the time
+// up to end_ns, so none exceeds 1 (a one-interrupt trace used to show 70000 %).
+TEST(Report, IrqCpuFractionIsAShareOfTheRunUpToItsEnd) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const Comparison c = compare(sc);
+  for (const PolicyRun& run : c.runs) {
+    const RunResult& r = run.result;
+    ASSERT_GE(r.end_ns, r.duration_ns);
+    const Summary t = summarize(r, r.total, nullptr, true, sc.vcpus);
+    EXPECT_DOUBLE_EQ(t.irq_cpu_fraction,
+                     static_cast<double>(r.total.irq_ns) / (static_cast<double>(r.end_ns) * sc.vcpus));
+    for (const SourceMetrics& m : r.sources) {
+      const Summary s = summarize(r, m, nullptr, false, sc.vcpus);
+      EXPECT_DOUBLE_EQ(s.irq_cpu_fraction, static_cast<double>(m.irq_ns) / static_cast<double>(r.end_ns));
+      EXPECT_LE(s.irq_cpu_fraction, 1.0);
+    }
+  }
+}
+
 TEST(Report, PerfettoTimelineHasTracksSpansAndCounters) {
   const Scenario sc = mixed_scenario(10 * kMs);
   const Comparison c = compare(sc, TraceWindow{0, 5 * kMs, 1'000'000});
