@@ -46,34 +46,48 @@ class RecordingWindow final : public hw::RegisterWindow {
 // names, in order, on the next free ids.
 Result<isd::SourceMap> platform_from_config(const isd::Config& c) {
   isd::SourceMap map;
-  std::vector<std::string> pending;
-  auto want = [&](const std::string& name) {
-    if (name.rfind("id=", 0) == 0) return;
+  struct Pending {
+    std::string name, irq;  // irq: from match = "irq=N", else empty
+    isd::Origin at;         // where the file asks for the source
+    std::string context;    // "source \"b\"", "rule \"r\""
+  };
+  std::vector<Pending> pending;
+  // A mapping the map refuses (a name used twice, an id or irq mapped twice) is the
+  // file's doing: the error names the file, line and column of the source or rule.
+  auto add = [&](const std::string& spec, const isd::Origin& at, const std::string& context) -> Status {
+    if (auto st = map.add_spec(spec); !st) return make_error("{}: {}: {}", at.str(), context, st.message());
+    return {};
+  };
+  auto want = [&](const isd::Located<std::string>& name, const std::string& context) {
+    if (name.value.rfind("id=", 0) == 0) return;
     for (const isd::SourceSettings& s : c.sources)
-      if (s.name == name) return;
-    if (std::find(pending.begin(), pending.end(), name) == pending.end()) pending.push_back(name);
+      if (s.name == name.value) return;
+    for (const Pending& p : pending)
+      if (p.irq.empty() && p.name == name.value) return;
+    pending.push_back({name.value, "", name.at, context});
   };
   for (const isd::SourceSettings& s : c.sources) {
     const std::string match = s.match ? s.match->value : s.name;
+    const isd::Origin& at = s.match ? s.match->at : s.at;
+    const std::string context = fmt::format("source \"{}\"", s.name);
     if (match.rfind("id=", 0) == 0) {
-      if (auto st = map.add_spec(s.name + "=" + match.substr(3)); !st) return st.error();
+      if (auto st = add(s.name + "=" + match.substr(3), at, context); !st) return st.error();
     } else if (match.rfind("irq=", 0) == 0) {
-      pending.push_back(s.name + "\x1f" + match.substr(4));
+      pending.push_back({s.name, match.substr(4), at, context});
     } else {
-      pending.push_back(match);
+      pending.push_back({match, "", at, context});
     }
   }
   for (const isd::RuleSettings& r : c.rules) {
-    for (const isd::SequenceStep& st : r.condition.steps) want(st.source.value);
-    if (r.condition.source) want(r.condition.source->value);
+    const std::string context = fmt::format("rule \"{}\"", r.name);
+    for (const isd::SequenceStep& st : r.condition.steps) want(st.source, context);
+    if (r.condition.source) want(*r.condition.source, context);
   }
   std::uint32_t next = 0;
-  for (const std::string& p : pending) {
+  for (const Pending& p : pending) {
     while (map.find(next) != nullptr) ++next;
-    const std::size_t sep = p.find('\x1f');
-    const std::string spec = sep == std::string::npos ? fmt::format("{}={}", p, next)
-                                                      : fmt::format("{}={}:{}", p.substr(0, sep), next, p.substr(sep + 1));
-    if (auto st = map.add_spec(spec); !st) return st.error();
+    const std::string spec = p.irq.empty() ? fmt::format("{}={}", p.name, next) : fmt::format("{}={}:{}", p.name, next, p.irq);
+    if (auto st = add(spec, p.at, p.context); !st) return st.error();
   }
   return map;
 }

@@ -5,8 +5,10 @@
 // budget every period.
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -153,12 +155,12 @@ int run(const Options& o) {
   std::optional<isd::PerfettoCounters> tracks;
   if (!o.jsonl.empty()) {
     jsonl_file.open(o.jsonl, std::ios::binary);
-    if (!jsonl_file) return fail(fmt::format("{}: cannot write", o.jsonl));
+    if (!jsonl_file) return fail(fmt::format("{}: cannot write: {}", o.jsonl, std::strerror(errno)));
     jsonl.emplace(jsonl_file);
   }
   if (!o.perfetto.empty()) {
     perfetto_file.open(o.perfetto, std::ios::binary);
-    if (!perfetto_file) return fail(fmt::format("{}: cannot write", o.perfetto));
+    if (!perfetto_file) return fail(fmt::format("{}: cannot write: {}", o.perfetto, std::strerror(errno)));
     perfetto.emplace(perfetto_file);
     tracks.emplace(*perfetto);
   }

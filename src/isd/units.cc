@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <numeric>
+#include <optional>
+
 namespace irqshape::isd {
 
 namespace {
@@ -106,15 +109,41 @@ Result<Rate> parse_rate(std::string_view text) {
   const std::string_view t = trim(text);
   const std::size_t slash = t.find('/');
   const std::string_view number = trim(t.substr(0, slash));
+  // The count exactly, as count / scale: "0.5" is 5 / 10 (trailing zeros do not count).
+  std::uint64_t scale = 1;
+  if (const std::size_t dot = number.find('.'); dot != std::string_view::npos) {
+    std::size_t end = number.size();
+    while (end > dot + 1 && number[end - 1] == '0') --end;
+    for (std::size_t i = dot + 1; i < end; ++i) {
+      if (scale > ~std::uint64_t{0} / 10)
+        return make_error("\"{}\" is not a rate (expected e.g. 1000/s, 20/ms, 50/window): too many decimals", text);
+      scale *= 10;
+    }
+  }
   std::string why;
-  const auto count = scaled_number(number, 1, why);
+  const auto count = scaled_number(number, scale, why);
   if (!count) return make_error("\"{}\" is not a rate (expected e.g. 1000/s, 20/ms, 50/window): {}", text, why);
-  if (slash == std::string_view::npos) return Rate{*count, 0};
-  const std::string_view per = trim(t.substr(slash + 1));
-  if (per == "window") return Rate{*count, 0};
+  const std::string_view per = slash == std::string_view::npos ? "window" : trim(t.substr(slash + 1));
+  if (per == "window") {
+    if (scale != 1) return make_error("\"{}\": a count per rate window is a whole number", text);
+    return Rate{*count, 0};
+  }
+  // "/s", "/ms", "/us", "/ns", or per a duration: "/2us", "/100ms".
+  std::optional<std::uint64_t> per_ns;
   for (const Unit& u : kUnits)
-    if (per == u.name) return Rate{*count, u.ns};
-  return make_error("\"{}\": unknown rate unit \"/{}\" (write /s, /ms, /us or /window)", text, per);
+    if (per == u.name) per_ns = u.ns;
+  if (!per_ns && !per.empty() && is_digit(per.front())) {
+    auto d = parse_duration(per);
+    if (!d) return make_error("\"{}\": per {}", text, d.message());
+    if (*d == 0) return make_error("\"{}\": per 0ns is not a rate", text);
+    per_ns = *d;
+  }
+  if (!per_ns) return make_error("\"{}\": unknown rate unit \"/{}\" (write /s, /ms, /us, /window or /DURATION)", text, per);
+  // count / scale events per per_ns is count / g events per per_ns * (scale / g).
+  const std::uint64_t g = std::gcd(*count, scale);  // scale >= 1, so g >= 1
+  const u128 span = static_cast<u128>(*per_ns) * (scale / g);
+  if (span > ~std::uint64_t{0}) return make_error("\"{}\": too many decimals to represent exactly", text);
+  return Rate{*count / g, static_cast<std::uint64_t>(span)};
 }
 
 std::string format_rate(const Rate& rate) {

@@ -31,7 +31,9 @@ struct Rate {
   friend bool operator==(const Rate&, const Rate&) = default;
 };
 
-// "1000/s", "20/ms", "5/us", "50/window", or a bare number (per rate window).
+// "1000/s", "20/ms", "5/us", "50/window", or a bare number (per rate window). Counts per
+// time may have decimals and the time may be a duration: "0.5/us" is Rate{1, 2000} (kept
+// exact, reduced), as is "1/2us", which is how format_rate writes it.
 Result<Rate> parse_rate(std::string_view text);
 std::string format_rate(const Rate& rate);
 

@@ -122,8 +122,17 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
       r.bytes = q.bytes;
       rr.requests.push_back(r);
     }
-    out.notes.push_back(fmt::format("{}: {} requests replayed closed loop (recorded service and think times)", s.name,
-                                    rr.requests.size()));
+    const auto within = static_cast<std::size_t>(std::count_if(
+        requests.begin(), requests.end(), [&](const trace::BlockRequest& q) { return q.issue_ts - t0 < sc.duration_ns; }));
+    if (within == rr.requests.size()) {
+      out.notes.push_back(fmt::format("{}: {} requests replayed closed loop (recorded service and think times)", s.name,
+                                      rr.requests.size()));
+    } else {  // --max-duration ends the run before the trace: not every request is replayed
+      out.notes.push_back(fmt::format("{}: closed loop (recorded service and think times) over the first {:.3f} s: {} of "
+                                      "the {} recorded requests were issued in that time in the trace; a policy "
+                                      "issues as many as its delays allow (requests.issued in --json)",
+                                      s.name, static_cast<double>(sc.duration_ns) * 1e-9, within, rr.requests.size()));
+    }
     s.workload = Requests{.issue = std::move(rr), .service = Dist::fixed(0)};
     sc.sources.push_back(std::move(s));
   }

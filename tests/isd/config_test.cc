@@ -49,6 +49,16 @@ TEST(Units, RatesConvertToTheRateWindow) {
   EXPECT_EQ(*parse_rate("20/window"), (Rate{20, 0}));
   EXPECT_FALSE(parse_rate("20/fortnight").ok());
   EXPECT_EQ(format_rate(Rate{20, kNsPerMs}), "20/ms");
+  // Fractional counts per time are exact rates (500,000/s), not "finer than a nanosecond".
+  EXPECT_EQ(*parse_rate("0.5/us"), (Rate{1, 2'000}));
+  EXPECT_EQ(*parse_rate("1.50/ms"), (Rate{3, 2'000'000}));
+  EXPECT_EQ(*parse_rate("1/2us"), (Rate{1, 2'000}));
+  EXPECT_EQ(*per_window(*parse_rate("0.5/us"), kNsPerS, false), 500'000u);
+  EXPECT_EQ(format_rate(*parse_rate("0.5/us")), "1/2us");
+  EXPECT_EQ(*parse_rate(format_rate(*parse_rate("0.25/ms"))), *parse_rate("0.25/ms"));
+  EXPECT_NE(parse_rate("2.5/window").message().find("a count per rate window is a whole number"), std::string::npos);
+  EXPECT_NE(parse_rate("2.5").message().find("a count per rate window is a whole number"), std::string::npos);
+  EXPECT_FALSE(parse_rate("1/0s").ok());
 }
 
 Config parse_ok(std::string_view text) {
