@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "trace/output_file.h"
+
 namespace irqshape::trace {
 
 namespace {
@@ -66,26 +68,21 @@ void option(DatOut& out, std::uint16_t id, std::string_view text) {
 }  // namespace
 
 Status write_dat(const DatContents& c, const std::string& path) {
-  const std::string tmp = path + ".partial";
-  File f(std::fopen(tmp.c_str(), "wb"));
-  if (!f) return make_error("{}: cannot create: {}", tmp, std::strerror(errno));
-  auto fail = [&](Error e) -> Status {
-    f.reset();
-    std::remove(tmp.c_str());
-    return e;
-  };
+  auto opened = OutputFile::open(path);
+  if (!opened) return opened.error();
+  std::unique_ptr<OutputFile> file = std::move(*opened);  // abandons its temporary file on every early return
   // Sizes of the per-CPU data, known before writing the offsets table.
   std::vector<std::uint64_t> sizes;
   for (const auto& p : c.cpu_page_files) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) return fail(make_error("{}: cannot stat: {}", p, std::strerror(errno)));
+    if (::stat(p.c_str(), &st) != 0) return make_error("{}: cannot stat: {}", p, std::strerror(errno));
     if (static_cast<std::uint64_t>(st.st_size) % c.page_size != 0) {
-      return fail(make_error("{}: {} bytes is not a whole number of {} byte pages", p, st.st_size, c.page_size));
+      return make_error("{}: {} bytes is not a whole number of {} byte pages", p, st.st_size, c.page_size);
     }
     sizes.push_back(static_cast<std::uint64_t>(st.st_size));
   }
 
-  DatOut out(f.get(), c.big_endian);
+  DatOut out(file->file(), c.big_endian);
   out.bytes("\x17\x08\x44tracing", 10);
   out.str0("6");
   const unsigned char endian_and_long[2] = {static_cast<unsigned char>(c.big_endian ? 1 : 0), c.long_size};
@@ -130,21 +127,16 @@ Status write_dat(const DatContents& c, const std::string& path) {
   for (std::size_t cpu = 0; cpu < c.cpu_page_files.size(); ++cpu) {
     out.pad_to(c.page_size);
     File in(std::fopen(c.cpu_page_files[cpu].c_str(), "rb"));
-    if (!in) return fail(make_error("{}: cannot open: {}", c.cpu_page_files[cpu], std::strerror(errno)));
+    if (!in) return make_error("{}: cannot open: {}", c.cpu_page_files[cpu], std::strerror(errno));
     std::uint64_t copied = 0;
     while (std::size_t n = std::fread(buf.data(), 1, buf.size(), in.get())) {
       out.bytes(buf.data(), n);
       copied += n;
     }
-    if (copied != sizes[cpu]) return fail(make_error("{}: changed while being copied", c.cpu_page_files[cpu]));
+    if (copied != sizes[cpu]) return make_error("{}: changed while being copied", c.cpu_page_files[cpu]);
   }
-  if (!out.ok() || std::fflush(f.get()) != 0) return fail(make_error("{}: write failed: {}", path, std::strerror(errno)));
-  f.reset();
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return make_error("{}: cannot rename {} into place: {}", path, tmp, std::strerror(errno));
-  }
-  return {};
+  if (!out.ok()) return make_error("{}: write failed: {}", path, std::strerror(errno));
+  return file->commit();
 }
 
 }  // namespace irqshape::trace

@@ -29,7 +29,8 @@ struct DatContents {
   std::vector<std::string> cpu_page_files;
 };
 
-// Writes `path` (through "<path>.partial" and a rename).
+// Writes `path` through OutputFile (output_file.h): "<path>.partial" and a rename, a
+// symbolic link followed, a device or FIFO written in place.
 Status write_dat(const DatContents& contents, const std::string& path);
 
 }  // namespace irqshape::trace

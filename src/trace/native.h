@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "trace/input.h"
+#include "trace/output_file.h"
 #include "trace/reader.h"
 
 namespace irqshape::trace {
@@ -20,9 +21,10 @@ namespace irqshape::trace {
 Result<std::unique_ptr<TraceReader>> make_native_reader(std::unique_ptr<Input> input);
 
 // Writes a native trace. Records must come with the sources and devices they name
-// already defined (ids are assigned in definition order, from 0). Output goes to
-// "<path>.partial" and is renamed to `path` by finish(), so a failed or abandoned
-// write never leaves a file that looks complete.
+// already defined (ids are assigned in definition order, from 0). The file is written
+// through OutputFile (output_file.h): to "<path>.partial", renamed onto `path` by
+// finish(), so a failed or abandoned write never leaves a file that looks complete;
+// a symbolic link is followed, a device or FIFO written in place.
 class NativeWriter {
  public:
   static Result<std::unique_ptr<NativeWriter>> create(const std::string& path);
@@ -42,13 +44,13 @@ class NativeWriter {
   [[nodiscard]] std::uint64_t records_written() const { return records_; }
 
  private:
-  NativeWriter(std::string path, std::FILE* file, std::vector<std::uint8_t>* memory);
+  NativeWriter(std::string path, std::unique_ptr<OutputFile> file, std::vector<std::uint8_t>* memory);
   Status flush_block(std::uint32_t type);
   Status emit(const void* data, std::size_t size);
   Status fail(Error e);
 
   std::string path_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<OutputFile> file_;  // null when writing to memory, and after finish()
   std::vector<std::uint8_t>* memory_ = nullptr;
   std::vector<std::uint8_t> payload_;
   std::uint32_t entries_ = 0;

@@ -31,24 +31,18 @@ bool valid_meta_key(std::string_view k) {
 
 }  // namespace
 
-NativeWriter::NativeWriter(std::string path, std::FILE* file, std::vector<std::uint8_t>* memory)
-    : path_(std::move(path)), file_(file), memory_(memory) {
+NativeWriter::NativeWriter(std::string path, std::unique_ptr<OutputFile> file, std::vector<std::uint8_t>* memory)
+    : path_(std::move(path)), file_(std::move(file)), memory_(memory) {
   payload_.reserve(native::kTargetPayload + 1024);
 }
 
-NativeWriter::~NativeWriter() {
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    std::remove((path_ + ".partial").c_str());
-  }
-}
+NativeWriter::~NativeWriter() = default;  // an unfinished file_ abandons its temporary file
 
 Result<std::unique_ptr<NativeWriter>> NativeWriter::create(const std::string& path) {
-  std::string tmp = path + ".partial";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return make_error("{}: cannot create: {}", tmp, std::strerror(errno));
-  std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
-  return std::unique_ptr<NativeWriter>(new NativeWriter(path, f, nullptr));
+  auto out = OutputFile::open(path);
+  if (!out) return out.error();
+  std::setvbuf((*out)->file(), nullptr, _IOFBF, 1 << 20);
+  return std::unique_ptr<NativeWriter>(new NativeWriter(path, std::move(*out), nullptr));
 }
 
 std::unique_ptr<NativeWriter> NativeWriter::to_memory(std::vector<std::uint8_t>& out) {
@@ -67,7 +61,7 @@ Status NativeWriter::emit(const void* data, std::size_t size) {
     memory_->insert(memory_->end(), p, p + size);
     return {};
   }
-  if (std::fwrite(data, 1, size, file_) != size) {
+  if (std::fwrite(data, 1, size, file_->file()) != size) {
     return fail(make_error("{}: write failed: {}", path_, std::strerror(errno)));
   }
   return {};
@@ -208,18 +202,9 @@ Status NativeWriter::finish() {
   if (auto s = flush_block(native::kEndBlock); !s) return s;
   finished_ = true;
   if (file_ != nullptr) {
-    const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
-    const int e = errno;
-    std::fclose(file_);
-    file_ = nullptr;
-    std::string tmp = path_ + ".partial";
-    if (!ok) {
-      std::remove(tmp.c_str());
-      return fail(make_error("{}: write failed: {}", path_, std::strerror(e)));
-    }
-    if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
-      return fail(make_error("{}: cannot rename {} into place: {}", path_, tmp, std::strerror(errno)));
-    }
+    auto committed = file_->commit();
+    file_.reset();
+    if (!committed) return fail(committed.error());
   }
   return {};
 }

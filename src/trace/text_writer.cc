@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "trace/output_file.h"
+
 namespace irqshape::trace {
 
 std::string format_ftrace_line(const Record& r, const Catalog& cat) {
@@ -43,40 +45,32 @@ std::string format_ftrace_line(const Record& r, const Catalog& cat) {
 
 Result<TextCopyResult> copy_to_ftrace_text(TraceReader& reader, const std::string& out) {
   const bool to_stdout = out == "-";
-  const std::string tmp = out + ".partial";
-  std::FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) return make_error("{}: cannot create: {}", tmp, std::strerror(errno));
-  auto abandon = [&](Error e) -> Error {
-    if (!to_stdout) {
-      std::fclose(f);
-      std::remove(tmp.c_str());
-    }
-    return e;
-  };
+  std::unique_ptr<OutputFile> file;  // abandons its temporary file on every early return
+  if (!to_stdout) {
+    auto opened = OutputFile::open(out);
+    if (!opened) return opened.error();
+    file = std::move(*opened);
+  }
+  std::FILE* f = to_stdout ? stdout : file->file();
   std::fputs("# tracer: nop\n#\n# written by irqshape convert (task names are not kept)\n", f);
   TextCopyResult res;
   Record r;
   std::string line;
   for (;;) {
     auto more = reader.next(r);
-    if (!more) return abandon(more.error());
+    if (!more) return more.error();
     if (!*more) break;
     line = format_ftrace_line(r, reader.catalog());
     line += '\n';
     if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
-      return abandon(make_error("{}: write failed: {}", out, std::strerror(errno)));
+      return make_error("{}: write failed: {}", out, std::strerror(errno));
     }
     ++res.records;
   }
-  if (std::fflush(f) != 0) return abandon(make_error("{}: write failed: {}", out, std::strerror(errno)));
-  if (!to_stdout) {
-    if (std::fclose(f) != 0) {
-      std::remove(tmp.c_str());
-      return make_error("{}: write failed: {}", out, std::strerror(errno));
-    }
-    if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-      return make_error("{}: cannot rename {} into place: {}", out, tmp, std::strerror(errno));
-    }
+  if (to_stdout) {
+    if (std::fflush(f) != 0) return make_error("{}: write failed: {}", out, std::strerror(errno));
+  } else if (auto s = file->commit(); !s) {
+    return s.error();
   }
   return res;
 }

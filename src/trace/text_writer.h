@@ -19,8 +19,8 @@ struct TextCopyResult {
   std::uint64_t records = 0;
 };
 
-// Streams every record of `reader` to `out` ("-" for standard output), through
-// "<out>.partial" and a rename for files, as NativeWriter does.
+// Streams every record of `reader` to `out` ("-" for standard output); files are
+// written through OutputFile (output_file.h), as NativeWriter does.
 Result<TextCopyResult> copy_to_ftrace_text(TraceReader& reader, const std::string& out);
 
 }  // namespace irqshape::trace
