@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -24,6 +25,7 @@
 #include "trace/dat_reader.h"
 #include "trace/dat_writer.h"
 #include "trace/native.h"
+#include "trace/output_file.h"
 #include "trace/tracefs_glue.h"
 
 namespace irqshape::trace {
@@ -279,12 +281,17 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   };
   if (opt.output.empty()) return make_error("capture: no output file given");
   if (opt.duration_s < 0) return make_error("capture: negative duration");
-  {
-    const auto slash = opt.output.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : opt.output.substr(0, slash);
-    if (::access(dir.c_str(), W_OK) != 0) {
-      return make_error("{}: cannot write into {}: {}", opt.output, dir, std::strerror(errno));
-    }
+  // Refuse an output that cannot be written before recording anything, not after.
+  auto target = check_output_path(opt.output);
+  if (!target) return target.error();
+  // Scratch files (the per-CPU drains, the .dat converted to native) go next to the
+  // file written (a symbolic link's target), or to the temporary directory when the
+  // output is a device or FIFO: never into /dev.
+  std::string scratch = target->resolved;
+  if (target->special) {
+    std::error_code ec;
+    const auto tmp = std::filesystem::temp_directory_path(ec);
+    scratch = ((ec ? std::filesystem::path("/tmp") : tmp) / fmt::format("irqshape-capture-{}", ::getpid())).string();
   }
   if (auto s = check_capture_prerequisites(true); !s) return s.error();
   char tracing_dir[4096] = "";
@@ -359,7 +366,7 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   for (int cpu = 0; cpu <= cpus.back(); ++cpu) {
     auto d = std::make_unique<CpuDrain>();
     d->cpu = cpu;
-    std::string tmpl = fmt::format("{}.cpu{}.XXXXXX", opt.output, cpu);
+    std::string tmpl = fmt::format("{}.cpu{}.XXXXXX", scratch, cpu);
     d->file_fd = ::mkstemp(tmpl.data());
     if (d->file_fd < 0) return make_error("{}: cannot create a temporary file: {}", tmpl, std::strerror(errno));
     d->file = tmpl;
@@ -458,7 +465,7 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
     if (auto s = write_dat(dat, opt.output); !s) return s.error();
     return rep;
   }
-  const std::string tmp_dat = opt.output + ".capture.dat";
+  const std::string tmp_dat = scratch + ".capture.dat";
   if (auto s = write_dat(dat, tmp_dat); !s) return s.error();
   struct Remove {
     std::string path;

@@ -2,12 +2,16 @@
 // and skips (never fails, never pretends).
 #include "trace/capture.h"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "test_util.h"
 #include "tracecmd_oracle.h"
@@ -98,6 +102,64 @@ TEST(Capture, ReportsACommandThatCannotRun) {
   ASSERT_FALSE(rep);
   EXPECT_EQ(rep.message(), "cannot run '/nonexistent/irqshape-test-command': No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(opt.output));
+}
+
+// The output path is checked before anything is recorded (and without needing root):
+// a capture must not run a whole workload only to fail at the end.
+TEST(Capture, RefusesAnUnwritableOutputBeforeRecording) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "outdir");
+  CaptureOptions opt;
+  opt.command = {"touch", dir.file("ran")};
+  opt.output = dir.file("outdir");
+  auto rep = capture(opt);
+  ASSERT_FALSE(rep);
+  EXPECT_EQ(rep.message(), dir.file("outdir") + ": is a directory");
+  opt.output = dir.file("missing/c.irqt");
+  rep = capture(opt);
+  ASSERT_FALSE(rep);
+  EXPECT_EQ(rep.message(), dir.file("missing/c.irqt") + ": the directory " + dir.file("missing") + " does not exist");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));  // the command never ran
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u);  // outdir
+}
+
+// -o to a device (as `-o /dev/null` would) writes through it: the node stays a device,
+// and the scratch files go to the temporary directory, not next to the node. A link to
+// the output is followed and kept.
+TEST(Capture, ADeviceOrLinkOutputStaysWhatItIs) {
+  require_capture();
+  TempDir dir;
+  const std::string node = dir.file("null");
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) GTEST_SKIP() << "mknod: " << std::strerror(errno);
+  CaptureOptions opt;
+  opt.command = {"true"};
+  opt.buffer_kb = 256;
+  opt.output = node;
+  auto rep = capture(opt);
+  ASSERT_TRUE(rep) << rep.message();
+  struct stat st {};
+  ASSERT_EQ(::lstat(node.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u);
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    EXPECT_FALSE(e.path().filename().string().starts_with(fmt::format("irqshape-capture-{}.", ::getpid()))) << e.path();
+  }
+
+  std::filesystem::create_directory(dir.path() / "real");
+  std::filesystem::create_symlink("real/c.dat", dir.path() / "link.dat");
+  opt.output = dir.file("link.dat");
+  rep = capture(opt);
+  ASSERT_TRUE(rep) << rep.message();
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.path() / "link.dat"));
+  auto t = load_trace(dir.file("real/c.dat"));
+  ASSERT_TRUE(t) << t.message();
+  files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path() / "real")) ++files;
+  EXPECT_EQ(files, 1u);  // c.dat: no per-CPU scratch files or .partial left
 }
 
 TEST(Capture, WithoutRootSaysWhatIsMissing) {
