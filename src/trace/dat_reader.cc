@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "trace/event_format.h"
 #include "trace/record_builder.h"
@@ -59,7 +60,7 @@ class Cursor {
   [[nodiscard]] std::uint64_t remaining() const { return pos_ < limit_ ? limit_ - pos_ : 0; }
 
   Status bytes(void* dst, std::size_t n, std::string_view what) {
-    if (n > remaining()) return error("truncated {} ({} bytes needed, {} left)", what, n, remaining());
+    if (n > remaining()) return error("truncated {} {}", what, shortfall(n, "needed"));
     if (in_memory_) {
       if (n) std::memcpy(dst, mem_.data() + pos_, n);
     } else {
@@ -99,7 +100,7 @@ class Cursor {
     return {};
   }
   Status skip(std::uint64_t n, std::string_view what) {
-    if (n > remaining()) return error("truncated {} ({} bytes claimed, {} left)", what, n, remaining());
+    if (n > remaining()) return error("truncated {} {}", what, shortfall(n, "claimed"));
     pos_ += n;
     return {};
   }
@@ -111,6 +112,13 @@ class Cursor {
   void seek(std::uint64_t pos) { pos_ = pos; }
 
  private:
+  // Why `n` more bytes are not there. An offset at or past the end of the file (an
+  // offset field pointing outside a cut file) says where the file ends.
+  [[nodiscard]] std::string shortfall(std::uint64_t n, std::string_view verb) const {
+    if (!in_memory_ && pos_ >= limit_) return fmt::format("(the file ends at byte {})", limit_);
+    return fmt::format("({} bytes {}, {} left)", n, verb, remaining());
+  }
+
   Input* in_;
   std::vector<std::uint8_t> mem_;
   bool in_memory_ = false;
@@ -263,7 +271,8 @@ class DatReader final : public TraceReader {
   Status read_v6(Cursor& c);
   Status read_v7(Cursor& c);
   Status read_option(std::uint16_t id, Cursor& opt, std::uint32_t size);
-  Status read_v7_buffer(Cursor& opt, std::uint32_t size, bool& chosen);
+  Status read_v7_buffer(Cursor& opt, std::uint32_t size);
+  Status select_v7_buffer();
   Result<Cursor> open_section(std::uint64_t offset, std::uint16_t expected_id, std::string name);
   Status start_streams();
   Status load_page(CpuStream& s);
@@ -294,6 +303,26 @@ class DatReader final : public TraceReader {
   std::int64_t ts_offset_ = 0;
   std::vector<CpuStream> streams_;
   std::uint64_t buffered_ = 0;  // bytes held in all streams' buffers
+
+  // v7 BUFFER options: the candidates to read, and every buffer's name and data size
+  // (the first kMaxNotedBuffers) for the note saying which was read.
+  struct V7Cpu {
+    std::uint32_t id = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+  struct V7Buffer {
+    std::string name, clock;
+    std::uint64_t section = 0;
+    std::uint32_t page_size = 0;
+    std::vector<V7Cpu> cpus;
+    std::uint64_t data_bytes = 0;
+    std::uint64_t index = 0;  // among the file's buffers
+  };
+  static constexpr std::size_t kMaxNotedBuffers = 16;
+  std::optional<V7Buffer> v7_top_, v7_first_, v7_first_with_data_;
+  std::vector<std::pair<std::string, std::uint64_t>> v7_buffer_names_;
+  std::uint64_t v7_buffer_count_ = 0;
 };
 
 Status DatReader::open() {
@@ -456,7 +485,10 @@ Result<Cursor> DatReader::open_section(std::uint64_t offset, std::uint16_t expec
   if (auto s = c.integer(string_id, "section description"); !s) return s.error();
   if (auto s = c.integer(size, "section size"); !s) return s.error();
   if (id != expected_id) return at(offset, "expected a {} section (id {}), found id {}", name, expected_id, id);
-  if (size > c.remaining()) return at(offset + 8, "{} section of {} bytes runs past the end of the file", name, size);
+  if (size > c.remaining()) {
+    return at(offset + 8, "{} section of {} bytes runs past the end of the file (at byte {})", name, size,
+              in_->size().value_or(0));
+  }
   if ((flags & 1) == 0) return c;
   if (compression_ != "zstd") return at(offset, "compressed {} section in a file that names no compression", name);
   std::uint32_t csize = 0, usize = 0;
@@ -515,42 +547,94 @@ Status DatReader::read_option(std::uint16_t id, Cursor& opt, std::uint32_t size)
 }
 
 // BUFFER option: u64 section offset, name, clock, u32 page size, u32 CPU count, then per
-// CPU u32 id, u64 offset, u64 size. The top instance ("") is read if present, else the first.
-Status DatReader::read_v7_buffer(Cursor& opt, std::uint32_t size, bool& chosen) {
+// CPU u32 id, u64 offset, u64 size. Only the buffers that may be read are kept (the top
+// instance, the first other one, the first other one with data); select_v7_buffer()
+// chooses among them once every option has been seen.
+Status DatReader::read_v7_buffer(Cursor& opt, std::uint32_t size) {
   const std::uint64_t end = opt.position() + size;
-  std::uint64_t section = 0;
-  std::string name, clock;
-  std::uint32_t page_size = 0, cpus = 0;
-  if (auto s = opt.integer(section, "buffer section offset"); !s) return s;
-  if (auto s = opt.cstring(name, 256, "buffer name"); !s) return s;
-  if (auto s = opt.cstring(clock, 64, "buffer clock"); !s) return s;
-  if (auto s = opt.integer(page_size, "buffer page size"); !s) return s;
+  V7Buffer b;
+  std::uint32_t cpus = 0;
+  if (auto s = opt.integer(b.section, "buffer section offset"); !s) return s;
+  if (auto s = opt.cstring(b.name, 256, "buffer name"); !s) return s;
+  if (auto s = opt.cstring(b.clock, 64, "buffer clock"); !s) return s;
+  if (auto s = opt.integer(b.page_size, "buffer page size"); !s) return s;
   if (auto s = opt.integer(cpus, "buffer CPU count"); !s) return s;
   if (cpus > kMaxCpus) return opt.error("implausible CPU count {}", cpus);
   if (std::uint64_t{cpus} * 20 > end - std::min(end, opt.position())) return opt.error("buffer option shorter than its CPU list");
-  if (chosen && !name.empty()) return {};
-  if (chosen) streams_.clear();
-  if (page_size < 64 || page_size > kMaxPageSize) return opt.error("implausible page size {}", page_size);
+  if (b.page_size < 64 || b.page_size > kMaxPageSize) return opt.error("implausible page size {}", b.page_size);
+  b.cpus.reserve(cpus);
   for (std::uint32_t i = 0; i < cpus; ++i) {
+    V7Cpu cpu;
+    if (auto st = opt.integer(cpu.id, "CPU id"); !st) return st;
+    if (auto st = opt.integer(cpu.offset, "CPU data offset"); !st) return st;
+    if (auto st = opt.integer(cpu.size, "CPU data size"); !st) return st;
+    if (cpu.id >= kMaxCpus) return opt.error("CPU id {} out of range", cpu.id);
+    b.data_bytes += std::min(cpu.size, std::numeric_limits<std::uint64_t>::max() - b.data_bytes);  // saturates
+    b.cpus.push_back(cpu);
+  }
+  b.index = v7_buffer_count_++;
+  if (v7_buffer_names_.size() < kMaxNotedBuffers) v7_buffer_names_.emplace_back(b.name, b.data_bytes);
+  if (b.name.empty()) {
+    if (!v7_top_) v7_top_ = std::move(b);
+    return {};
+  }
+  if (!v7_first_) v7_first_ = b;
+  if (!v7_first_with_data_ && b.data_bytes > 0) v7_first_with_data_ = std::move(b);
+  return {};
+}
+
+std::string buffer_label(const std::string& name) {
+  return name.empty() ? std::string("the top instance") : fmt::format("buffer \"{}\"", name);
+}
+
+// The top instance if it holds data, else the first buffer that does; if none does, the
+// top instance, else the first. With several buffers, a "note" metadata entry names the
+// one read and the ones skipped.
+Status DatReader::select_v7_buffer() {
+  std::optional<V7Buffer>* pick = &v7_top_;
+  if (!(v7_top_ && v7_top_->data_bytes > 0)) {
+    if (v7_first_with_data_) {
+      pick = &v7_first_with_data_;
+    } else if (!v7_top_) {
+      pick = &v7_first_;
+    }
+  }
+  if (!*pick) return {};  // no buffer option: no CPU data
+  V7Buffer b = std::move(**pick);
+  for (const auto& cpu : b.cpus) {
     CpuStream s;
-    if (auto st = opt.integer(s.cpu, "CPU id"); !st) return st;
-    if (auto st = opt.integer(s.offset, "CPU data offset"); !st) return st;
-    if (auto st = opt.integer(s.size, "CPU data size"); !st) return st;
-    if (s.cpu >= kMaxCpus) return opt.error("CPU id {} out of range", s.cpu);
+    s.cpu = cpu.id;
+    s.offset = cpu.offset;
+    s.size = cpu.size;
     streams_.push_back(std::move(s));
   }
   // The flyrecord section's header says whether the CPU data is compressed.
-  Cursor h(*in_, section, big_endian_);
+  Cursor h(*in_, b.section, big_endian_);
   std::uint16_t id = 0, flags = 0;
   if (auto s = h.integer(id, "buffer section id"); !s) return s;
   if (auto s = h.integer(flags, "buffer section flags"); !s) return s;
-  if (id != kOptBuffer) return at(section, "expected a buffer section (id 3), found id {}", id);
-  if ((flags & 1) != 0 && compression_ != "zstd") return at(section, "compressed CPU data in a file that names no compression");
+  if (id != kOptBuffer) return at(b.section, "expected a buffer section (id 3), found id {}", id);
+  if ((flags & 1) != 0 && compression_ != "zstd") return at(b.section, "compressed CPU data in a file that names no compression");
   for (auto& s : streams_) s.compressed = (flags & 1) != 0;
-  page_size_ = page_size;
-  meta_.clock = clock;
-  if (!name.empty()) meta_.properties.emplace_back("buffer", name);
-  chosen = true;
+  page_size_ = b.page_size;
+  meta_.clock = b.clock;
+  if (!b.name.empty()) meta_.properties.emplace_back("buffer", b.name);
+  if (v7_buffer_count_ > 1) {
+    std::string skipped;
+    for (std::size_t i = 0; i < v7_buffer_names_.size(); ++i) {
+      if (i == b.index) continue;
+      const auto& [name, bytes] = v7_buffer_names_[i];
+      if (!skipped.empty()) skipped += ", ";
+      skipped += buffer_label(name);
+      skipped += bytes > 0 ? fmt::format(" ({} bytes of data)", bytes) : std::string(" (no data)");
+    }
+    if (v7_buffer_count_ > v7_buffer_names_.size()) {
+      skipped += fmt::format(" and {} more", v7_buffer_count_ - v7_buffer_names_.size());
+    }
+    meta_.properties.emplace_back(
+        "note", fmt::format("the file holds {} trace-cmd buffers; read {}{}, skipped {}", v7_buffer_count_,
+                            buffer_label(b.name), b.data_bytes > 0 ? "" : " (no buffer holds data)", skipped));
+  }
   return {};
 }
 
@@ -565,7 +649,6 @@ Status DatReader::read_v7(Cursor& c) {
   std::uint64_t options = 0;
   if (auto s = c.integer(options, "options offset"); !s) return s;
   std::uint64_t header_info = 0, event_formats = 0;
-  bool chosen = false;
   for (std::uint32_t n = 0; options != 0; ++n) {
     if (n >= kMaxOptionSections) return at(options, "too many options sections");
     auto sec = open_section(options, 0, "options");
@@ -589,7 +672,7 @@ Status DatReader::read_v7(Cursor& c) {
       } else if (id == kOptEventFormats) {
         s = opt.integer(event_formats, "event formats offset");
       } else if (id == kOptBuffer) {
-        s = read_v7_buffer(opt, size, chosen);
+        s = read_v7_buffer(opt, size);
       } else {
         s = read_option(id, opt, size);
       }
@@ -598,6 +681,7 @@ Status DatReader::read_v7(Cursor& c) {
     if (next != 0 && next <= options) return at(options, "options sections do not move forward");
     options = next;
   }
+  if (auto s = select_v7_buffer(); !s) return s;
   if (header_info == 0) return at(0, "the file has no header info section");
   auto hi = open_section(header_info, kOptHeaderInfo, "header info");
   if (!hi) return hi.error();
@@ -617,7 +701,9 @@ Status DatReader::start_streams() {
   for (auto& s : streams_) {
     s.decoder = std::make_unique<PageDecoder>(layout_);
     if (s.size == 0) continue;
-    if (s.offset > file_size) return at(s.offset, "CPU {} data starts past the end of the file", s.cpu);
+    if (s.offset > file_size) {
+      return at(s.offset, "CPU {} data starts past the end of the file (at byte {})", s.cpu, file_size);
+    }
     s.next = s.offset;
     if (s.compressed) {
       Cursor c(*in_, s.offset, big_endian_);
@@ -628,7 +714,8 @@ Status DatReader::start_streams() {
     }
     s.end = s.next + s.size;
     if (s.end > file_size || s.end < s.next) {
-      return at(s.offset, "CPU {} data ({} bytes) runs past the end of the file", s.cpu, s.size);
+      return at(s.offset, "CPU {} data ({} bytes) runs past the end of the file (at byte {})", s.cpu, s.size,
+                file_size);
     }
     if (auto st = load_page(s); !st) return st;
     if (auto st = advance(s); !st) return st;

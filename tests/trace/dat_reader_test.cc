@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "test_util.h"
@@ -139,6 +141,50 @@ TEST(DatReader, AgreesWithLibtracecmdOnRealFiles) {
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "no .dat files under data/traces";
+}
+
+// `trace-cmd extract -B fixture` of an instance that recorded 8 direct writes with dd
+// (tests/trace/dat/README.md): the top instance is in the file with no CPUs, the data
+// is in buffer "fixture". It used to read as an empty trace.
+TEST(DatReader, ReadsTheFirstBufferWithDataWhenTheTopInstanceHasNone) {
+  auto t = load_trace((testing::fixture_dir() / "dat" / "instance-only.v7.dat").string());
+  ASSERT_TRUE(t) << t.message();
+  // What `trace-cmd report` shows: 112 events, on CPU 1.
+  ASSERT_EQ(t->records.size(), 112u);
+  std::map<RecordType, int> counts;
+  for (const auto& r : t->records) {
+    ++counts[r.type];
+    EXPECT_EQ(r.cpu, 1u);
+  }
+  EXPECT_EQ(counts[RecordType::irq_entry], 26);
+  EXPECT_EQ(counts[RecordType::irq_exit], 26);
+  EXPECT_EQ(counts[RecordType::block_issue], 26);
+  EXPECT_EQ(counts[RecordType::block_complete], 34);
+  EXPECT_EQ(t->records.front().ts, 12214'446646414u);
+  EXPECT_EQ(t->records.back().ts, 12214'490463758u);
+  EXPECT_EQ(t->meta.clock, "local");
+  using Property = std::pair<std::string, std::string>;
+  const auto& p = t->meta.properties;
+  EXPECT_NE(std::find(p.begin(), p.end(), Property{"buffer", "fixture"}), p.end());
+  EXPECT_NE(std::find(p.begin(), p.end(),
+                      Property{"note", "the file holds 2 trace-cmd buffers; read buffer \"fixture\", skipped the top "
+                                       "instance (no data)"}),
+            p.end());
+}
+
+TEST(DatReader, AFileWithOneBufferHasNoNote) {
+  auto t = load_trace("data/traces/dd-write.v7.dat");
+  ASSERT_TRUE(t) << t.message();
+  EXPECT_FALSE(t->records.empty());
+  for (const auto& [k, v] : t->meta.properties) EXPECT_NE(k, "note") << v;
+}
+
+// An offset pointing past the end of a cut file says where the file ends.
+TEST(DatReader, ACutFileSaysWhereItEnds) {
+  const std::string v7 = testing::read_file("data/traces/dd-write.v7.dat");
+  ASSERT_GT(v7.size(), 100u);
+  EXPECT_EQ(testing::error_of(v7.substr(0, 100), "cut.dat"),
+            "cut.dat: byte offset 2218: truncated section id (the file ends at byte 100)");
 }
 
 TEST(DatReader, EveryTruncationIsAnError) {
