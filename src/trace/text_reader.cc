@@ -3,6 +3,10 @@
 #include <cctype>
 #include <charconv>
 #include <limits>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "trace/line_reader.h"
 #include "trace/record_builder.h"
@@ -80,8 +84,17 @@ struct EventLine {
   bool has_system = false;  // "irq:irq_handler_entry:" (perf) rather than "irq_handler_entry:"
 };
 
+// Digits, optionally a '.' and more digits: a timestamp's shape, whatever its value.
+bool timestamp_shaped(std::string_view s) {
+  const auto dot = s.find('.');
+  return all_digits(s.substr(0, dot)) && (dot == std::string_view::npos || all_digits(s.substr(dot + 1)));
+}
+
 // Parses what follows the "[cpu]" field: [latency flags] timestamp: [period] event: payload.
-const char* parse_after_cpu(std::string_view rest, EventLine& ev) {
+// With `shape_only` (format detection), a timestamp of the right shape but out of range
+// (overflowing, more than 9 decimals) is accepted, so that the reader reports it as a bad
+// timestamp rather than the line as an unknown format.
+const char* parse_after_cpu(std::string_view rest, EventLine& ev, bool shape_only) {
   Cursor c(rest);
   c.skip_spaces();
   auto tok = c.token();
@@ -90,7 +103,10 @@ const char* parse_after_cpu(std::string_view rest, EventLine& ev) {
     tok = c.token();
   }
   if (tok.size() < 2 || tok.back() != ':') return "expected '<timestamp>:' after the [cpu] field";
-  if (!parse_text_timestamp(tok.substr(0, tok.size() - 1), ev.ts)) return "bad timestamp";
+  if (!parse_text_timestamp(tok.substr(0, tok.size() - 1), ev.ts)) {
+    if (!shape_only || !timestamp_shaped(tok.substr(0, tok.size() - 1))) return "bad timestamp";
+    ev.ts = 0;
+  }
   c.skip_spaces();
   tok = c.token();
   if (all_digits(tok)) {  // perf script may print a sample period before the event
@@ -110,7 +126,7 @@ const char* parse_after_cpu(std::string_view rest, EventLine& ev) {
 
 // Finds the " [cpu] " field and parses the rest. A task name may itself contain
 // "[n]", so each candidate bracket is tried until one yields a well-formed line.
-const char* parse_event_line(std::string_view line, EventLine& ev) {
+const char* parse_event_line(std::string_view line, EventLine& ev, bool shape_only = false) {
   const char* first_error = nullptr;
   std::size_t from = 0;
   for (int tries = 0; tries < 8; ++tries) {
@@ -127,11 +143,18 @@ const char* parse_event_line(std::string_view line, EventLine& ev) {
     }
     if (digits == 0 || i >= line.size() || line[i] != ']') continue;
     ev.cpu = cpu;
-    const char* err = parse_after_cpu(line.substr(i + 1), ev);
+    const char* err = parse_after_cpu(line.substr(i + 1), ev, shape_only);
     if (err == nullptr) return nullptr;
     if (first_error == nullptr) first_error = err;
   }
   return first_error != nullptr ? first_error : "no '[cpu]' field";
+}
+
+// "2.000000" for messages: at least 6 decimals, as ftrace prints, and all 9 if needed.
+std::string format_seconds(Nanos ts) {
+  std::string s = fmt::format("{}.{:09}", ts / 1'000'000'000, ts % 1'000'000'000);
+  while (s.size() > s.find('.') + 7 && s.back() == '0') s.pop_back();
+  return s;
 }
 
 // "CPU:1 [LOST 2930 EVENTS]" (kernel), "CPU:1 [2930 EVENTS DROPPED]" and
@@ -193,6 +216,7 @@ class TextReader final : public TraceReader {
   TraceMeta meta_;
   std::uint64_t skipped_ = 0;
   Nanos last_ts_ = 0;
+  std::vector<Nanos> last_ts_by_cpu_;  // indexed by CPU, grown on demand (< kMaxCpus)
   Status status_;
   bool done_ = false;
 };
@@ -235,6 +259,19 @@ Result<bool> TextReader::next_record(Record& out) {
         }
       }
       return line_error("{}", err);
+    }
+    // Each CPU's events come in time order (the kernel's per-CPU ring buffers, merged
+    // by time in both dialects); a step back means a damaged or spliced file, and would
+    // otherwise turn into negative durations downstream. Out-of-range CPUs are the
+    // record builder's to report.
+    if (ev.cpu < kMaxCpus) {
+      if (ev.cpu >= last_ts_by_cpu_.size()) last_ts_by_cpu_.resize(ev.cpu + 1, 0);
+      Nanos& last = last_ts_by_cpu_[ev.cpu];
+      if (ev.ts < last) {
+        return line_error("time goes backwards on CPU {}: {} after {}", ev.cpu, format_seconds(ev.ts),
+                          format_seconds(last));
+      }
+      last = ev.ts;
     }
     bool produced = false;
     if (auto s = decode(ev, out, produced); !s) return line_error("{}: {}", ev.event, s.message());
@@ -366,7 +403,7 @@ bool parse_text_timestamp(std::string_view s, Nanos& out) {
 
 LineShape classify_text_line(std::string_view line) {
   EventLine ev;
-  if (parse_event_line(line, ev) != nullptr) return LineShape::not_event;
+  if (parse_event_line(line, ev, /*shape_only=*/true) != nullptr) return LineShape::not_event;
   return ev.has_system ? LineShape::perf_event : LineShape::ftrace_event;
 }
 

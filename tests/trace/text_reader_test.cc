@@ -183,6 +183,52 @@ TEST(TextErrors, NameTheFileAndLine) {
             "t.txt: line 1: irq_handler_exit: expected 'ret=handled' or 'ret=unhandled'");
 }
 
+// Each CPU's events come in time order; a step back is an error naming the line and the
+// CPU, in both dialects. (Accepted, an entry at 2.0 and its exit at 1.0 made a 0 ns handler.)
+TEST(TextErrors, TimeGoingBackwardsOnACpuIsAnError) {
+  EXPECT_EQ(error_of("  <idle>-0 [000] 2.0: irq_handler_entry: irq=1 name=a\n"
+                     "  <idle>-0 [000] 1.0: irq_handler_exit: irq=1 ret=handled\n",
+                     "t.txt"),
+            "t.txt: line 2: time goes backwards on CPU 0: 1.000000 after 2.000000");
+  EXPECT_EQ(error_of(" swapper 0 [000] 2.0: irq:irq_handler_entry: irq=1 name=a\n"
+                     " swapper 0 [000] 1.0: irq:irq_handler_exit: irq=1 ret=handled\n",
+                     "p.txt"),
+            "p.txt: line 2: time goes backwards on CPU 0: 1.000000 after 2.000000");
+  // Nanosecond steps are shown to the nanosecond; events of other kinds count too.
+  EXPECT_EQ(error_of("# tracer: nop\n"
+                     "  <idle>-0 [003] 1.000000002: sched_switch: prev_comm=swapper/3\n"
+                     "  <idle>-0 [003] 1.000000001: irq_handler_entry: irq=1 name=a\n",
+                     "t.txt"),
+            "t.txt: line 3: time goes backwards on CPU 3: 1.000000001 after 1.000000002");
+}
+
+TEST(TextReader, TimeOrderIsPerCpu) {
+  // Equal times, and a CPU behind another (the kernel's merge interleaves them), are fine.
+  auto t = read_string("  <idle>-0 [000] 2.0: irq_handler_entry: irq=1 name=a\n"
+                       "  <idle>-0 [001] 1.5: irq_handler_entry: irq=2 name=b\n"
+                       "  <idle>-0 [000] 2.0: irq_handler_exit: irq=1 ret=handled\n"
+                       "  <idle>-0 [001] 1.6: irq_handler_exit: irq=2 ret=handled\n");
+  ASSERT_EQ(t.records.size(), 4u);
+  EXPECT_EQ(t.records[3].ts, 1'600'000'000u);
+}
+
+// A timestamp too large for 64-bit nanoseconds is a bad timestamp on every line; on the
+// first, which decides the format, it used to make the file "not a recognized trace format".
+TEST(TextErrors, AnOverflowingTimestampIsABadTimestampOnTheFirstLineToo) {
+  const std::string entry = ": irq_handler_entry: irq=1 name=a\n";
+  EXPECT_EQ(error_of("  <idle>-0 [000] 99999999999999999999.000000" + entry, "t.txt"), "t.txt: line 1: bad timestamp");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 18446744074.000000" + entry, "t.txt"), "t.txt: line 1: bad timestamp");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0000000001" + entry, "t.txt"), "t.txt: line 1: bad timestamp");
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0" + entry + "  <idle>-0 [000] 99999999999999999999.000000" + entry, "t.txt"),
+            "t.txt: line 2: bad timestamp");
+  EXPECT_EQ(error_of(" swapper 0 [000] 99999999999999999999.000000: irq:irq_handler_entry: irq=1 name=a\n", "p.txt"),
+            "p.txt: line 1: bad timestamp");
+  // Not a timestamp's shape at all: still not a trace.
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.x" + entry, "t.txt"),
+            "t.txt: line 1: not a recognized trace format (expected an ftrace or perf script event line, an irqshape "
+            "native trace or a trace-cmd .dat file)");
+}
+
 TEST(TextErrors, RejectsOverlongLinesAndNulBytes) {
   std::string text = "  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\n  <idle>-0 [000] 1.1: irq_handler_entry: irq=1 name=";
   text.append(100'000, 'x');
