@@ -64,11 +64,18 @@ write("text-garbage.txt", "hello, this is not a trace\n",
       "{file}: line 1: not a recognized trace format (expected an ftrace or perf script event line, an irqshape "
       "native trace or a trace-cmd .dat file)")
 write("text-empty.txt", "", "{file}: empty file")
+# A timestamp too large for 64-bit nanoseconds: on the first line too, where it decides the format.
+write("text-overflow-timestamp.txt", "  <idle>-0 [001] d.h1. 99999999999999999999.000000: irq_handler_entry: irq=36 name=x\n",
+      "{file}: line 1: bad timestamp")
+write("text-backwards.txt", HDR + OK + "  <idle>-0 [001] d.h1. 669.000000: irq_handler_exit: irq=36 ret=handled\n",
+      "{file}: line 4: time goes backwards on CPU 1: 669.000000 after 669.818029")
 PERF_OK = "         swapper     0 [000]  1223.255982:   irq:irq_handler_entry: irq=41 name=virtio3-rx\n"
 write("perf-no-event.perf", PERF_OK + "         swapper     0 [000]  1223.255996:    irq:irq_handler_exit irq=41 ret=handled\n",
       "{file}: line 2: expected '<event>:' after the timestamp")
 write("perf-bad-exit.perf", PERF_OK + "         swapper     0 [000]  1223.255996:    irq:irq_handler_exit: irq=41 ret=handled extra\n",
       "{file}: line 2: irq_handler_exit: unexpected text after the return value")
+write("perf-backwards.perf", PERF_OK + "         swapper     0 [000]  1223.000000:    irq:irq_handler_exit: irq=41 ret=handled\n",
+      "{file}: line 2: time goes backwards on CPU 0: 1223.000000 after 1223.255982")
 
 # --- native ----------------------------------------------------------------------
 MAGIC = b"\x89IRQT\r\n\x1a"
@@ -179,7 +186,8 @@ def irq_entry(delta, irq, name):
 
 good_page = page([irq_entry(5, 36, b"virtio1-req.0")])
 d, pg = dat(good_page)
-write("dat-truncated.dat", d[:pg + 100], "{file}: byte offset %d: CPU 0 data (4096 bytes) runs past the end of the file" % pg)
+write("dat-truncated.dat", d[:pg + 100],
+      "{file}: byte offset %d: CPU 0 data (4096 bytes) runs past the end of the file (at byte %d)" % (pg, pg + 100))
 d, pg = dat(page([irq_entry(5, 36, b"virtio1-req.0")], commit=5000))
 write("dat-bad-commit.dat", d, "{file}: byte offset %d: CPU 0: page commit size runs past the end of the page" % (pg + 8))
 d, pg = dat(page([u32(0x1F)]))  # type_len 31 (absolute time) without its extension word
@@ -209,4 +217,9 @@ v7 = b"\x17\x08\x44tracing7\0" + bytes([0, 8]) + u32(4096) + b"zstd\0" + b"1.5.4
 v7 += u64(len(v7) + 8)  # the options section follows
 v7 += u16(0) + u16(1) + u32(0) + u64(16) + u32(8) + u32(100) + b"\x28\xb5\x2f\xfd" + b"garbage!"
 write("dat-zstd-garbage.dat", v7, "{file}: byte offset 37: options section: zstd: Src size is incorrect")
+# A real v7 file (trace-cmd 3.1.6) cut after 100 bytes: its options offset points past the end.
+with open(os.path.join(HERE, "..", "..", "..", "data", "traces", "dd-write.v7.dat"), "rb") as f:
+    cut = f.read(100)
+write("dat-v7-cut.dat", cut, "{file}: byte offset %d: truncated section id (the file ends at byte 100)"
+      % struct.unpack("<Q", cut[29:37])[0])
 print("wrote", len([f for f in os.listdir(HERE) if f.endswith(".expected")]), "bad inputs")
