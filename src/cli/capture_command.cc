@@ -24,8 +24,8 @@ void add_capture_command(CLI::App& app) {
                   "irqshape's native format")
       ->required();
   cmd->add_option("-d,--duration", opt->duration_s,
-                  "Seconds to capture; with a COMMAND, it is stopped (SIGTERM) when they run out. Default: until "
-                  "the command exits, or until Ctrl-C without one")
+                  "Seconds to capture (0, the default: until the COMMAND exits, or until Ctrl-C without one); "
+                  "with a COMMAND, it is stopped (SIGTERM) when they run out")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--kvm", opt->kvm, "Also record kvm:* events (kept in .dat output; the model ignores them)");
   cmd->add_option("--buffer-kb", opt->buffer_kb, "Ring buffer size per CPU in KiB (default 16384)")

@@ -280,6 +280,11 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
     if (opt.log) opt.log(m);
   };
   if (opt.output.empty()) return make_error("capture: no output file given");
+  // Elsewhere "-" means standard output; a trace is written as a file (the .dat and
+  // native writers finish by renaming it into place), so "-" is refused rather than
+  // written as a file named "-".
+  if (opt.output == "-")
+    return make_error("the output must be a file, not standard output ('-'); /dev/stdout works");
   if (opt.duration_s < 0) return make_error("capture: negative duration");
   // Refuse an output that cannot be written before recording anything, not after.
   auto target = check_output_path(opt.output);

@@ -122,6 +122,11 @@ TEST(Capture, RefusesAnUnwritableOutputBeforeRecording) {
   rep = capture(opt);
   ASSERT_FALSE(rep);
   EXPECT_EQ(rep.message(), dir.file("missing/c.irqt") + ": the directory " + dir.file("missing") + " does not exist");
+  opt.output = "-";
+  rep = capture(opt);
+  ASSERT_FALSE(rep);
+  EXPECT_EQ(rep.message(), "the output must be a file, not standard output ('-'); /dev/stdout works");
+  EXPECT_FALSE(std::filesystem::exists("-"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));  // the command never ran
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
