@@ -233,7 +233,8 @@ int run(const Options& o) {
   }
   if (perfetto) perfetto->finish();
   print_summary(last, *duration);
-  if (jsonl) fmt::print("wrote {} periods to {} (JSON lines)\n", jsonl->lines(), o.jsonl);
+  if (jsonl)
+    fmt::print("wrote {} period{} to {} (JSON lines)\n", jsonl->lines(), jsonl->lines() == 1 ? "" : "s", o.jsonl);
   if (perfetto) fmt::print("wrote {} trace events to {} (open in ui.perfetto.dev)\n", perfetto->events(), o.perfetto);
   if (serve_for) {
     say("serving the final metrics for {}\n", o.serve_for);
