@@ -16,7 +16,8 @@
 
 namespace irqshape::sim {
 
-inline constexpr int kJsonSchemaVersion = 1;
+// 2: irq_cpu_fraction became a share of the run up to end_ns (was duration_ns).
+inline constexpr int kJsonSchemaVersion = 2;
 
 // The quantile grid of every "cdf" array in the JSON: 0 (min), 0.01 ... 0.99, 0.995,
 // 0.999, 0.9995, 0.9999, 1 (max).
