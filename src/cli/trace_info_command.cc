@@ -74,7 +74,7 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
     const auto& src = t.catalog.sources[s.id];
     // rate/s is entries over the trace's duration. One entry is no rate: 1/duration would
     // only restate how long the trace is (1e9/s for a 1 ns trace), so it is shown as "-"
-    // (the JSON keeps rate_hz as computed).
+    // (and as null in the JSON).
     const std::string rate = s.entries < 2 ? std::string("-") : fmt::format("{:.1f}", s.rate_hz);
     fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}{}\n", src.irq,
                src.name.empty() ? "(unnamed)" : src.name, to_string(src.kind), s.entries, rate,
@@ -153,7 +153,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
                             {"kind", to_string(src.kind)},
                             {"entries", s.entries},
                             {"unhandled", s.unhandled},
-                            {"rate_hz", s.rate_hz},
+                            {"rate_hz", s.entries < 2 ? nlohmann::json() : nlohmann::json(s.rate_hz)},
                             {"per_cpu", cpus},
                             {"inter_arrival_ns", to_json(s.inter_arrival_ns)},
                             {"handler_ns", to_json(s.handler_ns)},
