@@ -336,25 +336,39 @@ bool level_isr(KINTERRUPT*, void* context) {
   return n > 0;
 }
 
-TEST(Concurrency, LevelLineMovesWhileFiring) {
-  HostedMachine m;
-  m.set_wiring(16, hw::Polarity::ActiveLow);
-  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(16), 7, RouteTarget::apic(0));
-  LevelDevice d{&m, 16};
-  KINTERRUPT* obj = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(m.core(), &obj, level_isr, &d, nullptr, si.Vector, 7, 7, LevelSensitive, false, 3),
-            STATUS_SUCCESS);
-  m.start_cpus();
-  std::atomic<bool> stop{false};
-  std::atomic<long> fired{0};
-  std::thread device([&] {
+// GSI 16, level-triggered and active low, routed to CPU 0 and connected to level_isr
+// (d must be on that line); obj stays null if the connect fails.
+SystemInterrupt connect_level_device(HostedMachine& m, LevelDevice& d, KINTERRUPT*& obj) {
+  m.set_wiring(d.gsi, hw::Polarity::ActiveLow);
+  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(d.gsi), 7, RouteTarget::apic(0));
+  if (IoConnectInterrupt(m.core(), &obj, level_isr, &d, nullptr, si.Vector, 7, 7, LevelSensitive, false, 3) !=
+      STATUS_SUCCESS)
+    obj = nullptr;
+  return si;
+}
+
+// The device: one more pending event and the line raised, again and again until stop.
+std::thread keep_firing(LevelDevice& d, std::atomic<bool>& stop, std::atomic<long>& fired) {
+  return std::thread([&d, &stop, &fired] {
     while (!stop.load()) {
       d.pending.fetch_add(1);
-      m.set_line(16, true);
+      d.m->set_line(d.gsi, true);
       fired.fetch_add(1);
       std::this_thread::yield();
     }
   });
+}
+
+TEST(Concurrency, LevelLineMovesWhileFiring) {
+  HostedMachine m;
+  LevelDevice d{&m, 16};
+  KINTERRUPT* obj = nullptr;
+  const SystemInterrupt si = connect_level_device(m, d, obj);
+  ASSERT_NE(obj, nullptr);
+  m.start_cpus();
+  std::atomic<bool> stop{false};
+  std::atomic<long> fired{0};
+  std::thread device = keep_firing(d, stop, fired);
   keep_moving(m, si.Vector, 2'000);
   stop = true;
   device.join();
@@ -372,12 +386,10 @@ TEST(Concurrency, LevelLineMovesWhileFiring) {
 // device stops, every event is handled without any further control call.
 TEST(Concurrency, LevelLineMovesWhileFiringWithEoisInFlight) {
   HostedMachine m({.async_eoi = true});
-  m.set_wiring(16, hw::Polarity::ActiveLow);
-  const SystemInterrupt si = allocate_line(m.core(), LineRequest::gsi(16), 7, RouteTarget::apic(0));
   LevelDevice d{&m, 16};
   KINTERRUPT* obj = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(m.core(), &obj, level_isr, &d, nullptr, si.Vector, 7, 7, LevelSensitive, false, 3),
-            STATUS_SUCCESS);
+  const SystemInterrupt si = connect_level_device(m, d, obj);
+  ASSERT_NE(obj, nullptr);
   m.start_cpus();
   std::atomic<bool> stop{false}, stop_eois{false};
   std::atomic<long> fired{0};
@@ -387,14 +399,7 @@ TEST(Concurrency, LevelLineMovesWhileFiringWithEoisInFlight) {
       std::this_thread::yield();
     }
   });
-  std::thread device([&] {
-    while (!stop.load()) {
-      d.pending.fetch_add(1);
-      m.set_line(16, true);
-      fired.fetch_add(1);
-      std::this_thread::yield();
-    }
-  });
+  std::thread device = keep_firing(d, stop, fired);
   keep_moving(m, si.Vector, 2'000);
   stop = true;
   device.join();

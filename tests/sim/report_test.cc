@@ -68,21 +68,12 @@ TEST(Report, CsvHasARowPerPolicyAndSourcePlusTotals) {
   const std::string csv = to_csv(sc, compare(sc));
   std::istringstream in(csv);
   std::string line;
-  auto fields = [](const std::string& l) {  // commas outside quotes, plus one
-    int n = 1;
-    bool quoted = false;
-    for (char ch : l) {
-      if (ch == '"') quoted = !quoted;
-      n += ch == ',' && !quoted;
-    }
-    return n;
-  };
   std::getline(in, line);
-  const int columns = fields(line);
+  const int columns = csv_fields(line);
   int rows = 0, totals = 0;
   while (std::getline(in, line)) {
     ++rows;
-    EXPECT_EQ(fields(line), columns) << line;
+    EXPECT_EQ(csv_fields(line), columns) << line;
     totals += line.find(",total,") != std::string::npos;
   }
   EXPECT_EQ(rows, 2 * static_cast<int>(sc.sources.size() + 1));

@@ -18,6 +18,17 @@
 
 namespace irqshape::sim::testing {
 
+// Fields of one CSV line (RFC 4180 quoting): commas outside quotes, plus one.
+inline int csv_fields(const std::string& line) {
+  int n = 1;
+  bool quoted = false;
+  for (char ch : line) {
+    if (ch == '"') quoted = !quoted;
+    n += ch == ',' && !quoted;
+  }
+  return n;
+}
+
 // Costs that make latencies easy to compute by hand.
 inline Costs simple_costs(DeliveryPath path = DeliveryPath::Posted) {
   Costs c;

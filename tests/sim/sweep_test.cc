@@ -139,19 +139,10 @@ TEST(Sweep, CsvHeaderAndRowsHaveTheSameFieldsWhenANameHasAComma) {
   const auto g = grid({"count=1,4", "timeout-us=10"});
   const std::string header = sweep_csv_header(g, sc);
   EXPECT_NE(header.find(",\"blk:254,0_throughput_per_s\"\n"), std::string::npos) << header;
-  auto fields = [](const std::string& l) {  // commas outside quotes, plus one
-    int n = 1;
-    bool quoted = false;
-    for (char ch : l) {
-      if (ch == '"') quoted = !quoted;
-      n += ch == ',' && !quoted;
-    }
-    return n;
-  };
   const auto rows = run(sc, g, 1, Shard{});
   ASSERT_EQ(rows.size(), 2u);
   for (const std::string& row : rows) {
-    EXPECT_EQ(fields(row), fields(header)) << header << row;
+    EXPECT_EQ(csv_fields(row), csv_fields(header)) << header << row;
     EXPECT_EQ(row.rfind(fmt::format("{},\"test-coalesce:count=", row.substr(0, row.find(','))), 0), 0u) << row;
   }
 }
