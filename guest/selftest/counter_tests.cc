@@ -3,6 +3,12 @@
 //                     (QuerySourceInterruptCounters: total K, unhandled K);
 //   unexpected.vector a self-IPI on a device vector nobody allocated: the dispatcher's
 //                     "unexpected" counter of that CPU goes up by exactly one;
+//   release.stale_vector  with interrupts off, an interrupt for an MSI source is left in
+//                     this CPU's IRR, the source is disconnected and released and a new
+//                     one of the same run level is allocated and connected here: it gets
+//                     another vector (the released one waits for this CPU's cleanup
+//                     pass), the stale interrupt is counted unexpected and runs no ISR,
+//                     and the cleanup IPI then frees the released vector;
 //   spurious.apic     the local APICs' spurious vector (0xFF) was taken 0 times (QEMU's
 //                     APIC only delivers it when TPR masks an interrupt that was
 //                     already being delivered, which this kernel never provokes);
@@ -10,6 +16,7 @@
 //                     its Irql's class in service (totals over the whole run);
 //   pool.balance      every interrupt-object block went back to the pool.
 #include "apic/local_apic.h"
+#include "arch/x86.h"
 #include "kernel/interrupt_system.h"
 #include "selftest/fixture.h"
 
@@ -69,6 +76,45 @@ void unexpected_vector(Fixture&) {
                   {Field::dec("cpu", cpu), Field::hex("vector", vector), Field::dec("unexpected_delta", delta)});
 }
 
+void stale_vector_after_release(Fixture& f) {
+  static Probe old_owner, new_owner;
+  old_owner.reset();
+  new_owner.reset();
+  const unsigned cpu = 0;  // the CPU the tests run on
+  constexpr KIRQL kLevel = 9;
+  SystemInterrupt a, b;
+  KINTERRUPT* oa = nullptr;
+  KINTERRUPT* ob = nullptr;
+  NTSTATUS s = AllocateMessageInterrupt(core(), "stale-a", kLevel, RouteTarget::apic(f.apic_of(cpu)), &a);
+  if (NT_SUCCESS(s)) s = connect(&oa, probe_isr, &old_owner, a, Latched, false, f.all_cpus());
+  if (!NT_SUCCESS(s)) {
+    report().fail("release.stale_vector", status_name(s));
+    return;
+  }
+  const std::uint64_t before = KeQueryCpuInterruptCounters(core(), cpu).unexpected;
+  x86::cli();
+  apic::send_fixed(apic::id(), a.IdtVector);  // held in IRR: as if sent just before the release
+  const bool pending = core().platform.local_apic(cpu).pending_or_in_service(a.IdtVector);
+  IoDisconnectInterrupt(oa);
+  s = ReleaseSystemInterrupt(core(), a.Vector);  // the last reference
+  if (NT_SUCCESS(s)) s = AllocateMessageInterrupt(core(), "stale-b", kLevel, RouteTarget::apic(f.apic_of(cpu)), &b);
+  if (NT_SUCCESS(s)) s = connect(&ob, probe_isr, &new_owner, b, Latched, false, f.all_cpus());
+  const bool held = core().vectors.in_use(cpu, a.IdtVector);
+  x86::sti();  // the stale interrupt, then the cleanup IPI
+  const bool freed = clock::wait_until([&] { return !core().vectors.in_use(cpu, a.IdtVector); }, kWaitNs);
+  clock::sleep_ns(kQuietNs);
+  const std::uint64_t delta = KeQueryCpuInterruptCounters(core(), cpu).unexpected - before;
+  if (ob != nullptr) IoDisconnectInterrupt(ob);
+  if (NT_SUCCESS(s)) s = release_source(b);
+  report().record("release.stale_vector",
+                  NT_SUCCESS(s) && pending && held && b.IdtVector != a.IdtVector && delta == 1 &&
+                      old_owner.count() == 0 && new_owner.count() == 0 && freed,
+                  {Field::dec("cpu", cpu), Field::hex("released", a.IdtVector), Field::hex("next", b.IdtVector),
+                   Field::dec("pending", pending ? 1 : 0), Field::dec("held", held ? 1 : 0),
+                   Field::dec("unexpected_delta", delta), Field::dec("old_isr", old_owner.count()),
+                   Field::dec("new_isr", new_owner.count()), Field::dec("freed", freed ? 1 : 0)});
+}
+
 void spurious_apic(Fixture& f) {
   std::uint64_t spurious = 0, unexpected = 0, dispatched = 0, stray = 0;
   for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
@@ -78,19 +124,20 @@ void spurious_apic(Fixture& f) {
     dispatched += c.dispatched;
     stray += cpu_data(cpu).stray_interrupts;
   }
-  // The one unexpected interrupt is unexpected.vector's self-IPI.
-  report().record("spurious.apic", spurious == 0 && unexpected == 1,
+  // The unexpected interrupts: unexpected.vector's self-IPI and release.stale_vector's.
+  report().record("spurious.apic", spurious == 0 && unexpected == 2,
                   {Field::dec("apic_spurious", spurious), Field::dec("unexpected", unexpected),
                    Field::dec("dispatched", dispatched), Field::dec("before_core", stray)});
 }
 
 }  // namespace
 
-unsigned counter_test_lines(unsigned) { return 5; }
+unsigned counter_test_lines(unsigned) { return 6; }
 
 void counter_tests(Fixture& f) {
   unhandled_msi(f);
   unexpected_vector(f);
+  stale_vector_after_release(f);
   spurious_apic(f);
   const IsrChecks checks = isr_checks();
   report().record("isr.checks", checks.checks > 0 && checks.irql_mismatch == 0 && checks.class_mismatch == 0,

@@ -1,12 +1,14 @@
 // What the core keeps per CPU: the vector table the dispatcher indexes, the drain
-// tracker, the interrupt payload of the dispatch in progress, counters, and the list of
-// vectors waiting to be freed here after a line moved away.
+// tracker, the interrupt payload of the dispatch in progress, counters, and what waits
+// for this CPU's cleanup pass: lines that moved away (their old vectors) and vectors of
+// released sources.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 
+#include "hw/vector_set.h"
 #include "kern/dispatch_tracker.h"
 
 namespace irqshape::kern {
@@ -28,6 +30,10 @@ struct CpuInterruptState {
   std::atomic<std::uint64_t> unexpected{0};       // a vector with no source mapped
 
   InterruptSource* cleanup_head = nullptr;  // vector lock
+  // Vectors of released sources (vector lock): unmapped but still taken in the vector
+  // matrix until this CPU's cleanup pass sees them neither pending nor in service here,
+  // so an interrupt accepted before the release never reaches a new owner.
+  hw::VectorSet released;
   bool eoi_broadcast_suppressed = false;    // set by HalInitializeProcessor
   bool initialized = false;
 };

@@ -39,6 +39,10 @@ void cpu_lines(TextWriter& w, const InterruptCore& core, unsigned cpu) {
   for (unsigned v = 0; v < 256; ++v) {
     const std::uint16_t owner = m.owner(cpu, v);
     if (owner == VectorMatrix::kNoOwner || owner == VectorMatrix::kSystemOwner) continue;
+    if (core.cpus[cpu].released.test(v)) {  // its record may already belong to another source
+      w.str("  ").hex(v, 2).str(" released, freed by this cpu's next cleanup pass\n");
+      continue;
+    }
     if (owner - 1u >= InterruptCore::kMaxSources) continue;
     source_line(w, core.sources[owner - 1u], cpu, v);
   }

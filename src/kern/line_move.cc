@@ -41,9 +41,18 @@
 //     IPI, as for any busy vector. The EOI lands in bounded time, so the move completes
 //     without further calls and without a timed wait anywhere.
 //
+// Releasing a source (source_lifetime.cc) uses the same pass: its vectors are unmapped
+// at once (an interrupt still pending for one is dispatched as unexpected) but stay
+// taken in the vector matrix, listed in their CPU's `released` set, until that CPU's
+// cleanup pass sees them neither pending nor in service; only then can another source
+// get them. Without that, an edge or message accepted before the mask took effect
+// would run the ISR of the vector's next owner.
+//
 // Not covered: on real hardware a message already on its way when the entry changed
-// could reach the old CPU after its cleanup check (Linux waits for the first interrupt
-// on the new vector for that reason). QEMU and the simulator deliver synchronously.
+// (or when a released line was masked, or a device sent an MSI after its driver
+// released the source) could reach the CPU after its cleanup check (Linux waits for
+// the first interrupt on the new vector for moves). QEMU and the simulator deliver
+// synchronously.
 #include "hw/ioapic_regs.h"
 #include "kern/routing.h"
 #include "kern/source_internal.h"
@@ -166,6 +175,11 @@ void queue_cleanup(InterruptCore& core, InterruptSource& src) {
   old.cleanup_head = &src;
 }
 
+void retire_vector(InterruptCore& core, VectorAssignment a) {
+  core.cpus[a.cpu].table[a.vector].store(nullptr, std::memory_order_seq_cst);
+  core.cpus[a.cpu].released.set(a.vector);
+}
+
 // An xAPIC IPI is two register writes (destination, then command). A dispatch that
 // sends its own IPI between them would send this one to its destination instead - and
 // the old CPU would never free the vector. Interrupts stay off across the send (and the
@@ -212,6 +226,17 @@ void process_cleanup(InterruptCore& core, unsigned cpu) {
   {
     IrqSpinLockGuard v(core.vector_lock, core.platform);
     LocalApicRegisters& lapic = core.platform.local_apic(cpu);
+    hw::VectorSet& released = core.cpus[cpu].released;
+    for (int vec = released.lowest_from(0); vec != hw::VectorSet::kNone;
+         vec = released.lowest_from(static_cast<unsigned>(vec) + 1)) {
+      const auto vector = static_cast<std::uint8_t>(vec);
+      if (lapic.pending_or_in_service(vector)) {
+        retry = true;
+        continue;
+      }
+      released.clear(vector);
+      core.vectors.free({cpu, vector});
+    }
     InterruptSource** link = &core.cpus[cpu].cleanup_head;
     while (InterruptSource* src = *link) {
       if (!ready_to_free(core, lapic, *src)) {

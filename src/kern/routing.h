@@ -13,7 +13,8 @@
 //
 // Sources are reference counted: each allocation and each connection holds one. The
 // last release (ReleaseSystemInterrupt or IoDisconnectInterrupt) masks the line and
-// frees its vectors. Allocating a GSI that is already allocated shares the source (same
+// unmaps its vectors; each goes back to the vector matrix only when its CPU's cleanup
+// pass sees it neither pending nor in service there (line_move.cc). Allocating a GSI that is already allocated shares the source (same
 // run level and line settings required): that is how two drivers share a PCI line.
 #pragma once
 

@@ -30,8 +30,9 @@ namespace irqshape::kern::detail {
 void apply_mask(InterruptCore& core, InterruptSource& src);
 
 // Config lock held. Drops one reference; the last one masks the entry, unmaps the
-// vectors from the per-CPU tables and frees them. Returns true when the record must be
-// recycled once the dispatchers have drained (recycle_source).
+// vectors from the per-CPU tables and hands them to their CPUs' cleanup passes
+// (retire_vector), which free them. Returns true when the record must be recycled once
+// the dispatchers have drained (recycle_source).
 [[nodiscard]] bool release_reference(InterruptCore& core, InterruptSource& src);
 void recycle_source(InterruptSource& src);
 
@@ -42,10 +43,15 @@ void wait_for_dispatchers(InterruptCore& core);
 // Vector lock held. Queues the source's previous vector for freeing on its CPU (at the
 // start of a move; a level move waiting for remote IRR is finished from there too).
 void queue_cleanup(InterruptCore& core, InterruptSource& src);
+// Vector lock held. Unmaps a released source's vector and leaves it taken until its
+// CPU's cleanup pass sees it neither pending nor in service there (the caller then
+// sends that CPU its cleanup IPI): an interrupt accepted before the entry was masked is
+// dispatched as unexpected instead of reaching whoever gets the vector next.
+void retire_vector(InterruptCore& core, VectorAssignment a);
 // Asks `cpu` to run its cleanup list (an IPI with kMoveCleanupVector).
 void request_cleanup(InterruptCore& core, unsigned cpu);
 // Dispatcher on `cpu`: finishes level moves whose remote IRR reads clear and frees
-// queued vectors that are neither pending nor in service; retries the rest.
+// queued and retired vectors that are neither pending nor in service; retries the rest.
 void process_cleanup(InterruptCore& core, unsigned cpu);
 // After the EOI of a level line whose move waits for remote IRR: the dispatcher on
 // `cpu` (which runs the old CPU's cleanup itself when it is that CPU), or a control

@@ -67,11 +67,6 @@ void apply_mask(InterruptCore& core, InterruptSource& src) {
 }
 
 namespace {
-void unmap(InterruptCore& core, VectorAssignment a) {
-  core.cpus[a.cpu].table[a.vector].store(nullptr, std::memory_order_seq_cst);
-  core.vectors.free(a);
-}
-
 void unlink_cleanup(InterruptCore& core, InterruptSource& src) {
   InterruptSource** link = &core.cpus[src.previous.cpu].cleanup_head;
   while (*link != nullptr && *link != &src) link = &(*link)->cleanup_next;
@@ -80,25 +75,36 @@ void unlink_cleanup(InterruptCore& core, InterruptSource& src) {
 }
 }  // namespace
 
+// The vectors are not freed here: an edge (or a message) accepted by the target CPU
+// before the mask took effect may still wait in its IRR, and the vector must not go to
+// another source before that interrupt has been taken. Each vector waits on its CPU's
+// cleanup list like a moved line's old vector (line_move.cc); the CPU frees it.
 bool release_reference(InterruptCore& core, InterruptSource& src) {
   if (--src.references != 0) return false;
+  KAFFINITY cleanup = 0;
   {
     IrqSpinLockGuard v(core.vector_lock, core.platform);
     {
       IrqSpinLockGuard io(core.ioapic_lock, core.platform);
       src.enabled = false;
       src.deferred = false;
-      if (src.is_line()) core.ioapics.write_low(src.pin, core.ioapics.read_entry(src.pin) | rte::Mask::mask);
+      if (src.is_line()) {
+        core.ioapics.write_low(src.pin, core.ioapics.read_entry(src.pin) | rte::Mask::mask);
+        (void)core.ioapics.read_entry(src.pin);  // flush the mask before cleanup is requested
+      }
     }
     if (src.move.load(std::memory_order_relaxed) != MoveState::Idle) {
       unlink_cleanup(core, src);
-      unmap(core, src.previous);
-      if (src.has_bridge) unmap(core, src.bridge);
+      retire_vector(core, src.previous);
+      cleanup |= affinity_of(src.previous.cpu);
+      if (src.has_bridge) retire_vector(core, src.bridge);  // on the old CPU too
     }
     src.has_bridge = false;
     src.move.store(MoveState::Idle, std::memory_order_release);
-    unmap(core, src.current);
+    retire_vector(core, src.current);
+    cleanup |= affinity_of(src.current.cpu);
   }
+  for_each_cpu(cleanup, [&](unsigned cpu) { request_cleanup(core, cpu); });
   return true;
 }
 

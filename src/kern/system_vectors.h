@@ -11,10 +11,11 @@
 
 namespace irqshape::kern {
 
-// Sent to a CPU to free a vector an interrupt line just left (see routing.h). It sits in
-// the lowest class, like Linux's IRQ_MOVE_CLEANUP_VECTOR: when the CPU takes it, every
-// higher-priority vector already pending there has been serviced, so the check "is the
-// old vector still pending or in service here?" rarely has to be retried.
+// Sent to a CPU to free a vector an interrupt line just left, or a released source's
+// vector (see routing.h). It sits in the lowest class, like Linux's
+// IRQ_MOVE_CLEANUP_VECTOR: when the CPU takes it, every higher-priority vector already
+// pending there has been serviced, so the check "is the vector still pending or in
+// service here?" rarely has to be retried.
 inline constexpr std::uint8_t kMoveCleanupVector = 0x20;
 // Programmed into every local APIC's spurious-interrupt vector register. Its low nibble
 // is 0xF as P6-family processors require. Never EOI'd (SDM 10.9).

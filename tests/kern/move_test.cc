@@ -365,10 +365,22 @@ TEST_F(MoveTest, ReleasingDuringAMoveFreesBothVectors) {
   ASSERT_EQ(SetSystemInterruptAffinity(core, si.Vector, RouteTarget::apic(1)), STATUS_SUCCESS);
   const SystemInterrupt now = query(si.Vector);
   ASSERT_EQ(ReleaseSystemInterrupt(core, si.Vector), STATUS_SUCCESS);
-  EXPECT_FALSE(core.vectors.in_use(0, si.IdtVector));
-  EXPECT_FALSE(core.vectors.in_use(1, now.IdtVector));
   EXPECT_EQ(core.cpu(0).cleanup_head, nullptr);
-  EXPECT_EQ(m.step(0), kMoveCleanupVector);  // the IPI still arrives and finds nothing to do
+  // Unmapped at once, freed by each CPU's own cleanup pass: cpu 0 the old and the bridge
+  // vector, cpu 1 the new one.
+  EXPECT_EQ(core.cpu(0).table[si.IdtVector].load(), nullptr);
+  EXPECT_EQ(core.cpu(0).table[now.IdtVector].load(), nullptr);
+  EXPECT_EQ(core.cpu(1).table[now.IdtVector].load(), nullptr);
+  EXPECT_TRUE(core.vectors.in_use(0, si.IdtVector));
+  EXPECT_TRUE(core.vectors.in_use(0, now.IdtVector));
+  EXPECT_TRUE(core.vectors.in_use(1, now.IdtVector));
+  EXPECT_EQ(m.step(0), kMoveCleanupVector);  // one IPI for the move and the release
+  EXPECT_FALSE(core.vectors.in_use(0, si.IdtVector));
+  EXPECT_FALSE(core.vectors.in_use(0, now.IdtVector));
+  EXPECT_TRUE(core.vectors.in_use(1, now.IdtVector));
+  EXPECT_EQ(m.step(1), kMoveCleanupVector);
+  EXPECT_FALSE(core.vectors.in_use(1, now.IdtVector));
+  EXPECT_EQ(m.run_until_idle(), 0u);
 }
 
 }  // namespace

@@ -215,6 +215,8 @@ TEST(Routing, SecondAllocationOfALineSharesIt) {
   ASSERT_EQ(ReleaseSystemInterrupt(m.core(), a.Vector), STATUS_SUCCESS);
   EXPECT_TRUE(m.core().vectors.in_use(a.Cpu, a.IdtVector));
   ASSERT_EQ(ReleaseSystemInterrupt(m.core(), b.Vector), STATUS_SUCCESS);
+  EXPECT_TRUE(m.core().vectors.in_use(a.Cpu, a.IdtVector));  // until its CPU's cleanup pass
+  EXPECT_EQ(m.step(a.Cpu), kMoveCleanupVector);
   EXPECT_FALSE(m.core().vectors.in_use(a.Cpu, a.IdtVector));
   EXPECT_EQ(ReleaseSystemInterrupt(m.core(), a.Vector), STATUS_INVALID_PARAMETER_1);  // stale handle
   EXPECT_EQ(QuerySystemInterrupt(m.core(), a.Vector, &out), STATUS_INVALID_PARAMETER_1);
@@ -240,6 +242,9 @@ TEST(Routing, ExhaustionLeavesNothingHalfAllocated) {
   EXPECT_EQ(m.core().vectors.free_in_class(0, 8), 0u);
   EXPECT_EQ(m.core().vectors.free_in_class(1, 8), 0u);
   ASSERT_EQ(ReleaseSystemInterrupt(m.core(), msi[3].Vector), STATUS_SUCCESS);
+  // The released vector is free once its CPU's cleanup pass has run, not before.
+  EXPECT_EQ(AllocateMessageInterrupt(m.core(), "q", 8, RouteTarget::cpus(~0ull), &out), STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_EQ(m.step(msi[3].Cpu), kMoveCleanupVector);
   EXPECT_EQ(AllocateMessageInterrupt(m.core(), "q", 8, RouteTarget::cpus(~0ull), &out), STATUS_SUCCESS);
   EXPECT_EQ(out.IdtVector, msi[3].IdtVector);
 }
