@@ -828,8 +828,10 @@ void Machine::service_done(SourceState& s, std::uint32_t slot) {
 // The requester learns of its completion (the ISR that served it has finished).
 void Machine::request_notified(SourceState& s, std::uint32_t slot, bool dropped) {
   const RequestSlot& r = s.slots[slot];
+  // A dropped completion is not throughput: its requester learns of it as of a timeout
+  // (and, closed loop, issues its next request), but nothing was served.
   if (!dropped) s.m.request_latency.record(now_ - r.issue);
-  if (now_ <= sc_.duration_ns) ++s.m.requests_completed;
+  if (now_ <= sc_.duration_ns) ++(dropped ? s.m.requests_dropped : s.m.requests_completed);
   if (const auto* c = std::get_if<ClosedLoop>(&s.requests->issue)) {
     const Nanos think = c->think.sample_ns(CounterRng(s.stream ^ kThinkSalt, r.k), 0);
     if (now_ + think < sc_.duration_ns) queue_.push(now_ + think, kIssue, static_cast<std::uint16_t>(s.id), slot);
@@ -1152,6 +1154,14 @@ void Machine::check_conservation(SourceState& s, RunResult& r) {
     }
     s.m.lost = s.completed - s.reported;
     r.notes.push_back(fmt::format("source \"{}\": {} events lost at the I/O APIC (the line is masked)", name, s.m.lost));
+  }
+  // Dropped events have no latency: without a word, a policy that drops would look both
+  // cheaper and faster than one that serves everything.
+  if (s.m.dropped > 0) {
+    r.notes.push_back(fmt::format("source \"{}\": the policy dropped {} of its {} events; no ISR served them, so the "
+                                  "latency figures leave them out{}",
+                                  name, s.m.dropped, s.m.events,
+                                  s.m.requests ? " (their requests count as dropped, not completed)" : ""));
   }
   if (s.credited < s.reported) {
     fail(fmt::format("source \"{}\": the policy still held {} events after flush()", name, s.reported - s.credited));

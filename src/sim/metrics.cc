@@ -53,6 +53,7 @@ void SourceMetrics::merge(const SourceMetrics& o) {
   closed_loop = closed_loop || o.closed_loop;
   requests_issued += o.requests_issued;
   requests_completed += o.requests_completed;
+  requests_dropped += o.requests_dropped;
   request_latency.merge(o.request_latency);
   add_series(series_interrupts, o.series_interrupts);
   add_series(series_events, o.series_events);

@@ -54,6 +54,7 @@ struct SourceMetrics {
   bool closed_loop = false;
   std::uint64_t requests_issued = 0;
   std::uint64_t requests_completed = 0;   // the requester learned of the completion by the end of duration
+  std::uint64_t requests_dropped = 0;     // ... learned that the policy dropped it (as a timeout), same window
   LatencyHistogram request_latency;       // issue -> the requester learns of the completion
   // Per series bin (RunResult::series_bin_ns): interrupts delivered and device events.
   std::vector<std::uint32_t> series_interrupts;

@@ -4,6 +4,7 @@
 // loud failure when a policy loses or invents events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/policies/registry.h"
@@ -227,6 +228,28 @@ TEST(Conservation, DroppedEventsAreReportedNotServed) {
   EXPECT_GT(r.total.dropped, 0u);
   EXPECT_NEAR(static_cast<double>(r.total.dropped), static_cast<double>(r.total.events) / 4, 2);
   EXPECT_EQ(r.total.latency.count() + r.total.dropped, r.total.events);
+}
+
+// A dropped completion is no throughput: its requester hears of it (as of a timeout, so
+// a closed loop goes on) but it counts as a dropped request, and a note says latencies
+// leave the dropped events out.
+TEST(Conservation, DroppedCompletionsAreNotThroughput) {
+  TestPolicy p(TestPolicy::Mode::DropEveryK, 0, 4);
+  const RunResult r = run_ok(mixed_scenario(), p);
+  ASSERT_EQ(r.source_names[1], "blk");
+  const SourceMetrics& blk = r.sources[1];
+  ASSERT_GT(blk.dropped, 0u);
+  EXPECT_GT(blk.requests_dropped, 0u);
+  EXPECT_LE(blk.requests_completed, blk.request_latency.count());  // served ones only
+  EXPECT_LE(blk.requests_completed + blk.requests_dropped, blk.requests_issued);
+  const double dropped_share = static_cast<double>(blk.requests_dropped) /
+                               static_cast<double>(blk.requests_completed + blk.requests_dropped);
+  EXPECT_NEAR(dropped_share, static_cast<double>(blk.dropped) / static_cast<double>(blk.events), 0.05);
+  const auto note = std::find_if(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+    return n.starts_with("source \"blk\": the policy dropped ");
+  });
+  ASSERT_NE(note, r.notes.end());
+  EXPECT_NE(note->find("requests count as dropped, not completed"), std::string::npos) << *note;
 }
 
 TEST(Conservation, RaisedInterruptsAreServedThroughTheExtraVector) {
