@@ -43,8 +43,9 @@ json exits_json(const ExitCounts& e) {
   return j;
 }
 
-json metrics_json(const RunResult& r, const SourceMetrics& m, const SourceMetrics* ref, bool total, unsigned vcpus) {
-  const Summary s = summarize(r, m, ref, total, vcpus);
+json metrics_json(const RunResult& r, const SourceMetrics& m, const SourceMetrics* ref, bool total, unsigned vcpus,
+                  Nanos window_end) {
+  const Summary s = summarize(r, m, ref, total, vcpus, window_end);
   json j{{"events", m.events},
          {"interrupts", m.interrupts},
          {"events_per_interrupt", s.events_per_interrupt},
@@ -71,6 +72,7 @@ json metrics_json(const RunResult& r, const SourceMetrics& m, const SourceMetric
   j["requests"] = json{{"closed_loop", m.closed_loop},
                        {"issued", m.requests_issued},
                        {"completed", m.requests_completed},
+                       {"dropped", m.requests_dropped},
                        {"throughput_per_s", throughput_per_s(r, m)},
                        {"latency_ns", latency_json(m.request_latency)},
                        {"added_latency_ns", added_json(m.request_latency, ref != nullptr ? &ref->request_latency : nullptr)}};
@@ -97,7 +99,7 @@ json telemetry_json(const std::string& text) {
   return j.is_discarded() ? json(text) : j;
 }
 
-// When the run had drained: the time every CPU fraction is a share of.
+// When the run had drained: the time its vCPUs' own fractions are shares of.
 Nanos run_end_ns(const RunResult& r) { return std::max(r.end_ns, r.duration_ns); }
 
 json vcpus_json(const RunResult& r) {
@@ -150,8 +152,20 @@ const std::vector<double>& cdf_quantiles() {
 
 double throughput_per_s(const RunResult& r, const SourceMetrics& m) { return per_s(m.requests_completed, r.duration_ns); }
 
+Nanos common_window_end_ns(const std::vector<const RunResult*>& runs) {
+  Nanos end = 0;
+  for (const RunResult* r : runs) end = std::max(end, run_end_ns(*r));
+  return end;
+}
+
+Nanos common_window_end_ns(const Comparison& c) {
+  std::vector<const RunResult*> runs;
+  for (const PolicyRun& run : c.runs) runs.push_back(&run.result);
+  return common_window_end_ns(runs);
+}
+
 Summary summarize(const RunResult& r, const SourceMetrics& m, const SourceMetrics* reference, bool total,
-                  unsigned vcpus) {
+                  unsigned vcpus, Nanos window_end_ns) {
   Summary s;
   s.events = m.events;
   s.interrupts = m.interrupts;
@@ -168,9 +182,7 @@ Summary summarize(const RunResult& r, const SourceMetrics& m, const SourceMetric
   s.added_p50_ns = diff(m.latency, ref, 0.5);
   s.added_p99_ns = diff(m.latency, ref, 0.99);
   s.added_p999_ns = diff(m.latency, ref, 0.999);
-  // Interrupt work goes on while the run drains, after duration_ns: the CPU time it is a
-  // share of runs to end_ns, or a one-interrupt trace (duration 1 ns) shows 70000 %.
-  const double cpu_time = static_cast<double>(run_end_ns(r)) * (total ? vcpus : 1);
+  const double cpu_time = static_cast<double>(std::max(window_end_ns, run_end_ns(r))) * (total ? vcpus : 1);
   s.irq_cpu_fraction = static_cast<double>(m.irq_ns) / cpu_time;
   s.exits_per_s = per_s(s.exits, r.duration_ns);
   return s;
@@ -194,9 +206,10 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
   }
   out += "\n" + header + "\n";
   const PolicyRun* ref = c.reference_run();
+  const Nanos window = common_window_end_ns(c);
   for (const PolicyRun& run : c.runs) {
     const RunResult& r = run.result;
-    const Summary s = summarize(r, r.total, ref != nullptr ? &ref->result.total : nullptr, true, sc.vcpus);
+    const Summary s = summarize(r, r.total, ref != nullptr ? &ref->result.total : nullptr, true, sc.vcpus, window);
     std::string label = run.spec.to_string();
     if (label.size() > 28) label = label.substr(0, 25) + "...";
     std::string line = fmt::format("{:<28} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}% {:>9}", label,
@@ -220,7 +233,7 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
       for (const PolicyRun& run : c.runs) {
         const RunResult& r = run.result;
         const Summary s =
-            summarize(r, r.sources[i], ref != nullptr ? &ref->result.sources[i] : nullptr, false, sc.vcpus);
+            summarize(r, r.sources[i], ref != nullptr ? &ref->result.sources[i] : nullptr, false, sc.vcpus, window);
         out += fmt::format("  {:<26} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}%\n", run.spec.to_string(),
                            thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
                            us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
@@ -279,6 +292,7 @@ json scenario_json(const Scenario& sc) {
 
 json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) {
   const PolicyRun* ref = c.reference_run();
+  const Nanos window = common_window_end_ns(c);
   json policies = json::array();
   Nanos bin = 0;
   std::size_t bins = 0;
@@ -293,7 +307,7 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
     for (std::size_t i = 0; i < r.sources.size(); ++i) {
       json s{{"id", i}, {"name", r.source_names[i]}};
       const SourceMetrics* rs = ref != nullptr && &run != ref ? &ref->result.sources[i] : nullptr;
-      s.update(metrics_json(r, r.sources[i], rs, false, sc.vcpus));
+      s.update(metrics_json(r, r.sources[i], rs, false, sc.vcpus, window));
       sources.push_back(std::move(s));
     }
     policies.push_back(json{{"name", r.policy},
@@ -302,7 +316,7 @@ json to_json(const Scenario& sc, const Comparison& c, const ReportContext& ctx) 
                             {"reference_only", run.reference_only},
                             {"end_ns", r.end_ns},
                             {"engine_events", r.engine_events},
-                            {"total", metrics_json(r, r.total, ref_total, true, sc.vcpus)},
+                            {"total", metrics_json(r, r.total, ref_total, true, sc.vcpus, window)},
                             {"sources", std::move(sources)},
                             {"vcpus", vcpus_json(r)},
                             {"series", json{{"interrupts", series_json(r, true, bins)}, {"events", series_json(r, false, bins)}}},
@@ -339,14 +353,17 @@ std::string to_csv(const Scenario& sc, const Comparison& c) {
       "irq_cpu_ns,irq_cpu_fraction,exits,exits_per_s,exits_kick,exits_eoi,exits_ioapic_eoi,exits_hlt,wakeups,"
       "requests_completed,throughput_per_s,req_p50_ns,req_p99_ns\n";
   const PolicyRun* ref = c.reference_run();
+  const Nanos window = common_window_end_ns(c);
   auto cell = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string(); };
   for (const PolicyRun& run : c.runs) {
     const RunResult& r = run.result;
     for (std::size_t i = 0; i <= r.sources.size(); ++i) {
       const bool total = i == r.sources.size();
       const SourceMetrics& m = total ? r.total : r.sources[i];
-      const SourceMetrics* rm = ref == nullptr ? nullptr : total ? &ref->result.total : &ref->result.sources[i];
-      const Summary s = summarize(r, m, rm, total, sc.vcpus);
+      // The reference run has no "added" latency: its cells stay empty, as in the JSON.
+      const SourceMetrics* rm =
+          ref == nullptr || &run == ref ? nullptr : total ? &ref->result.total : &ref->result.sources[i];
+      const Summary s = summarize(r, m, rm, total, sc.vcpus, window);
       out += fmt::format("{},{},{},{},{},{},{:.4f},{:.1f},{},{:.0f},{:.0f},{:.0f},{:.0f},{:.1f},{},{},{},{},{:.6f},{},{:.1f}",
                          csv_field(r.policy), csv_field(run.spec.to_string()), total ? "total" : csv_field(r.source_names[i]),
                          total ? "" : std::string(to_string(sc.sources[i].cls)), m.events, m.interrupts,

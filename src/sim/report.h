@@ -16,7 +16,9 @@
 
 namespace irqshape::sim {
 
-// 2: irq_cpu_fraction became a share of the run up to end_ns (was duration_ns).
+// 2: irq_cpu_fraction became a share of the compared runs' common window, up to the
+// latest end_ns among them (version 1 divided by duration_ns and could pass 1);
+// requests.completed counts served completions only, and requests.dropped is new.
 inline constexpr int kJsonSchemaVersion = 2;
 
 // The quantile grid of every "cdf" array in the JSON: 0 (min), 0.01 ... 0.99, 0.995,
@@ -30,12 +32,20 @@ struct Summary {
   double events_per_interrupt = 0;
   double p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0, mean_ns = 0;
   std::optional<double> added_p50_ns, added_p99_ns, added_p999_ns;  // vs the reference (none)
-  double irq_cpu_fraction = 0;  // total: of all vCPU time; a source: of one vCPU
+  double irq_cpu_fraction = 0;  // of [0, window_end_ns): total, all vCPUs' time; a source, one vCPU's
   double exits_per_s = 0;
   std::uint64_t events = 0, interrupts = 0, exits = 0;
 };
+// `window_end_ns`: the end of the time CPU fractions are shares of. Runs compared side by
+// side share one (common_window_end_ns), so that their fractions have one denominator.
 [[nodiscard]] Summary summarize(const RunResult& r, const SourceMetrics& m, const SourceMetrics* reference, bool total,
-                                unsigned vcpus);
+                                unsigned vcpus, Nanos window_end_ns);
+// When the last of these runs had drained (and at least their duration): interrupt work
+// goes on while a run drains, after duration_ns, so the window reaches the latest end, or
+// a one-interrupt trace (duration 1 ns) would show 70000 %; a run that ends earlier
+// simply does no interrupt work in the rest of the window.
+[[nodiscard]] Nanos common_window_end_ns(const std::vector<const RunResult*>& runs);
+[[nodiscard]] Nanos common_window_end_ns(const Comparison& c);
 // Requests completed per second of duration (closed-loop throughput).
 [[nodiscard]] double throughput_per_s(const RunResult& r, const SourceMetrics& m);
 

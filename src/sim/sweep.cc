@@ -156,7 +156,8 @@ Status run_sweep(const Scenario& scenario, const PolicySpec& base, const std::ve
       } else {
         SweepRow out;
         out.point = point;
-        out.total = summarize(*r, r->total, &reference.at(point.seed).total, true, sc.vcpus);
+        const RunResult& ref = reference.at(point.seed);
+        out.total = summarize(*r, r->total, &ref.total, true, sc.vcpus, common_window_end_ns({&*r, &ref}));
         for (std::size_t i : closed) out.throughput.emplace_back(sc.sources[i].name, throughput_per_s(*r, r->sources[i]));
         row = std::move(out);
       }
