@@ -97,6 +97,9 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   };
   so.on_progress = [&](std::size_t done, std::size_t total) { progress(done, total, tty); };
   const Status st = sim::run_sweep(sc, *base, grid, so);
+  // A shard with no grid point (3/3 of a two-point grid) still writes the CSV header, so
+  // that every shard's file has the same shape when they are put together.
+  if (st && rows == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
   if (f != stdout) std::fclose(f);
   // A sweep that fails before its first row (a bad grid value) leaves no file behind;
   // rows already written stay, they are complete and in order.
