@@ -41,6 +41,7 @@ REQUIRED_TESTS = [
     "connect.pit", "sync.execution", "connect.msi",
     "shared.level",
     "unhandled.msi", "unexpected.vector", "spurious.apic", "isr.checks", "pool.balance",
+    "apic.errors",
 ]
 # First QEMU release whose TCG emulates x2APIC (upstream series of January 2024).
 QEMU_TCG_X2APIC = (9, 0)
