@@ -30,6 +30,12 @@ inline void wrmsr(std::uint32_t msr, std::uint64_t v) {
                : "memory");
 }
 
+// MFENCE; LFENCE before a WRMSR to an x2APIC register: that WRMSR is not serializing
+// (SDM vol. 3A, 11.12.3 "MSR Access in x2APIC Mode"), so without the fence an IPI could
+// reach its target before this CPU's earlier stores (the work it was sent about) are
+// visible. Linux's weak_wrmsr_fence() before x2APIC ICR writes.
+inline void weak_wrmsr_fence() { asm volatile("mfence; lfence" : : : "memory"); }
+
 struct CpuidResult {
   std::uint32_t eax, ebx, ecx, edx;
 };
