@@ -200,6 +200,12 @@ void add_processor(Platform& p, std::uint32_t apic_id, std::uint32_t flags) {
     ++p.processors_disabled;
     return;
   }
+  for (unsigned i = 0; i < p.processors; ++i) {
+    if (p.processor_apic_ids[i] == apic_id) {
+      ++p.processors_duplicate;  // one CPU, listed twice (e.g. as type 0 and type 9): start it once
+      return;
+    }
+  }
   if (p.processors < kMaxProcessors) p.processor_apic_ids[p.processors++] = apic_id;
 }
 

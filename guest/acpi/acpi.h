@@ -58,6 +58,7 @@ struct Platform {
   std::uint32_t processor_apic_ids[kMaxProcessors] = {};  // enabled processors, MADT order
   unsigned processors = 0;
   unsigned processors_disabled = 0;  // listed but neither enabled nor online-capable
+  unsigned processors_duplicate = 0;  // enabled entries repeating an APIC id already listed (ignored)
   IoApicEntry ioapics[kMaxIoApics] = {};
   unsigned ioapic_count = 0;
   irqshape::kern::SourceOverride overrides[kMaxOverrides] = {};

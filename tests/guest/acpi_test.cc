@@ -248,6 +248,15 @@ TEST_F(AcpiTest, TruncatedMadtEntriesAreRefusedByType) {
   }
 }
 
+TEST_F(AcpiTest, DuplicateApicIdsAreListedOnce) {
+  madt = table("APIC", madt_body({local_apic(0), local_apic(1), local_x2apic(1), local_apic(0), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  EXPECT_EQ(platform.processors, 2u);
+  EXPECT_EQ(platform.processors_duplicate, 2u);
+  EXPECT_EQ(platform.processor_apic_ids[0], 0u);
+  EXPECT_EQ(platform.processor_apic_ids[1], 1u);
+}
+
 TEST_F(AcpiTest, UnknownMadtEntryTypesAreSkipped) {
   madt = table("APIC", madt_body({local_apic(0), Bytes{0x7F, 3, 0}, ioapic(), Bytes{4, 6, 0xFF, 0, 0, 1}}));
   ASSERT_TRUE(parse_with()) << error;
