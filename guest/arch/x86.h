@@ -13,6 +13,7 @@ inline std::uint8_t inb(std::uint16_t port) {
   return v;
 }
 inline void outb(std::uint16_t port, std::uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+inline void outw(std::uint16_t port, std::uint16_t v) { asm volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
 inline std::uint32_t inl(std::uint16_t port) {
   std::uint32_t v;
   asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
