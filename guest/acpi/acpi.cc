@@ -68,48 +68,112 @@ constexpr std::uint64_t kEbdaSearchLength = 1024;
 constexpr std::uint64_t kBiosAreaStart = 0xE0000, kBiosAreaEnd = 0x100000;
 constexpr std::uint64_t kRsdpAlignment = 16;
 
+// Minimum lengths: the table header, the MADT's fixed fields, the HPET table up to the end
+// of its base address.
+constexpr std::uint32_t kMadtMinLength = sizeof(Madt);
+constexpr std::uint32_t kHpetMinLength = kHpetAddressOffset + 8;
+constexpr std::size_t kGasSpaceIdOffset = 40;  // Generic Address Structure: address space id
+constexpr std::uint8_t kGasSystemMemory = 0;
+constexpr std::uint32_t kRsdpV2MinLength = sizeof(Rsdp);
+constexpr std::uint32_t kRsdpMaxLength = 4096;
+
 template <typename T>
-const T* at(std::uint64_t physical) {
-  return reinterpret_cast<const T*>(physical);  // identity-mapped
+T read_field(const std::uint8_t* p, std::size_t offset) {
+  T v;
+  __builtin_memcpy(&v, p + offset, sizeof(T));
+  return v;
 }
 
-bool checksum_ok(const void* p, std::size_t length) {
-  const auto* b = static_cast<const std::uint8_t*>(p);
+// The fuzz target (fuzz/acpi_tables.cc) defines FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION so
+// that random tables get past the checksums to the parsing; every byte is still summed.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr bool kChecksumsMatter = false;
+#else
+constexpr bool kChecksumsMatter = true;
+#endif
+
+bool checksum_ok(const std::uint8_t* b, std::size_t length) {
   std::uint8_t sum = 0;
   for (std::size_t i = 0; i < length; ++i) sum = static_cast<std::uint8_t>(sum + b[i]);
-  return sum == 0;
+  return sum == 0 || !kChecksumsMatter;
 }
 
-bool is_rsdp(std::uint64_t address) {
-  const auto* r = at<Rsdp>(address);
-  return __builtin_memcmp(r->signature, "RSD PTR ", 8) == 0 && checksum_ok(r, kRsdpV1Length);
+bool is_rsdp(const PhysicalMemory& m, std::uint64_t address) {
+  const std::uint8_t* r = m.view(address, kRsdpV1Length);
+  return r != nullptr && __builtin_memcmp(r, "RSD PTR ", 8) == 0 && checksum_ok(r, kRsdpV1Length);
 }
 
-std::uint64_t scan_for_rsdp(std::uint64_t from, std::uint64_t to) {
+std::uint64_t scan_for_rsdp(const PhysicalMemory& m, std::uint64_t from, std::uint64_t to) {
   for (std::uint64_t a = from; a + sizeof(Rsdp) <= to; a += kRsdpAlignment)
-    if (is_rsdp(a)) return a;
+    if (is_rsdp(m, a)) return a;
   return 0;
 }
 
-std::uint64_t find_rsdp(std::uint64_t hint) {
-  if (hint != 0 && is_rsdp(hint)) return hint;
-  const std::uint64_t ebda = static_cast<std::uint64_t>(*at<std::uint16_t>(kEbdaPointer)) << 4;
-  if (ebda != 0) {
-    if (const std::uint64_t r = scan_for_rsdp(ebda, ebda + kEbdaSearchLength)) return r;
+std::uint64_t find_rsdp(const PhysicalMemory& m, std::uint64_t hint) {
+  if (hint != 0 && is_rsdp(m, hint)) return hint;
+  if (const std::uint8_t* pointer = m.view(kEbdaPointer, 2)) {
+    const std::uint64_t ebda = static_cast<std::uint64_t>(read_field<std::uint16_t>(pointer, 0)) << 4;
+    if (ebda != 0) {
+      if (const std::uint64_t r = scan_for_rsdp(m, ebda, ebda + kEbdaSearchLength)) return r;
+    }
   }
-  return scan_for_rsdp(kBiosAreaStart, kBiosAreaEnd);
+  return scan_for_rsdp(m, kBiosAreaStart, kBiosAreaEnd);
 }
 
-const TableHeader* find_table(const Platform& p, std::uint64_t root, const char* signature) {
-  const auto* h = at<TableHeader>(root);
-  const std::size_t entry_size = p.xsdt ? 8 : 4;
-  const std::size_t n = (h->length - sizeof(TableHeader)) / entry_size;
-  const auto* entries = reinterpret_cast<const std::uint8_t*>(h) + sizeof(TableHeader);
+// The tables the parser reads, and what can be wrong with one.
+enum Table : unsigned { kRsdt, kXsdt, kMadtTable, kHpetTable };
+enum Problem : unsigned { kOutside, kShort, kLong, kChecksum };
+
+// [table][problem]: the message naming both.
+constexpr const char* kTableErrors[4][4] = {
+    {"RSDT: not inside the identity-mapped memory below 4 GiB", "RSDT: length below its 36-byte header",
+     "RSDT: length over 256 KiB", "RSDT: bad checksum"},
+    {"XSDT: not inside the identity-mapped memory below 4 GiB", "XSDT: length below its 36-byte header",
+     "XSDT: length over 256 KiB", "XSDT: bad checksum"},
+    {"MADT: not inside the identity-mapped memory below 4 GiB", "MADT: length below the 44 bytes of its fixed fields",
+     "MADT: length over 256 KiB", "MADT: bad checksum"},
+    {"HPET table: not inside the identity-mapped memory below 4 GiB",
+     "HPET table: length below the 52 bytes that hold the base address", "HPET table: length over 256 KiB",
+     "HPET table: bad checksum"},
+};
+
+// The whole table at `address` if its length is in [min_length, kMaxTableLength], all of it
+// is readable and its checksum is right; otherwise nullptr and `problem`.
+const std::uint8_t* checked_table(const PhysicalMemory& m, std::uint64_t address, std::uint32_t min_length,
+                                  Problem& problem) {
+  const std::uint8_t* header = m.view(address, sizeof(TableHeader));
+  if (header == nullptr) return problem = kOutside, nullptr;
+  const auto length = read_field<std::uint32_t>(header, offsetof(TableHeader, length));
+  if (length < min_length) return problem = kShort, nullptr;
+  if (length > kMaxTableLength) return problem = kLong, nullptr;
+  const std::uint8_t* table = m.view(address, length);
+  if (table == nullptr) return problem = kOutside, nullptr;
+  if (!checksum_ok(table, length)) return problem = kChecksum, nullptr;
+  return table;
+}
+
+std::uint32_t length_of(const std::uint8_t* table) {
+  return read_field<std::uint32_t>(table, offsetof(TableHeader, length));
+}
+
+// The first valid table with `signature` that the root table lists. A table with that
+// signature that is invalid is skipped (a later one may be good); if no valid one is
+// found, `error` names the problem of the last invalid one, else says none is listed.
+// Root entries pointing outside the readable memory are skipped.
+const std::uint8_t* find_table(const PhysicalMemory& m, const std::uint8_t* root, bool xsdt, const char* signature,
+                               Table table, std::uint32_t min_length, const char* none, const char*& error) {
+  const std::size_t entry_size = xsdt ? 8 : 4;
+  const std::size_t n = (length_of(root) - sizeof(TableHeader)) / entry_size;  // length >= header: checked
+  const std::uint8_t* entries = root + sizeof(TableHeader);
+  error = none;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t address = 0;
     __builtin_memcpy(&address, entries + i * entry_size, entry_size);
-    const auto* t = at<TableHeader>(address);
-    if (__builtin_memcmp(t->signature, signature, 4) == 0 && checksum_ok(t, t->length)) return t;
+    const std::uint8_t* header = m.view(address, sizeof(TableHeader));
+    if (header == nullptr || __builtin_memcmp(header, signature, 4) != 0) continue;
+    Problem problem = kOutside;
+    if (const std::uint8_t* t = checked_table(m, address, min_length, problem)) return t;
+    error = kTableErrors[table][problem];
   }
   return nullptr;
 }
@@ -136,17 +200,40 @@ void add_processor(Platform& p, std::uint32_t apic_id, std::uint32_t flags) {
     ++p.processors_disabled;
     return;
   }
+  for (unsigned i = 0; i < p.processors; ++i) {
+    if (p.processor_apic_ids[i] == apic_id) {
+      ++p.processors_duplicate;  // one CPU, listed twice (e.g. as type 0 and type 9): start it once
+      return;
+    }
+  }
   if (p.processors < kMaxProcessors) p.processor_apic_ids[p.processors++] = apic_id;
 }
 
-template <typename T>
-T read_field(const std::uint8_t* entry, std::size_t offset) {
-  T v;
-  __builtin_memcpy(&v, entry + offset, sizeof(T));
-  return v;
+// The bytes each MADT entry type the parser reads must have (ACPI 6.4, 5.2.12).
+std::uint8_t min_entry_length(std::uint8_t type) {
+  switch (type) {
+    case kLocalApic: return 8;
+    case kIoApic: return 12;
+    case kSourceOverride: return 10;
+    case kLocalApicOverride: return 12;
+    case kLocalX2Apic: return 16;
+    default: return 2;
+  }
 }
 
-void parse_madt_entry(Platform& p, const std::uint8_t* e) {
+const char* short_entry_error(std::uint8_t type) {
+  switch (type) {
+    case kLocalApic: return "MADT: processor local APIC entry (type 0) shorter than 8 bytes";
+    case kIoApic: return "MADT: I/O APIC entry (type 1) shorter than 12 bytes";
+    case kSourceOverride: return "MADT: interrupt source override entry (type 2) shorter than 10 bytes";
+    case kLocalApicOverride: return "MADT: local APIC address override entry (type 5) shorter than 12 bytes";
+    case kLocalX2Apic: return "MADT: processor local x2APIC entry (type 9) shorter than 16 bytes";
+    default: return "MADT: entry length below 2";
+  }
+}
+
+// Returns nullptr, or the error naming what is wrong with the entry.
+const char* parse_madt_entry(Platform& p, const std::uint8_t* e) {
   switch (e[0]) {
     case kLocalApic:  // uid(1) apic_id(1) flags(4) at offsets 2, 3, 4
       add_processor(p, e[3], read_field<std::uint32_t>(e, 4));
@@ -165,45 +252,85 @@ void parse_madt_entry(Platform& p, const std::uint8_t* e) {
       p.overrides[p.override_count++] = {e[3], read_field<std::uint32_t>(e, 4), polarity_of(flags), trigger_of(flags)};
       break;
     }
-    case kLocalApicOverride:  // reserved(2) address(8) at 2, 4
-      p.local_apic_address = read_field<std::uint64_t>(e, 4);
+    case kLocalApicOverride: {  // reserved(2) address(8) at 2, 4
+      const auto address = read_field<std::uint64_t>(e, 4);
+      if (address >= kIdentityMapEnd) return "MADT: local APIC address override (type 5) at or above 4 GiB, outside the identity map";
+      p.local_apic_address = address;
       break;
+    }
     default:
       break;
   }
+  return nullptr;
 }
 
-void parse_madt(Platform& p, const Madt* madt) {
-  p.local_apic_address = madt->local_apic_address;
-  p.pcat_compat = (madt->flags & kMadtPcatCompat) != 0;
-  const auto* e = reinterpret_cast<const std::uint8_t*>(madt) + sizeof(Madt);
-  const auto* end = reinterpret_cast<const std::uint8_t*>(madt) + madt->header.length;
-  while (e + 2 <= end && e[1] >= 2 && e + e[1] <= end) {
-    parse_madt_entry(p, e);
-    e += e[1];
+// `madt` has been checked: at least kMadtMinLength long, all of it readable.
+const char* parse_madt(Platform& p, const std::uint8_t* madt) {
+  p.local_apic_address = read_field<std::uint32_t>(madt, offsetof(Madt, local_apic_address));
+  p.pcat_compat = (read_field<std::uint32_t>(madt, offsetof(Madt, flags)) & kMadtPcatCompat) != 0;
+  const std::uint8_t* e = madt + sizeof(Madt);
+  const std::uint8_t* const end = madt + length_of(madt);
+  while (e < end) {
+    if (end - e < 2) return "MADT: an entry runs past the table's end";
+    const std::uint8_t length = e[1];
+    if (length < 2) return "MADT: entry length below 2";
+    if (length > end - e) return "MADT: an entry runs past the table's end";
+    if (length < min_entry_length(e[0])) return short_entry_error(e[0]);
+    if (const char* error = parse_madt_entry(p, e)) return error;
+    e += length;
   }
+  return nullptr;
+}
+
+const char* parse_hpet(Platform& p, const std::uint8_t* hpet) {
+  if (hpet[kGasSpaceIdOffset] != kGasSystemMemory) return "HPET table: base address not in system memory space";
+  const auto address = read_field<std::uint64_t>(hpet, kHpetAddressOffset);
+  if (address == 0) return "HPET table: base address 0";
+  if (address >= kIdentityMapEnd) return "HPET table: base address at or above 4 GiB, outside the identity map";
+  p.hpet_address = address;
+  return nullptr;
 }
 
 }  // namespace
 
-bool parse(std::uint64_t rsdp_hint, Platform& out, const char*& error) {
-  out.rsdp = find_rsdp(rsdp_hint);
+bool parse(std::uint64_t rsdp_hint, const PhysicalMemory& m, Platform& out, const char*& error) {
+  out.rsdp = find_rsdp(m, rsdp_hint);
   out.rsdp_from_loader = out.rsdp != 0 && out.rsdp == rsdp_hint;
   if (out.rsdp == 0) return error = "no RSDP", false;
-  const auto* rsdp = at<Rsdp>(out.rsdp);
-  out.revision = rsdp->revision;
-  out.xsdt = rsdp->revision >= 2 && rsdp->xsdt_address != 0 && checksum_ok(rsdp, rsdp->length);
-  const std::uint64_t root = out.xsdt ? rsdp->xsdt_address : rsdp->rsdt_address;
-  if (!checksum_ok(at<TableHeader>(root), at<TableHeader>(root)->length)) return error = "bad RSDT/XSDT checksum", false;
-  const TableHeader* madt = find_table(out, root, "APIC");
-  if (madt == nullptr) return error = "no MADT", false;
-  parse_madt(out, reinterpret_cast<const Madt*>(madt));
+  const std::uint8_t* rsdp = m.view(out.rsdp, kRsdpV1Length);
+  out.revision = rsdp[offsetof(Rsdp, revision)];
+  // ACPI 2.0+: the XSDT, if the extended RSDP is sane and its checksum right; else the RSDT.
+  if (out.revision >= 2) {
+    if (const std::uint8_t* v2 = m.view(out.rsdp, kRsdpV2MinLength)) {
+      const auto length = read_field<std::uint32_t>(v2, offsetof(Rsdp, length));
+      const std::uint8_t* whole =
+          length >= kRsdpV2MinLength && length <= kRsdpMaxLength ? m.view(out.rsdp, length) : nullptr;
+      out.xsdt = whole != nullptr && read_field<std::uint64_t>(v2, offsetof(Rsdp, xsdt_address)) != 0 &&
+                 checksum_ok(whole, length);
+    }
+  }
+  const std::uint64_t root_address = out.xsdt ? read_field<std::uint64_t>(rsdp, offsetof(Rsdp, xsdt_address))
+                                              : read_field<std::uint32_t>(rsdp, offsetof(Rsdp, rsdt_address));
+  const Table root_table = out.xsdt ? kXsdt : kRsdt;
+  Problem problem = kOutside;
+  const std::uint8_t* root = checked_table(m, root_address, sizeof(TableHeader), problem);
+  if (root == nullptr) return error = kTableErrors[root_table][problem], false;
+  const std::uint8_t* madt = find_table(m, root, out.xsdt, "APIC", kMadtTable, kMadtMinLength, "no MADT", error);
+  if (madt == nullptr) return false;
+  if (const char* e = parse_madt(out, madt)) return error = e, false;
   if (out.processors == 0) return error = "MADT lists no enabled processor", false;
   if (out.ioapic_count == 0) return error = "MADT lists no I/O APIC", false;
-  if (const TableHeader* hpet = find_table(out, root, "HPET")) {
-    out.hpet_address = read_field<std::uint64_t>(reinterpret_cast<const std::uint8_t*>(hpet), kHpetAddressOffset);
+  const char* hpet_error = nullptr;
+  if (const std::uint8_t* hpet = find_table(m, root, out.xsdt, "HPET", kHpetTable, kHpetMinLength, nullptr, hpet_error)) {
+    if (const char* e = parse_hpet(out, hpet)) return error = e, false;
+  } else if (hpet_error != nullptr) {
+    return error = hpet_error, false;  // listed but unusable (no HPET at all is the caller's call)
   }
   return true;
+}
+
+bool parse(std::uint64_t rsdp_hint, Platform& out, const char*& error) {
+  return parse(rsdp_hint, PhysicalMemory{0, kIdentityMapEnd, 0}, out, error);
 }
 
 }  // namespace guest::acpi

@@ -5,10 +5,18 @@
 // APICs with their GSI base (type 1), the interrupt source overrides (type 2) and the
 // local APIC address (header, or the 64-bit override of type 5).
 // Every table's checksum is verified; a bad one is reported, not used.
+//
+// Firmware lengths and addresses are not trusted: every table must be at least its
+// fixed header long and at most kMaxTableLength, every MADT entry at least as long as
+// its type's fields, and everything read must lie in the memory the parser was given
+// (the kernel's identity map: below 4 GiB). A table that fails is refused with an error
+// naming it and what is wrong, never read past its end.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
+#include "boot/layout.h"
 #include "kern/source_override.h"
 
 namespace guest::acpi {
@@ -16,6 +24,23 @@ namespace guest::acpi {
 inline constexpr unsigned kMaxProcessors = 64;
 inline constexpr unsigned kMaxIoApics = 8;
 inline constexpr unsigned kMaxOverrides = 16;
+inline constexpr std::uint32_t kMaxTableLength = 256 * 1024;  // no table the guest reads is near this
+// Device registers (local APIC, HPET) must be below this: the end of the identity map.
+inline constexpr std::uint64_t kIdentityMapEnd = std::uint64_t{GUEST_IDENTITY_MAP_GIB} << 30;
+
+// The physical memory the parser may read: [begin, end), physical address a at host
+// address a + bias. The kernel's is its identity map; hosted tests and the fuzz target
+// map a buffer.
+struct PhysicalMemory {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  std::uintptr_t bias = 0;
+  // The `length` bytes at `physical`, or nullptr when any of them lies outside.
+  const std::uint8_t* view(std::uint64_t physical, std::uint64_t length) const {
+    if (physical < begin || physical > end || length > end - physical) return nullptr;
+    return reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(physical) + bias);
+  }
+};
 
 struct IoApicEntry {
   std::uint8_t id = 0;
@@ -33,6 +58,7 @@ struct Platform {
   std::uint32_t processor_apic_ids[kMaxProcessors] = {};  // enabled processors, MADT order
   unsigned processors = 0;
   unsigned processors_disabled = 0;  // listed but neither enabled nor online-capable
+  unsigned processors_duplicate = 0;  // enabled entries repeating an APIC id already listed (ignored)
   IoApicEntry ioapics[kMaxIoApics] = {};
   unsigned ioapic_count = 0;
   irqshape::kern::SourceOverride overrides[kMaxOverrides] = {};
@@ -43,6 +69,10 @@ struct Platform {
 // Finds the RSDP (the loader's pointer if nonzero, else the BIOS areas: the first KiB of
 // the EBDA and 0xE0000-0xFFFFF, ACPI 5.2.5.1) and parses. Returns false with `error`
 // set when something needed is missing or corrupt.
+// `error` names the table (and MADT entry type) and what is wrong with it.
 bool parse(std::uint64_t rsdp_hint, Platform& out, const char*& error);
+
+// The same over `memory` (hosted tests, the fuzz target).
+bool parse(std::uint64_t rsdp_hint, const PhysicalMemory& memory, Platform& out, const char*& error);
 
 }  // namespace guest::acpi

@@ -30,6 +30,7 @@ class X2ApicMsrPort final : public irqshape::kern::MsrPort {
   }
   bool write_msr(std::uint32_t msr, std::uint64_t value) override {
     if (is_apic(msr) && !x2apic_writable(offset_of(msr))) return false;
+    if (msr == x2apic_msr(kIcrLow)) x86::weak_wrmsr_fence();  // every IPI: kern's send_ipi and send_raw
     x86::wrmsr(msr, value);
     return true;
   }
@@ -75,7 +76,7 @@ bool send_raw(std::uint32_t apic_id, std::uint64_t command) {
   bool ok = wait_icr_idle();
   if (ok) {
     if (current_mode == Mode::X2Apic) {
-      x86::wrmsr(x2apic_msr(kIcrLow), command | icr::X2ApicDestination::make(apic_id));
+      ok = msr_port.write_msr(x2apic_msr(kIcrLow), command | icr::X2ApicDestination::make(apic_id));
     } else {
       registers().write(kIcrHigh, static_cast<std::uint32_t>(icr::XApicDestination::make(apic_id) >> 32));
       registers().write(kIcrLow, static_cast<std::uint32_t>(command));

@@ -13,6 +13,7 @@ inline std::uint8_t inb(std::uint16_t port) {
   return v;
 }
 inline void outb(std::uint16_t port, std::uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+inline void outw(std::uint16_t port, std::uint16_t v) { asm volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
 inline std::uint32_t inl(std::uint16_t port) {
   std::uint32_t v;
   asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
@@ -29,6 +30,12 @@ inline void wrmsr(std::uint32_t msr, std::uint64_t v) {
   asm volatile("wrmsr" : : "c"(msr), "a"(static_cast<std::uint32_t>(v)), "d"(static_cast<std::uint32_t>(v >> 32))
                : "memory");
 }
+
+// MFENCE; LFENCE before a WRMSR to an x2APIC register: that WRMSR is not serializing
+// (SDM vol. 3A, 11.12.3 "MSR Access in x2APIC Mode"), so without the fence an IPI could
+// reach its target before this CPU's earlier stores (the work it was sent about) are
+// visible. Linux's weak_wrmsr_fence() before x2APIC ICR writes.
+inline void weak_wrmsr_fence() { asm volatile("mfence; lfence" : : : "memory"); }
 
 struct CpuidResult {
   std::uint32_t eax, ebx, ecx, edx;

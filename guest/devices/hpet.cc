@@ -5,6 +5,7 @@ namespace guest::hpet {
 namespace {
 // Register offsets (HPET spec 1.0a, 2.3.1).
 constexpr std::uint64_t kCapabilities = 0x000;  // GCAP_ID: bits 63:32 counter period (fs)
+constexpr std::uint64_t kCounter64 = 1u << 13;  // GCAP_ID COUNT_SIZE_CAP: 64-bit main counter
 constexpr std::uint64_t kConfiguration = 0x010; // GEN_CONF
 constexpr std::uint64_t kMainCounter = 0x0F0;
 constexpr std::uint64_t kEnable = 1u << 0;      // ENABLE_CNF
@@ -22,8 +23,12 @@ volatile std::uint64_t& reg(std::uint64_t offset) { return *reinterpret_cast<vol
 
 bool init(std::uint64_t base) {
   base_address = base;
-  period_fs = reg(kCapabilities) >> 32;
+  const std::uint64_t capabilities = reg(kCapabilities);
+  period_fs = capabilities >> 32;
   if (period_fs == 0 || period_fs > kMaxPeriodFs) return false;
+  // A 32-bit counter wraps in minutes (about 5 at 14.3 MHz) and nanoseconds() cannot see
+  // a wrap: refuse it rather than let time jump back.
+  if ((capabilities & kCounter64) == 0) return false;
   reg(kConfiguration) = (reg(kConfiguration) & ~kLegacyRoute) | kEnable;
   start = reg(kMainCounter);
   return true;

@@ -8,7 +8,8 @@
 namespace guest::hpet {
 
 // Enables the main counter of the HPET at `base` (from the ACPI HPET table). False if
-// the registers do not look like an HPET.
+// the registers do not look like an HPET or its main counter is only 32 bits wide
+// (GCAP_ID.COUNT_SIZE_CAP clear: it would wrap unseen within minutes).
 bool init(std::uint64_t base);
 [[nodiscard]] std::uint64_t nanoseconds();  // since init()
 [[nodiscard]] std::uint64_t period_femtoseconds();

@@ -46,16 +46,13 @@ void write32(Address a, std::uint8_t offset, std::uint32_t value) {
   x86::outl(kConfigData, value);
 }
 
-// Read-modify-write of the dword: 16-bit config writes through 0xCFC + 2 work too, but
-// one access size keeps the lock's critical section obvious.
+// A 16-bit access to 0xCFC + (offset & 2), not a read-modify-write of the dword: writing
+// the Command register that way would write back the Status register's write-1-to-clear
+// bits it read (PCI 3.0, 6.2.3) and clear them.
 void write16(Address a, std::uint8_t offset, std::uint16_t value) {
   IrqLock::Guard g(lock);
   x86::outl(kConfigAddress, config_address(a, offset));
-  std::uint32_t dword = x86::inl(kConfigData);
-  const unsigned shift = (offset & 2) * 8;
-  dword = (dword & ~(0xFFFFu << shift)) | (static_cast<std::uint32_t>(value) << shift);
-  x86::outl(kConfigAddress, config_address(a, offset));
-  x86::outl(kConfigData, dword);
+  x86::outw(static_cast<std::uint16_t>(kConfigData + (offset & 2)), value);
 }
 
 std::uint8_t find_capability(Address a, std::uint8_t id) {

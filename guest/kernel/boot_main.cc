@@ -81,6 +81,9 @@ void print_platform(const acpi::Platform& p, const smp::StartResult& smp_result,
   Console out;
   out.w.str("ACPI rsdp=").hex(p.rsdp).str(p.rsdp_from_loader ? " (pvh start info)" : " (bios scan)").str(" rev=").dec(p.revision).str(p.xsdt ? " xsdt" : " rsdt");
   out.w.str(" lapic=").hex(p.local_apic_address).str(" hpet=").hex(p.hpet_address).chr('\n');
+  if (p.processors_duplicate != 0) {
+    out.w.str("ACPI: ").dec(p.processors_duplicate).str(" MADT processor entries repeat an APIC id; ignored\n");
+  }
   for (unsigned i = 0; i < p.ioapic_count; ++i) {
     out.w.str("ACPI ioapic id=").dec(p.ioapics[i].id).str(" address=").hex(p.ioapics[i].address);
     out.w.str(" gsi_base=").dec(p.ioapics[i].gsi_base).chr('\n');

@@ -14,7 +14,11 @@
 //                     already being delivered, which this kernel never provokes);
 //   isr.checks        every test ISR ran at its SynchronizeIrql (CR8) with a vector of
 //                     its Irql's class in service (totals over the whole run);
-//   pool.balance      every interrupt-object block went back to the pool.
+//   pool.balance      every interrupt-object block went back to the pool;
+//   apic.errors       run last: no CPU took an LVT error interrupt (an APIC error: an
+//                     illegal vector sent or received, a send or receive accept error)
+//                     nor a stray interrupt before the interrupt core existed, in the
+//                     whole run.
 #include "apic/local_apic.h"
 #include "arch/x86.h"
 #include "kernel/interrupt_system.h"
@@ -130,6 +134,20 @@ void spurious_apic(Fixture& f) {
                    Field::dec("dispatched", dispatched), Field::dec("before_core", stray)});
 }
 
+void apic_errors(Fixture& f) {
+  std::uint64_t errors = 0, stray = 0;
+  unsigned first_cpu_with_error = 0;
+  for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
+    const std::uint64_t e = cpu_data(cpu).apic_errors.load(std::memory_order_relaxed);
+    if (e != 0 && errors == 0) first_cpu_with_error = cpu;
+    errors += e;
+    stray += cpu_data(cpu).stray_interrupts.load(std::memory_order_relaxed);
+  }
+  report().record("apic.errors", errors == 0 && stray == 0,
+                  {Field::dec("apic_errors", errors), Field::dec("first_cpu", first_cpu_with_error),
+                   Field::dec("stray", stray)});
+}
+
 }  // namespace
 
 unsigned counter_test_lines(unsigned) { return 6; }
@@ -147,6 +165,7 @@ void counter_tests(Fixture& f) {
   report().record("pool.balance", pool.in_use() == 0 && pool.refused() == 0,
                   {Field::dec("in_use", pool.in_use()), Field::dec("high_water", pool.high_water()),
                    Field::dec("refused", pool.refused())});
+  apic_errors(f);  // last: covers every test before it
 }
 
 }  // namespace guest::selftest

@@ -9,6 +9,9 @@
 //   move.rtc        the RTC's periodic interrupt moved CPU to CPU; after every move the
 //                   next interrupts arrive on the new CPU.
 // After the concurrent phase, a settled check: every interrupt on the final CPU.
+// A stuck line fails its move.* line within seconds, not at run.py's timeout: a sender
+// gives up after kMaxLost lost events, and the mover stops waiting for the sender at
+// kMoverDeadlineNs (reason=sender-not-done).
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "kernel/interrupt_system.h"
@@ -30,7 +33,10 @@ constexpr std::uint64_t kSenderGapNs = 50 * clock::kNsPerUs;
 constexpr std::uint64_t kSendWindowNs = 10'000 * clock::kNsPerMs;
 constexpr std::uint64_t kEventTimeoutNs = kWaitNs;  // generous: a loaded host may stall a vCPU
 constexpr std::uint64_t kMoveIntervalNs = 300 * clock::kNsPerUs;
-constexpr std::uint64_t kSenderTimeoutNs = 30'000 * clock::kNsPerMs;
+constexpr unsigned kMaxLost = 3;  // then the line is stuck: stop sending
+// The sender's longest run: the window, plus kMaxLost event timeouts, plus slack.
+constexpr std::uint64_t kMoverDeadlineNs = kSendWindowNs + kMaxLost * kEventTimeoutNs + 2'000 * clock::kNsPerMs;
+constexpr std::uint64_t kSenderTimeoutNs = 2'000 * clock::kNsPerMs;  // after the mover's deadline
 constexpr std::uint16_t kOneShotTicks = 60;  // ~50 us of the 1.193 MHz input clock
 constexpr unsigned kSettledEvents = 4;
 constexpr unsigned kBusyRetries = 200;
@@ -53,9 +59,12 @@ bool pit_isr(KINTERRUPT* interrupt, void* context) { return probe_isr(interrupt,
 KSERVICE_ROUTINE isr_for(const EduTarget& target) { return target.device != nullptr ? edu_isr : pit_isr; }
 void fire_edu(const Sender& s) { s.target->device->raise(1); }
 
-// One event at a time: fire, wait until some ISR claimed it.
+bool line_stuck(const Sender& s) { return s.lost.load(std::memory_order_relaxed) >= kMaxLost; }
+
+// One event at a time: fire, wait until some ISR claimed it. Stops once the line is
+// stuck (kMaxLost events lost), so a dead line costs kMaxLost timeouts, not n.
 void send_events(Sender& s, unsigned n) {
-  for (unsigned i = 0; i < n; ++i) {
+  for (unsigned i = 0; i < n && !line_stuck(s); ++i) {
     const std::uint64_t before = s.target->probe.claims();
     s.fire(s);
     s.sent.fetch_add(1, std::memory_order_relaxed);
@@ -68,7 +77,7 @@ void sender_work(void* argument) {
   const std::uint64_t deadline = clock::now_ns() + kSendWindowNs;
   send_events(*s, kEvents);
   for (unsigned n = kEvents; n < kMaxEvents && !s->enough_moves.load(std::memory_order_acquire); ++n) {
-    if (clock::now_ns() >= deadline) break;
+    if (clock::now_ns() >= deadline || line_stuck(*s)) break;
     clock::sleep_ns(kSenderGapNs);
     send_events(*s, 1);
   }
@@ -78,6 +87,7 @@ void sender_work(void* argument) {
 struct MoveTally {
   unsigned success = 0, pending = 0, busy = 0, other = 0;
   unsigned final_cpu = 0;
+  bool sender_not_done = false;  // the sender had not finished by kMoverDeadlineNs
 };
 
 void tally(MoveTally& t, NTSTATUS s) {
@@ -96,13 +106,19 @@ MoveTally move_while_sending(Fixture& f, const SystemInterrupt& si, Sender& send
     return t;
   }
   const std::uint32_t ticket = smp::post_work(1, sender_work, &sender);
+  const std::uint64_t deadline = clock::now_ns() + kMoverDeadlineNs;
   while (!sender.done.load(std::memory_order_acquire)) {
+    if (clock::now_ns() >= deadline) {
+      t.sender_not_done = true;
+      sender.enough_moves.store(true, std::memory_order_release);  // ask it to stop
+      break;
+    }
     next = (next + 1) % f.cpus;
     tally(t, SetSystemInterruptAffinity(core(), si.Vector, RouteTarget::cpus(affinity_of(next))));
     if (t.success + t.pending >= kMovesPerCpu * f.cpus) sender.enough_moves.store(true, std::memory_order_release);
     clock::sleep_ns(kMoveIntervalNs);
   }
-  (void)smp::wait_for_work(1, ticket, kSenderTimeoutNs);
+  if (!smp::wait_for_work(1, ticket, kSenderTimeoutNs)) t.sender_not_done = true;
   return t;
 }
 
@@ -120,7 +136,7 @@ bool settle_on(Fixture& f, const SystemInterrupt& si, Sender& sender, unsigned c
   sender.target->probe.expect_apic(f.apic_of(cpu));
   send_events(sender, kSettledEvents);
   sender.target->probe.expect_apic(kAnyApic);
-  return sender.target->probe.wrong_cpu == wrong_before;
+  return sender.target->probe.wrong_cpu == wrong_before && !line_stuck(sender);
 }
 
 void record_move(const char* name, Fixture& f, const SystemInterrupt& si, Sender& sender, const MoveTally& t,
@@ -130,9 +146,10 @@ void record_move(const char* name, Fixture& f, const SystemInterrupt& si, Sender
   for (unsigned c = 0; c < f.cpus; ++c) cpus_used += p.on_cpu[c] != 0 ? 1 : 0;
   const unsigned sent = sender.sent.load();
   const bool ok = sender.lost == 0 && p.claims() == sent && sent >= kEvents + kSettledEvents && settled &&
-                  t.other == 0 && (f.cpus == 1 || t.success + t.pending >= kMovesPerCpu * f.cpus);
+                  t.other == 0 && !t.sender_not_done && (f.cpus == 1 || t.success + t.pending >= kMovesPerCpu * f.cpus);
+  const char* reason = t.sender_not_done ? "sender-not-done" : line_stuck(sender) ? "line-stuck" : "none";
   report().record(name, ok,
-                  {Field::dec("gsi", si.Gsi), Field::dec("sent", sent), Field::dec("handled", p.claims()),
+                  {Field::text("reason", reason), Field::dec("gsi", si.Gsi), Field::dec("sent", sent), Field::dec("handled", p.claims()),
                    Field::dec("lost", sender.lost), Field::dec("moves", t.success), Field::dec("pending", t.pending),
                    Field::dec("busy", t.busy), Field::dec("errors", t.other), Field::dec("cpus_used", cpus_used),
                    Field::dec("settled", settled ? 1 : 0)});
@@ -141,6 +158,11 @@ void record_move(const char* name, Fixture& f, const SystemInterrupt& si, Sender
 void move_line(Fixture& f, const char* name, const LineRequest& request, KIRQL irql, KINTERRUPT_MODE mode,
                EduTarget& target, void (*fire)(const Sender&)) {
   static Sender sender;
+  static bool sender_busy = false;  // a previous sender never finished: it may still use `sender`
+  if (sender_busy) {
+    report().fail(name, "previous-sender-still-running");
+    return;
+  }
   sender.target = &target;
   sender.fire = fire;
   sender.sent = 0;
@@ -157,7 +179,8 @@ void move_line(Fixture& f, const char* name, const LineRequest& request, KIRQL i
     return;
   }
   const MoveTally t = move_while_sending(f, si, sender);
-  const bool settled = settle_on(f, si, sender, f.cpus - 1);
+  sender_busy = t.sender_not_done;
+  const bool settled = !t.sender_not_done && settle_on(f, si, sender, f.cpus - 1);  // not beside a live sender
   IoDisconnectInterrupt(obj);
   (void)release_source(si);
   record_move(name, f, si, sender, t, settled);

@@ -1,6 +1,10 @@
 // What the boot found: the MADT, the CPUs that came up, the local APIC mode.
 #include "apic/local_apic.h"
+#include "arch/x86.h"
+#include "hw/lapic_regs.h"
 #include "selftest/fixture.h"
+#include "smp/cpu_work.h"
+#include "smp/percpu.h"
 
 namespace guest::selftest {
 
@@ -8,7 +12,22 @@ unsigned platform_test_lines(unsigned) { return 3; }
 
 namespace {
 constexpr unsigned kIsaIrqs = 16;  // an I/O APIC serving the ISA IRQs has at least 16 pins
+constexpr std::uint64_t kProbeTimeoutNs = 1000 * clock::kNsPerMs;
+
+// What one CPU's local APIC looks like from that CPU.
+struct ApicState {
+  std::uint64_t apic_base = 0;  // IA32_APIC_BASE
+  std::uint32_t id = 0;         // the APIC ID register
+  std::uint32_t percpu_id = 0;  // what its PerCpu says
+};
+
+void read_apic_state(void* argument) {
+  auto& s = *static_cast<ApicState*>(argument);
+  s.apic_base = x86::rdmsr(irqshape::hw::lapic::kMsrApicBase);
+  s.id = apic::id();
+  s.percpu_id = this_cpu().apic_id;
 }
+}  // namespace
 
 void platform_tests(Fixture& f) {
   const acpi::Platform& p = f.context.platform;
@@ -29,10 +48,30 @@ void platform_tests(Fixture& f) {
                    Field::dec("failed", f.context.smp.failed), Field::dec("start_ms", f.context.smp.elapsed_ns / clock::kNsPerMs),
                    Field::dec("last_apic_id", f.apic_of(f.cpus - 1))});
 
+  // On every CPU: IA32_APIC_BASE has EN set and EXTD equal to the chosen mode, and the
+  // APIC ID register reads the id that CPU's PerCpu entry holds.
+  namespace apic_base = irqshape::hw::lapic::apic_base;
   const bool x2 = apic::mode() == apic::Mode::X2Apic;
-  report().record("apic.mode", x2 == apic::cpu_has_x2apic(),
+  unsigned bad_cpus = 0, unreachable = 0, first_bad = ~0u;
+  ApicState first_bad_state;
+  for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
+    ApicState s;
+    if (!smp::run_on(cpu, read_apic_state, &s, kProbeTimeoutNs)) {
+      ++unreachable;
+      continue;
+    }
+    const bool ok = apic_base::GlobalEnable::test(s.apic_base) && apic_base::X2ApicEnable::test(s.apic_base) == x2 &&
+                    s.id == s.percpu_id && s.id == f.apic_of(cpu);
+    if (!ok && bad_cpus++ == 0) first_bad = cpu, first_bad_state = s;
+  }
+  report().record("apic.mode", bad_cpus == 0 && unreachable == 0,
                   {Field::text("mode", x2 ? "x2apic" : "xapic"), Field::dec("cpuid_x2apic", apic::cpu_has_x2apic() ? 1 : 0),
-                   Field::text("eoi", info.eoi_broadcast_suppressed ? "directed" : "broadcast")});
+                   Field::text("eoi", info.eoi_broadcast_suppressed ? "directed" : "broadcast"),
+                   Field::dec("cpus_checked", f.cpus - unreachable), Field::dec("bad_cpus", bad_cpus),
+                   Field::dec("unreachable", unreachable),
+                   Field::dec("first_bad_cpu", bad_cpus ? first_bad : 0),
+                   Field::hex("first_bad_apic_base", first_bad_state.apic_base),
+                   Field::dec("first_bad_id", first_bad_state.id)});
 }
 
 }  // namespace guest::selftest

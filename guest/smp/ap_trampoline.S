@@ -26,6 +26,7 @@ ap_trampoline_start:
     mov %ax, %ds
     lgdtl (trampoline_gdtr - ap_trampoline_start)
     mov %cr0, %eax
+    and $0x9FFFFFFF, %eax  // clear CD (bit 30) and NW (bit 29): INIT leaves caching disabled
     or $X86_CR0_PE, %eax
     mov %eax, %cr0
     ljmpl $TRAMPOLINE_CODE32, $TRAMPOLINE_ADDRESS(protected_mode)

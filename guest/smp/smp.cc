@@ -26,6 +26,9 @@ constexpr std::uint64_t kInitDelayNs = 10 * clock::kNsPerMs;
 constexpr std::uint64_t kStartupDelayNs = 200 * clock::kNsPerUs;
 constexpr std::uint64_t kReportInTimeoutNs = 2000 * clock::kNsPerMs;
 constexpr std::uint8_t kTrampolinePage = GUEST_TRAMPOLINE_BASE >> 12;
+// xAPIC physical destinations are 8 bits and 0xFF is the broadcast: a processor with a
+// larger id cannot be addressed alone.
+constexpr std::uint32_t kXApicBroadcast = 0xFF;
 
 alignas(16) unsigned char stacks[kMaxGuestCpus][GUEST_STACK_SIZE];
 alignas(16) unsigned char ist_stacks[kMaxGuestCpus][GUEST_IST_STACK_SIZE];
@@ -82,6 +85,26 @@ bool start_one(unsigned index, std::uint32_t apic_id) {
   return cpu.online.load(std::memory_order_acquire) && cpu.apic_id == apic_id;
 }
 
+// After start_one(index, apic_id) failed: the AP may still come up late (or came up with
+// another id) and run on this index's PerCpu and stack. INIT puts it back into
+// wait-for-SIPI (SDM vol. 3A, 8.4.1), after which the next CPU may use the index.
+// False if it could not be sent: then the index may still be in use.
+bool park(unsigned index, std::uint32_t apic_id, std::uint32_t bsp_id) {
+  PerCpu& cpu = cpu_data(index);
+  bool parked = apic::send_init(apic_id);
+  const std::uint32_t reported = cpu.apic_id;
+  if (cpu.online.load(std::memory_order_acquire) && reported != apic_id) {
+    // It reported another id: INIT that one too, unless it is a CPU already running.
+    bool running = reported == bsp_id;
+    for (unsigned i = 1; i < index; ++i) running |= cpu_data(i).apic_id == reported;
+    parked = parked && !running && apic::send_init(reported);
+  }
+  clock::delay_ns(kInitDelayNs);
+  cpu.online.store(false, std::memory_order_release);
+  cpu.apic_id = 0;
+  return parked;
+}
+
 }  // namespace
 
 void init_boot_processor() {
@@ -101,20 +124,29 @@ StartResult start_application_processors(const acpi::Platform& platform) {
   bsp.online.store(true, std::memory_order_release);
   copy_trampoline();
   unsigned next = 1;
+  bool stuck = false;  // an AP that failed could not be parked: its index is not free
   for (unsigned i = 0; i < platform.processors; ++i) {
-    const std::uint32_t id = platform.processor_apic_ids[i];
+    const std::uint32_t id = platform.processor_apic_ids[i];  // distinct (acpi.cc)
     if (id == bsp.apic_id) continue;
-    if (next >= kMaxGuestCpus) {
-      ++r.failed;  // more CPUs than this kernel has room for
+    if (next >= kMaxGuestCpus || stuck) {
+      ++r.failed;  // more CPUs than this kernel has room for, or no free index
+      continue;
+    }
+    if (apic::mode() == apic::Mode::XApic && id >= kXApicBroadcast) {
+      ++r.failed;
+      Console out;
+      out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
       continue;
     }
     if (start_one(next, id)) {
       ++next;
-    } else {
-      ++r.failed;
-      Console out;
-      out.w.str("smp: apic ").hex(id).str(" did not start\n");
+      continue;
     }
+    ++r.failed;
+    stuck = !park(next, id, bsp.apic_id);
+    Console out;
+    out.w.str("smp: apic ").hex(id).str(" did not start");
+    out.w.str(stuck ? "; INIT could not park it, no further APs are started\n" : "; parked with INIT\n");
   }
   cpus_online = r.online = next;
   r.elapsed_ns = clock::now_ns() - start;

@@ -39,6 +39,8 @@ void X2ApicRegisters::write(std::uint32_t offset, std::uint32_t value) {
 }
 
 // x2APIC: one 64-bit write of MSR 0x830 with the 32-bit destination in bits 63:32.
+// That WRMSR is not serializing (SDM vol. 3A, 11.12.3): the platform's MsrPort fences
+// before an ICR write (the guest's: MFENCE; LFENCE) so earlier stores are visible first.
 void X2ApicRegisters::send_ipi(std::uint32_t apic_id, std::uint8_t vector) {
   msr_.write_msr(x2apic_msr(kIcrLow), ipi_command(vector) | icr::X2ApicDestination::make(apic_id));
 }

@@ -1,0 +1,308 @@
+// The guest's ACPI parser (guest/acpi/acpi.cc), compiled hosted over crafted tables in a
+// buffer: valid tables parse; every table and MADT entry whose firmware length or address
+// is wrong is refused with an error naming it, never read past its end.
+#include "acpi/acpi.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace guest::acpi {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+void put32(Bytes& b, std::size_t at, std::uint32_t v) { std::memcpy(b.data() + at, &v, 4); }
+void put64(Bytes& b, std::size_t at, std::uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
+void append32(Bytes& b, std::uint32_t v) { b.resize(b.size() + 4), put32(b, b.size() - 4, v); }
+void append64(Bytes& b, std::uint64_t v) { b.resize(b.size() + 8), put64(b, b.size() - 8, v); }
+
+// Byte `at` makes the sum of b[0, length) zero.
+void fix_checksum(Bytes& b, std::size_t at, std::size_t length) {
+  b[at] = 0;
+  std::uint8_t sum = 0;
+  for (std::size_t i = 0; i < length && i < b.size(); ++i) sum = static_cast<std::uint8_t>(sum + b[i]);
+  b[at] = static_cast<std::uint8_t>(-sum);
+}
+
+// A system description table: header (length = 36 + body unless overridden) and body.
+Bytes table(const char* signature, const Bytes& body, std::optional<std::uint32_t> length = std::nullopt) {
+  Bytes t(36 + body.size(), 0);
+  std::memcpy(t.data(), signature, 4);
+  t[8] = 1;  // revision
+  if (!body.empty()) std::memcpy(t.data() + 36, body.data(), body.size());
+  put32(t, 4, length.value_or(static_cast<std::uint32_t>(t.size())));
+  fix_checksum(t, 9, t.size());
+  return t;
+}
+
+Bytes local_apic(std::uint8_t id, std::uint8_t length = 8) {
+  Bytes e{0, length, id, id, 1, 0, 0, 0};
+  e.resize(length);
+  return e;
+}
+Bytes ioapic(std::uint8_t length = 12) {
+  Bytes e{1, length, 0, 0};
+  append32(e, 0xFEC0'0000);
+  append32(e, 0);
+  e.resize(length);
+  return e;
+}
+Bytes source_override(std::uint8_t length = 10) {
+  Bytes e{2, length, 0, 0};
+  append32(e, 2);
+  e.push_back(0), e.push_back(0);
+  e.resize(length);
+  return e;
+}
+Bytes lapic_override(std::uint64_t address, std::uint8_t length = 12) {
+  Bytes e{5, length, 0, 0};
+  append64(e, address);
+  e.resize(length);
+  return e;
+}
+Bytes local_x2apic(std::uint32_t id, std::uint8_t length = 16) {
+  Bytes e{9, length, 0, 0};
+  append32(e, id);
+  append32(e, 1);  // enabled
+  append32(e, id);
+  e.resize(length);
+  return e;
+}
+
+Bytes madt_body(const std::vector<Bytes>& entries) {
+  Bytes body;
+  append32(body, 0xFEE0'0000);
+  append32(body, 1);  // PCAT_COMPAT
+  for (const Bytes& e : entries) body.insert(body.end(), e.begin(), e.end());
+  return body;
+}
+
+Bytes hpet_body(std::uint64_t address, std::uint8_t space = 0) {
+  Bytes body;
+  append32(body, 0x8086'A201);                    // event timer block id (offset 36)
+  body.insert(body.end(), {space, 64, 0, 0});     // GAS: space, width, offset, access (40)
+  append64(body, address);                        // GAS address (44)
+  body.insert(body.end(), {0, 0x80, 0x00, 0});    // HPET number, minimum tick, attributes
+  return body;
+}
+
+// Physical memory [kBase, kBase + size) backed by a buffer: RSDP at kBase, root table at
+// kRoot, MADT at kMadt, HPET table at kHpet.
+class AcpiTest : public ::testing::Test {
+ protected:
+  static constexpr std::uint64_t kBase = 0x10000, kRoot = kBase + 0x100, kMadt = kBase + 0x400,
+                                 kHpet = kBase + 0x800, kSize = 0x1000;
+
+  AcpiTest() : memory_(kSize, 0) {
+    madt = table("APIC", madt_body({local_apic(0), local_apic(1), ioapic(), source_override()}));
+    hpet = table("HPET", hpet_body(0xFED0'0000));
+  }
+
+  void place(std::uint64_t at, const Bytes& b) {
+    ASSERT_LE(at - kBase + b.size(), memory_.size());
+    std::memcpy(memory_.data() + (at - kBase), b.data(), b.size());
+  }
+
+  // Lays out the RSDP (revision 0: RSDT, 2: XSDT), the root table listing `entries`
+  // (default: the MADT and the HPET table), and those tables; then parses.
+  bool parse_with(std::uint8_t revision = 0, std::optional<std::vector<std::uint64_t>> entries = std::nullopt) {
+    const std::vector<std::uint64_t> listed = entries.value_or(std::vector<std::uint64_t>{kMadt, kHpet});
+    Bytes rsdp(36, 0);
+    std::memcpy(rsdp.data(), "RSD PTR ", 8);
+    rsdp[15] = revision;
+    if (revision >= 2) {
+      put32(rsdp, 20, 36);
+      put64(rsdp, 24, kRoot);
+    } else {
+      put32(rsdp, 16, kRoot);
+    }
+    fix_checksum(rsdp, 8, 20);
+    if (revision >= 2) fix_checksum(rsdp, 32, 36);  // after: covers byte 8 too
+    if (root.empty()) {
+      Bytes body;
+      for (std::uint64_t a : listed) revision >= 2 ? append64(body, a) : append32(body, static_cast<std::uint32_t>(a));
+      root = table(revision >= 2 ? "XSDT" : "RSDT", body);
+    }
+    place(kBase, rsdp);
+    place(kRoot, root);
+    place(kMadt, madt);
+    place(kHpet, hpet);
+    const PhysicalMemory memory{kBase, kBase + memory_.size(),
+                                reinterpret_cast<std::uintptr_t>(memory_.data()) - static_cast<std::uintptr_t>(kBase)};
+    return parse(kBase, memory, platform, error);
+  }
+
+  Bytes root, madt, hpet;
+  Platform platform;
+  const char* error = "";
+
+ private:
+  Bytes memory_;
+};
+
+TEST_F(AcpiTest, ValidRsdtTablesParse) {
+  ASSERT_TRUE(parse_with()) << error;
+  EXPECT_TRUE(platform.rsdp_from_loader);
+  EXPECT_FALSE(platform.xsdt);
+  EXPECT_EQ(platform.processors, 2u);
+  EXPECT_EQ(platform.processor_apic_ids[1], 1u);
+  EXPECT_EQ(platform.ioapic_count, 1u);
+  EXPECT_EQ(platform.ioapics[0].address, 0xFEC0'0000u);
+  EXPECT_EQ(platform.override_count, 1u);
+  EXPECT_EQ(platform.overrides[0].gsi, 2u);
+  EXPECT_EQ(platform.local_apic_address, 0xFEE0'0000u);
+  EXPECT_TRUE(platform.pcat_compat);
+  EXPECT_EQ(platform.hpet_address, 0xFED0'0000u);
+}
+
+TEST_F(AcpiTest, ValidXsdtTablesParseWithX2ApicEntriesAndOverride) {
+  madt = table("APIC", madt_body({local_x2apic(0), local_x2apic(300), ioapic(), lapic_override(0xFEE0'1000)}));
+  ASSERT_TRUE(parse_with(2)) << error;
+  EXPECT_TRUE(platform.xsdt);
+  EXPECT_EQ(platform.processors, 2u);
+  EXPECT_EQ(platform.processor_apic_ids[1], 300u);
+  EXPECT_EQ(platform.local_apic_address, 0xFEE0'1000u);
+}
+
+TEST_F(AcpiTest, RootTableLengthZeroIsRefused) {
+  root = table("RSDT", {}, 0);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "RSDT: length below its 36-byte header");
+}
+
+TEST_F(AcpiTest, RootTableLength35IsRefused) {
+  root = table("XSDT", {}, 35);
+  EXPECT_FALSE(parse_with(2));
+  EXPECT_STREQ(error, "XSDT: length below its 36-byte header");
+}
+
+TEST_F(AcpiTest, OverlongRootTableIsRefused) {
+  root = table("RSDT", {}, 0xFFFF'FFFF);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "RSDT: length over 256 KiB");
+}
+
+TEST_F(AcpiTest, RootTableRunningPastMemoryIsRefused) {
+  root = table("RSDT", {}, 0x10000);  // under the limit, but past the end of the memory
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "RSDT: not inside the identity-mapped memory below 4 GiB");
+}
+
+TEST_F(AcpiTest, RootTableWithBadChecksumIsRefused) {
+  root = table("RSDT", {});
+  ++root[9];
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "RSDT: bad checksum");
+}
+
+TEST_F(AcpiTest, MadtLengthZeroIsRefused) {
+  madt = table("APIC", madt_body({}), 0);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: length below the 44 bytes of its fixed fields");
+}
+
+TEST_F(AcpiTest, MadtShorterThanItsFixedFieldsIsRefused) {
+  madt = table("APIC", madt_body({}), 43);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: length below the 44 bytes of its fixed fields");
+}
+
+TEST_F(AcpiTest, OverlongMadtIsRefused) {
+  madt = table("APIC", madt_body({}), 0x8000'0000);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: length over 256 KiB");
+}
+
+TEST_F(AcpiTest, MadtWithBadChecksumIsRefused) {
+  ++madt[9];
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: bad checksum");
+}
+
+TEST_F(AcpiTest, TruncatedMadtEntriesAreRefusedByType) {
+  struct Case {
+    Bytes entry;
+    const char* error;
+  };
+  const Case cases[] = {
+      {local_apic(2, 7), "MADT: processor local APIC entry (type 0) shorter than 8 bytes"},
+      {ioapic(11), "MADT: I/O APIC entry (type 1) shorter than 12 bytes"},
+      {source_override(9), "MADT: interrupt source override entry (type 2) shorter than 10 bytes"},
+      {lapic_override(0xFEE0'0000, 11), "MADT: local APIC address override entry (type 5) shorter than 12 bytes"},
+      {local_x2apic(2, 15), "MADT: processor local x2APIC entry (type 9) shorter than 16 bytes"},
+      {local_x2apic(2, 2), "MADT: processor local x2APIC entry (type 9) shorter than 16 bytes"},
+      {Bytes{0, 0}, "MADT: entry length below 2"},
+      {Bytes{0x7F, 1}, "MADT: entry length below 2"},
+      {Bytes{0x7F}, "MADT: an entry runs past the table's end"},
+      {Bytes{0, 8, 0, 3}, "MADT: an entry runs past the table's end"},
+  };
+  for (const Case& c : cases) {
+    madt = table("APIC", madt_body({local_apic(0), ioapic(), c.entry}));
+    root.clear();
+    platform = {};
+    EXPECT_FALSE(parse_with()) << c.error;
+    EXPECT_STREQ(error, c.error);
+  }
+}
+
+TEST_F(AcpiTest, DuplicateApicIdsAreListedOnce) {
+  madt = table("APIC", madt_body({local_apic(0), local_apic(1), local_x2apic(1), local_apic(0), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  EXPECT_EQ(platform.processors, 2u);
+  EXPECT_EQ(platform.processors_duplicate, 2u);
+  EXPECT_EQ(platform.processor_apic_ids[0], 0u);
+  EXPECT_EQ(platform.processor_apic_ids[1], 1u);
+}
+
+TEST_F(AcpiTest, UnknownMadtEntryTypesAreSkipped) {
+  madt = table("APIC", madt_body({local_apic(0), Bytes{0x7F, 3, 0}, ioapic(), Bytes{4, 6, 0xFF, 0, 0, 1}}));
+  ASSERT_TRUE(parse_with()) << error;
+  EXPECT_EQ(platform.processors, 1u);
+  EXPECT_EQ(platform.ioapic_count, 1u);
+}
+
+TEST_F(AcpiTest, LocalApicOverrideAbove4GiBIsRefused) {
+  madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(0x1'0000'0000)}));
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: local APIC address override (type 5) at or above 4 GiB, outside the identity map");
+}
+
+TEST_F(AcpiTest, XsdtEntriesAbove4GiBAreSkipped) {
+  EXPECT_TRUE(parse_with(2, std::vector<std::uint64_t>{0x1'0000'0000, 0xFFFF'FFFF'FFFF'FFF0, kMadt, kHpet})) << error;
+  root.clear();
+  EXPECT_FALSE(parse_with(2, std::vector<std::uint64_t>{0x1'0000'0000}));
+  EXPECT_STREQ(error, "no MADT");
+}
+
+TEST_F(AcpiTest, ShortHpetTableIsRefused) {
+  hpet = table("HPET", hpet_body(0xFED0'0000), 51);
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "HPET table: length below the 52 bytes that hold the base address");
+}
+
+TEST_F(AcpiTest, HpetAddressAbove4GiBOrNotMemoryIsRefused) {
+  hpet = table("HPET", hpet_body(0x1'0000'0000));
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "HPET table: base address at or above 4 GiB, outside the identity map");
+  hpet = table("HPET", hpet_body(0xFED0'0000, 1));
+  root.clear();
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "HPET table: base address not in system memory space");
+}
+
+TEST_F(AcpiTest, NoHpetTableLeavesTheAddressZero) {
+  ASSERT_TRUE(parse_with(0, std::vector<std::uint64_t>{kMadt})) << error;
+  EXPECT_EQ(platform.hpet_address, 0u);
+}
+
+TEST_F(AcpiTest, NoRsdpIsReported) {
+  const PhysicalMemory nothing{kBase, kBase, 0};
+  EXPECT_FALSE(parse(kBase, nothing, platform, error));
+  EXPECT_STREQ(error, "no RSDP");
+}
+
+}  // namespace
+}  // namespace guest::acpi
