@@ -24,7 +24,8 @@ struct CountingSink final : InterruptSink {
     ++interrupts;
     events += i.events;
   }
-  std::uint64_t interrupts = 0, events = 0;
+  void drop(const DeviceEvent&) override { ++dropped; }
+  std::uint64_t interrupts = 0, events = 0, dropped = 0;
 };
 
 std::vector<SourceInfo> make_sources() {

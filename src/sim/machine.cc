@@ -127,6 +127,8 @@ struct SourceState {
   EventRing ring;
   std::uint64_t completed = 0, reported = 0, credited = 0, served = 0;
   std::uint64_t dropped_unserved = 0;        // dropped entries inside [served, credited)
+  std::uint64_t dropped_held = 0;            // dropped entries inside [credited, reported)
+  std::uint32_t drops_since_irq = 0;         // for the timeline: drops since its last interrupt
   std::vector<std::uint64_t> open_frames;    // first sequence number of each frame in service
   SourceMetrics m;
 };
@@ -216,6 +218,7 @@ class PolicyOutput final : public InterruptSink {  // the policy's output: onto 
  public:
   explicit PolicyOutput(Machine& m) : m_(m) {}
   void deliver(const Interrupt& interrupt) override;
+  void drop(const DeviceEvent& event) override;
 
  private:
   Machine& m_;
@@ -276,6 +279,7 @@ class Machine final : public kern::Platform, public kern::PoolAllocator, public 
   hw::IoApic& ioapic() { return *ioapic_; }
   bool on_ioapic_message(const hw::InterruptMessage& m);
   void on_policy_interrupt(const Interrupt& i);
+  void on_policy_drop(const DeviceEvent& e);
   bool isr(std::uint32_t source);
 
  private:
@@ -312,7 +316,7 @@ class Machine final : public kern::Platform, public kern::PoolAllocator, public 
   // policy side
   void report_events(SourceState& s);
   void deliver_now(const Interrupt& i);
-  void apply_drops(SourceState& s, std::uint32_t n);
+  void skip_dropped(SourceState& s);
   // vCPU side
   void poke(unsigned cpu, std::uint32_t source);
   void try_take(unsigned cpu);
@@ -390,6 +394,7 @@ void IoApicWindow::write32(std::uint32_t offset, std::uint32_t value) {
 bool IoApicInput::deliver(const hw::InterruptMessage& message) { return m_.on_ioapic_message(message); }
 
 void PolicyOutput::deliver(const Interrupt& interrupt) { m_.on_policy_interrupt(interrupt); }
+void PolicyOutput::drop(const DeviceEvent& event) { m_.on_policy_drop(event); }
 
 bool driver_isr(kern::KINTERRUPT*, void* context) {
   auto* d = static_cast<Driver*>(context);
@@ -905,13 +910,44 @@ void Machine::on_policy_interrupt(const Interrupt& i) {
   queue_.push(i.time, kDeferredInterrupt, 0, idx);
 }
 
-void Machine::apply_drops(SourceState& s, std::uint32_t n) {
-  for (std::uint32_t d = 0; d < n; ++d) {
-    PendingEvent& e = s.ring.at(s.credited++);
-    e.dropped = true;
+// The policy dropped one event it holds: whichever it is (a storm guard drops the newest
+// while older ones wait in a batch), it is marked so that no interrupt carries it.
+void Machine::on_policy_drop(const DeviceEvent& d) {
+  const std::uint32_t source = static_cast<std::uint32_t>(d.id >> 40);
+  const std::uint64_t seq = d.id & ((std::uint64_t{1} << 40) - 1);
+  if (source >= src_.size() || source != d.source) {
+    fail(fmt::format("the policy dropped event {:#x} of source {}, which the simulator never gave it", d.id, d.source));
+    return;
+  }
+  SourceState& s = src_[source];
+  if (seq < s.credited || seq >= s.reported || s.ring.at(seq).dropped) {
+    fail(fmt::format("source \"{}\": the policy dropped event {} of the source, which it was not holding (already "
+                     "carried, dropped, or never given)",
+                     s.spec->name, seq));
+    return;
+  }
+  if (s.level) {  // its line waits for the EOI of an interrupt that will never come
+    fail(fmt::format("source \"{}\": the policy dropped an event of a level-triggered line, which then waits for an "
+                     "EOI no ISR will write",
+                     s.spec->name));
+    return;
+  }
+  PendingEvent& e = s.ring.at(seq);
+  e.dropped = true;
+  ++s.dropped_held;
+  ++s.drops_since_irq;
+  ++s.m.dropped;
+  if (e.slot != kNone) request_notified(s, e.slot, true);  // as if the requester timed out and retried
+  skip_dropped(s);
+}
+
+// Moves `credited` past dropped events at its front: they join [served, credited) as
+// entries every ISR skips.
+void Machine::skip_dropped(SourceState& s) {
+  while (s.credited < s.reported && s.ring.at(s.credited).dropped) {
+    ++s.credited;
+    --s.dropped_held;
     ++s.dropped_unserved;
-    ++s.m.dropped;
-    if (e.slot != kNone) request_notified(s, e.slot, true);  // as if the requester timed out and retried
   }
 }
 
@@ -921,21 +957,24 @@ void Machine::deliver_now(const Interrupt& i) {
     return;
   }
   SourceState& s = src_[i.source];
-  const std::uint64_t waiting = s.reported - s.credited;
-  if (std::uint64_t{i.events} + i.dropped > waiting) {
-    fail(fmt::format("source \"{}\": an interrupt carries {} events and {} drops, but only {} were reported and not "
-                     "yet carried",
-                     s.spec->name, i.events, i.dropped, waiting));
+  const std::uint64_t waiting = s.reported - s.credited - s.dropped_held;
+  if (i.events == 0 || i.events > waiting) {
+    fail(fmt::format("source \"{}\": an interrupt carries {} events, but {} were given to the policy and neither "
+                     "carried nor dropped",
+                     s.spec->name, i.events, waiting));
     return;
   }
-  apply_drops(s, i.dropped);
-  const Nanos window_start = i.events > 0 ? s.ring.at(s.credited).time : now_;
-  s.credited += i.events;
+  const Nanos window_start = s.ring.at(s.credited).time;  // (skip_dropped keeps a live event there)
+  for (std::uint32_t left = i.events; left > 0; --left) {
+    ++s.credited;
+    skip_dropped(s);
+  }
   ++s.m.interrupts;
   s.m.events_carried += i.events;
   bump(s.m.series_interrupts, bin(now_));
   if (rec_ != nullptr && rec_->want(now_))
-    rec_->irq({now_, window_start, s.id, i.events, i.dropped, i.message.vector});
+    rec_->irq({now_, window_start, s.id, i.events, s.drops_since_irq, i.message.vector});
+  s.drops_since_irq = 0;
   delivering_ = s.id;
   delivering_has_payload_ = i.has_payload;
   delivering_payload_ = i.payload;
@@ -1164,13 +1203,14 @@ void Machine::check_conservation(SourceState& s, RunResult& r) {
                                   s.m.requests ? " (their requests count as dropped, not completed)" : ""));
   }
   if (s.credited < s.reported) {
-    fail(fmt::format("source \"{}\": the policy still held {} events after flush()", name, s.reported - s.credited));
+    fail(fmt::format("source \"{}\": the policy still held {} events after flush()", name,
+                     s.reported - s.credited - s.dropped_held));
     return;
   }
-  if (s.served < s.credited || !s.open_frames.empty()) {
+  if (s.credited - s.served != s.dropped_unserved || !s.open_frames.empty()) {
     fail(fmt::format("source \"{}\": {} events carried by delivered interrupts were never served by an ISR (was an "
                      "interrupt delivered on a vector no driver connected?)",
-                     name, s.credited - s.served));
+                     name, s.credited - s.served - s.dropped_unserved));
     return;
   }
   if (s.m.events_carried + s.m.dropped + s.m.lost != s.m.events || s.m.served != s.m.events_carried ||

@@ -9,8 +9,11 @@
 //     times; a policy emits interrupts stamped at or after the call's time and never
 //     earlier than any event they carry.
 //   - Conservation: every event passed to on_event is carried by exactly one emitted
-//     interrupt (counted in Interrupt::events), or reported dropped through
-//     Interrupt::dropped of a later interrupt of the same source - never silently lost.
+//     interrupt (counted in Interrupt::events), or reported dropped, once, through
+//     InterruptSink::drop when the policy drops it - never silently lost. An interrupt
+//     carries the oldest events of its source that are neither carried nor dropped. A
+//     level-triggered event is never dropped: its line waits for the EOI of an
+//     interrupt, and the simulator fails a run whose policy drops one.
 //     A policy must not hold an event forever: after its last event the simulator calls
 //     on_timer at each next_deadline() until it returns kNoDeadline, and at the end of
 //     the run flush() delivers anything still held.
@@ -70,8 +73,7 @@ struct DeviceEvent {
 struct Interrupt {
   Nanos time = 0;                  // when it is raised (>= every carried event's time)
   std::uint32_t source = 0;
-  std::uint32_t events = 0;        // device events carried (>= 1 unless it only reports drops)
-  std::uint32_t dropped = 0;       // events of this source dropped since its previous interrupt
+  std::uint32_t events = 0;        // device events carried (>= 1): the source's oldest not yet carried or dropped
   hw::InterruptMessage message;    // what reaches the local APIC: vector may differ from the source's
   std::uint64_t payload = 0;       // opaque to the simulator; passed to the ISR (ISU: context slot)
   bool has_payload = false;
@@ -80,6 +82,10 @@ struct Interrupt {
 class InterruptSink {
  public:
   virtual void deliver(const Interrupt& interrupt) = 0;
+  // The policy dropped this event (one it was given and has neither carried nor dropped):
+  // no interrupt will carry it. Reported when the policy decides, so that the simulator
+  // knows which event it was (a storm guard drops the newest while older ones are held).
+  virtual void drop(const DeviceEvent& event) = 0;
 
  protected:
   ~InterruptSink() = default;

@@ -159,7 +159,7 @@ class TestPolicy final : public Policy {
  public:
   enum class Mode {
     Defer,        // each interrupt stamped `delay` after its event (the deferred-delivery path)
-    DropEveryK,   // every k-th event dropped, reported with the next interrupt of its source
+    DropEveryK,   // every k-th event of an edge-triggered source dropped (reported at once)
     Raise,        // delivered on SourceInfo::raise_vector
     BadVector,    // delivered on a vector no driver connected: the run must fail
     Forget,       // every k-th event never delivered: the run must fail
@@ -172,20 +172,20 @@ class TestPolicy final : public Policy {
   void add_source(const SourceInfo& s) override {
     if (info_.size() <= s.id) info_.resize(s.id + 1);
     info_[s.id] = s;
-    dropped_.resize(info_.size());
   }
   void on_event(const DeviceEvent& e, InterruptSink& out) override {
     ++n_;
-    if ((mode_ == Mode::DropEveryK || mode_ == Mode::Forget) && n_ % k_ == 0) {
-      if (mode_ == Mode::DropEveryK) ++dropped_[e.source];
+    // (A dropped level-triggered event would leave its line waiting for an EOI.)
+    const bool edge = info_[e.source].message.trigger_mode == hw::TriggerMode::Edge;
+    if (mode_ == Mode::DropEveryK && edge && n_ % k_ == 0) {
+      out.drop(e);
       return;
     }
+    if (mode_ == Mode::Forget && n_ % k_ == 0) return;
     Interrupt i;
     i.time = e.time + (mode_ == Mode::Defer ? delay_ : 0);
     i.source = e.source;
     i.events = mode_ == Mode::Overcarry ? 2 : 1;
-    i.dropped = dropped_[e.source];
-    dropped_[e.source] = 0;
     i.message = info_[e.source].message;
     // (Level lines keep their vector: the I/O APIC matches the EOI's vector to the entry.)
     if (mode_ == Mode::Raise && i.message.trigger_mode == hw::TriggerMode::Edge && info_[e.source].raise_vector != 0) {
@@ -200,19 +200,7 @@ class TestPolicy final : public Policy {
   }
   void on_timer(Nanos, InterruptSink&) override {}
   Nanos next_deadline() const override { return kNoDeadline; }
-  void flush(Nanos now, InterruptSink& out) override {
-    for (std::uint32_t id = 0; id < dropped_.size(); ++id) {
-      if (dropped_[id] == 0) continue;
-      Interrupt i;
-      i.time = now;
-      i.source = id;
-      i.events = 0;
-      i.dropped = dropped_[id];
-      i.message = info_[id].message;
-      dropped_[id] = 0;
-      out.deliver(i);
-    }
-  }
+  void flush(Nanos, InterruptSink&) override {}
   std::string telemetry_json() const override { return "{\"events\": " + std::to_string(n_) + "}"; }
 
  private:
@@ -221,7 +209,6 @@ class TestPolicy final : public Policy {
   unsigned k_;
   std::uint64_t n_ = 0;
   std::vector<SourceInfo> info_;
-  std::vector<std::uint32_t> dropped_;
 };
 
 // A registry for tests: the real one, plus "test-coalesce:count=N,timeout-us=T".

@@ -104,13 +104,6 @@ void IsuPolicy::translate(const isu::VirtualInterrupt& vi) {
     i.payload = vi.context_slot;
     i.has_payload = true;
   }
-  if (source < isu::regs::kSources) {  // the unit drops nothing it passes through unshaped
-    if (reported_drops_.size() <= source) reported_drops_.resize(std::size_t{source} + 1, 0);
-    const std::uint64_t dropped = dropped_so_far(source);
-    if (dropped < reported_drops_[source]) reported_drops_[source] = 0;  // telemetry was cleared
-    i.dropped = static_cast<std::uint32_t>(dropped - reported_drops_[source]);
-    reported_drops_[source] = dropped;
-  }
   // The unit emits only inside a routed call: programming happens before any event is
   // held, and nothing else drives it.
   if (out_ != nullptr) out_->deliver(i);
@@ -139,7 +132,11 @@ void IsuPolicy::on_event(const DeviceEvent& e, InterruptSink& out) {
   tick_if_due(e.time);
   hw::InterruptMessage m = e.source < sources_.size() ? sources_[e.source].message : hw::InterruptMessage{};
   m.source = e.source;  // the ISU source id
+  // The storm guard drops the arriving event, and only that one (the unit's DROPPED
+  // counter of its source goes up by one): the simulator hears of it at once.
+  const std::uint64_t dropped = dropped_so_far(e.source);
   unit_->receive(m, e.time);
+  if (dropped_so_far(e.source) != dropped) out.drop(e);
 }
 
 void IsuPolicy::on_timer(Nanos now, InterruptSink& out) {
@@ -156,8 +153,7 @@ Nanos IsuPolicy::next_deadline() const {
 }
 
 // Deadlines up to `now` first, then disabling the unit delivers every held batch stamped
-// `now` (datasheet 5.9); the unit is enabled again as it was. Drops no interrupt has
-// reported yet go out on an interrupt that carries none.
+// `now` (datasheet 5.9); the unit is enabled again as it was.
 void IsuPolicy::flush(Nanos now, InterruptSink& out) {
   ensure_started();
   Route route(*this, out);
@@ -168,19 +164,6 @@ void IsuPolicy::flush(Nanos now, InterruptSink& out) {
     unit_->write32(isu::regs::CTRL, ctrl);
   }
   next_tick_ = kNoDeadline;  // the end of the run: the driver's periodic work ends too
-  reported_drops_.resize(isu::regs::kSources, 0);
-  for (std::uint32_t s = 0; s < isu::regs::kSources; ++s) {
-    const std::uint64_t dropped = dropped_so_far(s);
-    if (dropped <= reported_drops_[s]) continue;
-    Interrupt i;
-    i.time = now;
-    i.source = s;
-    i.events = 0;
-    i.dropped = static_cast<std::uint32_t>(dropped - reported_drops_[s]);
-    i.message = s < sources_.size() ? sources_[s].message : hw::InterruptMessage{};
-    reported_drops_[s] = dropped;
-    out.deliver(i);
-  }
 }
 
 std::string IsuPolicy::telemetry_json() const {

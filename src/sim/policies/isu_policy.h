@@ -5,8 +5,8 @@
 // Each virtual interrupt becomes an Interrupt: events = its count, message = the
 // virtual interrupt's (vector possibly raised or lowered; the `source` field given back
 // as the source announced it), payload = the context slot when the unit wrote a context
-// record. Events the storm guard dropped are reported in `dropped` of the source's next
-// interrupt (or, at the end of the run, of an interrupt carrying no events).
+// record. An event the storm guard drops is reported (InterruptSink::drop) as the unit
+// drops it.
 //
 // Configuration goes through registers only, like a driver: the unit's Software gets it
 // as a hw::RegisterWindow and the sources, once all are known (start(), or the first
@@ -115,7 +115,6 @@ class IsuPolicy final : public Policy {
   InterruptSink* out_ = nullptr;
   std::vector<SourceInfo> sources_;        // by id; `message` as announced
   std::vector<bool> announced_;
-  std::vector<std::uint64_t> reported_drops_;
   bool started_ = false;
   std::string start_error_;
   Nanos period_ = 0;                  // the software's, 0: none (or stopped by an error)

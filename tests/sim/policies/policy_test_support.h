@@ -21,7 +21,9 @@ inline constexpr Nanos ms = 1000 * us;
 
 struct Collect final : InterruptSink {
   void deliver(const Interrupt& i) override { got.push_back(i); }
+  void drop(const DeviceEvent& e) override { dropped.push_back(e); }
   std::vector<Interrupt> got;
+  std::vector<DeviceEvent> dropped;
 };
 
 // What a hand-computed case expects of one interrupt.
@@ -53,7 +55,8 @@ class Driver {
     timers_until(e.time);
     p_.on_event(e, out_);
   }
-  void event(Nanos t, std::uint32_t source = 0) { event(DeviceEvent{.time = t, .source = source}); }
+  // Event ids count from 0 in the order given.
+  void event(Nanos t, std::uint32_t source = 0) { event(DeviceEvent{.time = t, .source = source, .id = next_id_++}); }
   // Every deadline before `t` (and at `t` when timers go first).
   void timers_until(Nanos t) {
     for (Nanos d = p_.next_deadline(); d != kNoDeadline && (d < t || (d == t && ties_ == Ties::TimerFirst));
@@ -68,11 +71,18 @@ class Driver {
   }
   [[nodiscard]] const std::vector<Interrupt>& got() const { return out_.got; }
   [[nodiscard]] std::vector<Expect> summary() const { return testing::summary(out_.got); }
+  // The times of the events the policy dropped, in the order it reported them.
+  [[nodiscard]] std::vector<Nanos> dropped_times() const {
+    std::vector<Nanos> v;
+    for (const DeviceEvent& e : out_.dropped) v.push_back(e.time);
+    return v;
+  }
 
  private:
   Policy& p_;
   Ties ties_;
   Collect out_;
+  std::uint64_t next_id_ = 0;
 };
 
 inline std::unique_ptr<Policy> make(const std::string& spec) {

@@ -4,8 +4,12 @@
 
 #include <vector>
 
+#include "policy_test_support.h"
+
 namespace irqshape::sim {
 namespace {
+
+using testing::Collect;
 
 TEST(PolicySpec, ParsesNamesParametersAndFiles) {
   auto s = parse_policy_spec("static:rx-frames=8,rx-usecs=50");
@@ -124,10 +128,6 @@ TEST(PolicyRegistry, ParametersAreAccepted) {
   }
 }
 
-struct Collect final : InterruptSink {
-  void deliver(const Interrupt& i) override { got.push_back(i); }
-  std::vector<Interrupt> got;
-};
 
 TEST(NonePolicy, OneInterruptPerEventAtTheEventsTime) {
   auto p = make_policy(*parse_policy_spec("none"));
