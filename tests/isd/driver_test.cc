@@ -267,5 +267,43 @@ TEST_F(DriverTest, HistoryFreezeKeepsTheWindowStable) {
   EXPECT_EQ(model.unit().history().count(), 1u) << "the arrival during the frozen read was not recorded";
 }
 
+// ERR_STATUS is write-1-to-clear per bit (docs/isu-spec.md, ERR_STATUS). The driver clears
+// only the access-error bits (5:0) it reports; the data-path bits (11:8) are telemetry.
+TEST_F(DriverTest, ClearingAccessErrorsKeepsTheDataPathBits) {
+  ASSERT_TRUE(driver.apply(load("examples/nic-nvme.toml"), platform).ok());
+  fire(0, 5'000'000);
+  model.advance(1'000'000);  // time went backwards: INPUT_TIME
+  ASSERT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask);
+  auto nic = driver.read_source(0);
+  ASSERT_TRUE(nic.ok());
+  nic->set(regs::SRC_COAL_TIME, 12'345);
+  ASSERT_TRUE(driver.update_source(*nic).ok());
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask) << "update_source keeps data-path bits";
+  nic->set(regs::SRC_COAL_TIME, 0);  // refused: COMMIT_REJECTED, reported and cleared
+  ASSERT_FALSE(driver.update_source(*nic).ok());
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask) << "only the reported bits are cleared";
+  EXPECT_EQ(driver.read_telemetry().unit.err_status, regs::err::InputTime::mask);
+}
+
+// A data-path bit set while apply() programs (a clock step) is not a rejected
+// configuration: it is a warning, and the unit is enabled.
+TEST_F(DriverTest, ADataPathBitDuringApplyIsAWarning) {
+  fire(0, 5'000'000);
+  TamperingWindow bus(model.window());
+  bool stepped = false;
+  bus.on_write = [&](std::uint32_t offset, std::uint32_t&) {
+    if (offset != regs::COMMIT || stepped) return;
+    stepped = true;
+    model.advance(1'000'000);
+  };
+  Driver d(bus);
+  auto report = d.apply(load("examples/nic-nvme.toml"), platform);
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_TRUE(report->enabled);
+  ASSERT_FALSE(report->warnings.empty());
+  EXPECT_NE(report->warnings.back().find("INPUT_TIME"), std::string::npos) << report->warnings.back();
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask);
+}
+
 }  // namespace
 }  // namespace irqshape::isd
