@@ -160,7 +160,12 @@ class Driver {
     ++writes_;
     w_.write32(offset, value);
   }
-  std::uint64_t rd64(std::uint32_t lo) { return rd(lo) | (std::uint64_t{rd(lo + 4)} << 32); }
+  // _LO first: reading it latches _HI (docs/isu-spec.md). In one expression the order of
+  // the two reads would be unspecified.
+  std::uint64_t rd64(std::uint32_t lo) {
+    const std::uint64_t low = rd(lo);
+    return low | (std::uint64_t{rd(lo + 4)} << 32);
+  }
 
   void clear_errors();
   // After writing an entry's shadows: reports rejected writes; true if there were none.

@@ -4,6 +4,9 @@
 // live updates, telemetry and the history ring.
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <vector>
+
 #include "isd/config.h"
 #include "isd/driver.h"
 #include "isd_test_support.h"
@@ -303,6 +306,35 @@ TEST_F(DriverTest, ADataPathBitDuringApplyIsAWarning) {
   ASSERT_FALSE(report->warnings.empty());
   EXPECT_NE(report->warnings.back().find("INPUT_TIME"), std::string::npos) << report->warnings.back();
   EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask);
+}
+
+// Reading NOW_LO or HIST_COUNT_LO latches the _HI half (docs/isu-spec.md, conventions):
+// the driver reads every 64-bit register _LO first, its _HI right after.
+TEST_F(DriverTest, EveryHighHalfIsReadRightAfterItsLowHalf) {
+  TamperingWindow bus(model.window());
+  std::vector<std::uint32_t> reads;
+  bus.on_read = [&](std::uint32_t offset, std::uint32_t&) {
+    reads.push_back(offset);
+    return false;
+  };
+  Driver d(bus);
+  ASSERT_TRUE(d.apply(load("examples/nic-nvme.toml"), platform).ok());
+  for (std::uint64_t i = 0; i < 100; ++i) fire(static_cast<std::uint32_t>(i % 4), 1000 + i * 700);
+  reads.clear();
+  (void)d.now();
+  (void)d.read_telemetry();
+  ASSERT_TRUE(d.read_history().ok());
+  std::size_t highs = 0;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    const regs::RegisterInfo* r = regs::find_register(reads[i]);
+    ASSERT_NE(r, nullptr);
+    const std::string_view name = r->name;
+    if (!name.ends_with("_HI")) continue;
+    ++highs;
+    ASSERT_GT(i, 0u);
+    EXPECT_EQ(reads[i - 1], reads[i] - 4) << name << " read before its _LO half";
+  }
+  EXPECT_GT(highs, 10u);
 }
 
 }  // namespace
