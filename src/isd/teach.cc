@@ -350,6 +350,11 @@ Result<std::vector<TaughtPattern>> teach(std::span<const Event> events, const st
     std::vector<std::uint64_t> lo(common.size(), ~std::uint64_t{0}), hi(common.size(), 0);
     for (const auto& v : delays)
       for (std::size_t k = 1; k < common.size(); ++k) lo[k] = std::min(lo[k], v[k]), hi[k] = std::max(hi[k], v[k]);
+    for (std::size_t k = 1; k < common.size(); ++k)
+      if (hi[k] > kMaxTimeNs)  // the examples themselves wait longer than a pattern step can
+        return at_error(first.at, ctx, fmt::format("the examples wait up to {} before step {}, above the unit's maximum delay "
+                                                   "of {} (PAT_MAXk)", format_duration(hi[k]), k + 1,
+                                                   format_duration(kMaxTimeNs)));
     for (std::size_t k = 1; k < common.size(); ++k) {
       // 10% of the window's width, but at least 5% of the delay itself (one example
       // has no width), plus the slack.
