@@ -204,6 +204,29 @@ class Compiler {
     return {};
   }
 
+  // A rule for every source ("*"): its actions need the same of every source it acts on.
+  // Checked against each [source] table; a source without one has no vectors and no
+  // coalescing time, so with none at all the requirement is unmet everywhere.
+  Status check_wildcard_actions(const RuleSettings& r, const std::string& ctx) {
+    const std::uint32_t needs = r.actions & (kRaisePriority | kLowerPriority | kCoalesce);
+    if (needs == 0) return {};
+    if (program_.sources.empty()) {
+      const char* what = (needs & kRaisePriority) ? "raise-priority needs raise-vector"
+                         : (needs & kLowerPriority) ? "lower-priority needs lower-vector"
+                                                    : "coalesce needs a coalescing time (rx-usecs)";
+      return fail(r.actions_at, ctx, fmt::format("actions: {} on every source the rule applies to (\"*\"), and the file "
+                                                 "has no [source] table", what));
+    }
+    for (const SourceProgram& p : program_.sources) {
+      const SourceSettings* settings = nullptr;
+      for (const SourceSettings& s : config_.sources)
+        if (s.name == p.name) settings = &s;
+      if (auto st = check_actions(r, Resolved{p.id, settings}, p.name, ctx); !st)
+        return Error{st.message() + " (the rule applies to every source: \"*\")"};
+    }
+    return {};
+  }
+
   Status rule(const RuleSettings& r) {
     const std::string ctx = fmt::format("rule \"{}\"", r.name);
     const Condition& c = r.condition;
@@ -246,8 +269,11 @@ class Compiler {
       auto k = condition_param(c, ctx, kind, param);
       if (!k) return k;
     }
-    if (target)
+    if (target) {
       if (auto s = check_actions(r, *target, target_name, ctx); !s) return s;
+    } else if (auto s = check_wildcard_actions(r, ctx); !s) {
+      return s;
+    }
     const std::string cond_key = where(c.at, ctx, c.kind == ConditionKind::sequence ? "sequence" : "when");
     const std::string action_key = r.actions_at.line != 0 ? where(r.actions_at, ctx, "actions") : p.where;
     const std::uint32_t cond = regs::rule_cond::Kind::make(kind) | regs::rule_cond::Enable::make(r.enabled ? 1 : 0);

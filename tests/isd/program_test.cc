@@ -130,6 +130,26 @@ TEST(Compile, ActionsNeedTheirSourceSettings) {
                   .ok());
 }
 
+// A rule for every source needs its actions' settings on every source: always(*) with
+// raise-priority and no raise-vector anywhere only delivered every interrupt at once.
+TEST(Compile, WildcardRulesNeedTheirActionsOnEverySource) {
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\n"
+                          "[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"raise-priority\", \"coalesce\"]\n"),
+            "rules.toml:7:11: rule \"r\": actions: raise-priority needs raise-vector on source \"nic\" (without one the unit "
+            "only delivers at once: that is \"urgent\") (the rule applies to every source: \"*\")");
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\n[source.disk]\nmatch = \"nvme0q1\"\n"
+                          "[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"coalesce\"]\n"),
+            "rules.toml:9:11: rule \"r\": actions: coalesce needs a coalescing time (rx-usecs) on source \"disk\": the unit "
+            "holds no event without a deadline (the rule applies to every source: \"*\")");
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"lower-priority\"]\n"),
+            "rules.toml:4:11: rule \"r\": actions: lower-priority needs lower-vector on every source the rule applies to "
+            "(\"*\"), and the file has no [source] table");
+  EXPECT_TRUE(compile_text("[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"augment\"]\n").ok());
+  EXPECT_TRUE(compile_text("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\nraise-vector = 0x61\n"
+                           "[[rule]]\nname = \"r\"\nwhen = \"rate(*) > 3\"\nactions = [\"raise-priority\", \"coalesce\"]\n")
+                  .ok());
+}
+
 // The platform may know the vectors the guest also serves a source on (the simulator
 // does): a [source] table without raise-vector / lower-vector uses them; the file's win.
 TEST(Compile, PlatformPriorityVectorsFillInWhatTheFileLeavesOut) {
