@@ -223,7 +223,7 @@ int run(const Options& o) {
   for (const isd::SourceInfo& s : map.sources())
     platform += fmt::format(" {}={}{}", s.name, s.id, s.irq >= 0 ? fmt::format(":{}", s.irq) : "");
   fmt::print("platform:{}{}\n", platform.empty() ? " (none)" : platform,
-             from_config ? "  (from the configuration's names; --source NAME=ID[:IRQ] gives the real one)" : "");
+             from_config ? "  (from the configuration's names; --source NAME=ID[:IRQ][,raise=V][,lower=V] gives the real one)" : "");
   print_program(*program, map);
   window.writes.clear();
   auto report = driver.apply(*program);
@@ -249,7 +249,8 @@ void add_isd_check_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   cmd->add_option("config", o->config, "ISD configuration file (TOML, see docs/isd.md)");
   cmd->add_option("--source", o->sources,
-                  "A platform source NAME=ID[:IRQ] (repeat); default: the names the configuration uses, on ids 0, 1, ...");
+                  "A platform source NAME=ID[:IRQ][,raise=V][,lower=V] (repeat; V: the vectors the guest also serves "
+                  "it on); default: the names the configuration uses, on ids 0, 1, ...");
   cmd->add_option("--trace", o->trace, "Take the platform's sources from this trace's source table (names, irq numbers)");
   cmd->add_flag("--defaults", o->defaults, "Check the built-in defaults (isd::default_config) for the --source platform instead");
   cmd->add_flag("--writes", o->writes, "List every register write of the dry run");

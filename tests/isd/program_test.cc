@@ -45,6 +45,17 @@ TEST(SourceMapTest, NamesIrqsIdsAndCommandLineSpecs) {
   EXPECT_FALSE(m.add_spec("x=1:zz").ok());
   EXPECT_FALSE(m.add_spec("=3").ok());
   EXPECT_EQ(m.resolve("irq=41").message(), "unknown source \"irq=41\": no source has Linux irq 41");
+  // The vectors the guest also serves a source on (what the simulator's platform knows).
+  ASSERT_TRUE(m.add_spec("timer=6,lower=0x30").ok());
+  EXPECT_EQ(m.find(6)->name, "timer");
+  EXPECT_EQ(m.find(6)->lower_vector, 0x30);
+  EXPECT_EQ(m.find(6)->raise_vector, 0);
+  ASSERT_TRUE(m.add_spec("nic=8:50,raise=200,lower=0x31").ok());
+  EXPECT_EQ(m.find(8)->irq, 50);
+  EXPECT_EQ(m.find(8)->raise_vector, 200);
+  EXPECT_EQ(m.find(8)->lower_vector, 0x31);
+  EXPECT_EQ(m.add_spec("y=9,lower=16").message(), "source \"y=9,lower=16\": lower=16 is not a vector (32..255, SRC_PRIO)");
+  EXPECT_FALSE(m.add_spec("z=10,raise=0xZZ").ok());
 }
 
 TEST(Compile, SourcesByNameIrqOrId) {
