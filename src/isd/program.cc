@@ -71,14 +71,24 @@ class Compiler {
       program_.geometry.fields.push_back(Field{offset, v, k});
       return v;
     };
+    // A value outside the probed unit's range: the file's (at its key), or the default
+    // (then the file has no key to point at: the error says to set one).
+    auto outside = [&](const auto& opt, std::string message, std::string_view key) -> Error {
+      if (opt) return fail(opt->at, ctx, message);
+      return Error{fmt::format("{}: {} (the default; set {} {})", ctx, message, ctx, key)};
+    };
     const std::uint32_t hist = field(regs::HIST_CFG, u.history_log2, regs::hist_cfg::kReset, "history");
     if (hist < caps_.history_log2_min || hist > caps_.history_log2_max)
-      return fail(u.history_log2->at, ctx, fmt::format("history: {} entries is outside what this unit offers ({}..{}, CAP_HISTORY)",
-                                                       1u << hist, 1u << caps_.history_log2_min, 1u << caps_.history_log2_max));
+      return outside(u.history_log2,
+                     fmt::format("history: {} entries is outside what this unit offers ({}..{}, CAP_HISTORY)", 1ull << hist,
+                                 1ull << caps_.history_log2_min, 1ull << caps_.history_log2_max),
+                     "history");
     const std::uint32_t ctxl = field(regs::CTX_CFG, u.context_log2, regs::ctx_cfg::kReset, "context-slots");
     if (ctxl < caps_.context_log2_min || ctxl > caps_.context_log2_max)
-      return fail(u.context_log2->at, ctx, fmt::format("context-slots: {} is outside what this unit offers ({}..{}, CAP_CONTEXT)",
-                                                       1u << ctxl, 1u << caps_.context_log2_min, 1u << caps_.context_log2_max));
+      return outside(u.context_log2,
+                     fmt::format("context-slots: {} is outside what this unit offers ({}..{}, CAP_CONTEXT)", 1ull << ctxl,
+                                 1ull << caps_.context_log2_min, 1ull << caps_.context_log2_max),
+                     "context-slots");
     program_.geometry.rate_window_ns = field(regs::RATE_WINDOW, u.rate_window_ns, 1'000'000, "rate-window");
     field(regs::PRED_SHIFT, u.prediction_shift, 3, "prediction-shift");
     return {};

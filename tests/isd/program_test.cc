@@ -186,6 +186,23 @@ TEST(Compile, PlatformPriorityVectorsFillInWhatTheFileLeavesOut) {
   EXPECT_FALSE(compile(*bare, platform, Capabilities::isu_v1()).ok());
 }
 
+// A probed unit whose CAP_HISTORY / CAP_CONTEXT exclude the defaults, and a file that
+// sets neither key: a clear error (it read an empty optional for the key's location).
+TEST(Compile, ADefaultGeometryTheUnitDoesNotOfferIsAnError) {
+  Capabilities caps = Capabilities::isu_v1();
+  caps.history_log2_min = 10;
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\n", caps),
+            "[unit]: history: 256 entries is outside what this unit offers (1024..8192, CAP_HISTORY) (the default; set [unit] "
+            "history)");
+  EXPECT_NE(compile_error("[unit]\nhistory = 256\n", caps).find("rules.toml:2:11: [unit]: history: 256 entries"),
+            std::string::npos);
+  caps = Capabilities::isu_v1();
+  caps.context_log2_min = 7;
+  EXPECT_EQ(compile_error("", caps),
+            "[unit]: context-slots: 64 is outside what this unit offers (128..256, CAP_CONTEXT) (the default; set [unit] "
+            "context-slots)");
+}
+
 TEST(Compile, RuleTableFull) {
   std::string text;
   for (int i = 0; i < 65; ++i) text += fmt::format("[[rule]]\nname = \"r{}\"\nwhen = \"always(hpet)\"\n", i);
