@@ -57,7 +57,7 @@ double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bou
 
 namespace {
 
-std::uint64_t diff64(std::uint64_t cur, std::uint64_t prev) { return cur >= prev ? cur - prev : cur; }
+std::uint64_t diff64(std::uint64_t cur, std::uint64_t prev) { return counter_delta(cur, prev); }
 
 SourceTelemetry delta_of(const SourceTelemetry& cur, const SourceTelemetry* prev) {
   SourceTelemetry d = cur;  // gauges (rate, pending, pred_*, hold_max) stay as read
@@ -72,7 +72,9 @@ SourceTelemetry delta_of(const SourceTelemetry& cur, const SourceTelemetry* prev
   d.lowered = diff64(cur.lowered, prev->lowered);
   d.patterns = diff64(cur.patterns, prev->patterns);
   d.hold_sum_ns = diff64(cur.hold_sum_ns, prev->hold_sum_ns);
-  for (unsigned k = 0; k < regs::kHoldBuckets; ++k) d.hold[k] = cur.hold[k] - prev->hold[k];  // modulo 2^32
+  // Buckets wrap: modulo 2^32 - unless TEL_IN went down, i.e. the counters were cleared.
+  const bool cleared = cur.in < prev->in;
+  for (unsigned k = 0; k < regs::kHoldBuckets; ++k) d.hold[k] = cleared ? cur.hold[k] : cur.hold[k] - prev->hold[k];
   return d;
 }
 
@@ -91,6 +93,7 @@ std::string TelemetryCollector::source_name(std::uint32_t id, const Program& pro
 
 Period TelemetryCollector::sample(Driver& driver) {
   const TelemetrySnapshot snap = driver.read_telemetry();
+  if (driver.capabilities().partials != 0) partials_ = driver.capabilities().partials;
   Period p = sample(snap, driver.program());
   for (SourcePeriod& s : p.sources) {
     auto live = driver.read_source(s.id);
@@ -109,12 +112,12 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
   p.start_ns = prev_ ? prev_->unit.now : snap.unit.now;
   p.unit = snap.unit;
   if (prev_) {
-    p.pm_dropped_delta = snap.unit.pm_dropped - prev_->unit.pm_dropped;
-    p.unshaped_delta = snap.unit.unshaped_in - prev_->unit.unshaped_in;
+    p.pm_dropped_delta = counter_delta(snap.unit.pm_dropped, prev_->unit.pm_dropped);
+    p.unshaped_delta = counter_delta(snap.unit.unshaped_in, prev_->unit.unshaped_in);
   }
   if (p.pm_dropped_delta != 0)
     p.warnings.push_back(fmt::format("{} partial matches dropped this period (CAP_PARTIALS {} too small for the patterns' "
-                                     "first-step rates x windows: narrow the windows)", p.pm_dropped_delta, regs::kPartials));
+                                     "first-step rates x windows: narrow the windows)", p.pm_dropped_delta, partials_));
   const std::uint64_t span = p.end_ns - p.start_ns;
   std::map<std::uint32_t, const SourceTelemetry*> before;
   if (prev_)

@@ -74,6 +74,12 @@ struct Period {
   std::vector<std::string> warnings;  // e.g. partial matches dropped this period
 };
 
+// The change of a counter between two reads. One that went down was cleared
+// (CLEAR_TELEMETRY, a reset): its new value is the change.
+[[nodiscard]] constexpr std::uint64_t counter_delta(std::uint64_t cur, std::uint64_t prev) {
+  return cur >= prev ? cur - prev : cur;
+}
+
 class TelemetryCollector {
  public:
   // `names`: how to call sources in the output (may be null: "id=N").
@@ -88,6 +94,7 @@ class TelemetryCollector {
   std::string source_name(std::uint32_t id, const Program& program) const;
 
   const SourceMap* names_;
+  std::uint32_t partials_ = isu::regs::kPartials;  // CAP_PARTIALS, as probed by the driver
   std::optional<TelemetrySnapshot> prev_;
   std::vector<HoldCounts> hold_totals_;  // indexed like prev_->sources
   std::uint64_t periods_ = 0;
