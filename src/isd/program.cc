@@ -1,6 +1,8 @@
 #include "isd/program.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -148,6 +150,7 @@ class Compiler {
                                                         "lengthen [unit] rate-window", format_rate(s.storm_limit->value),
                                                         format_duration(program_.geometry.rate_window_ns)));
       limit = static_cast<std::uint32_t>(*per);
+      check_rounding(s.storm_limit->value, *per, s.storm_limit->at, ctx, "storm-limit");
     }
     if (s.storm_action && s.storm_action->value == StormAction::drop) ctrl |= regs::src_ctrl::StormDrop::mask;
     const PriorityVectors v = vectors(&s, id);
@@ -237,6 +240,34 @@ class Compiler {
     return {};
   }
 
+  // A rate is programmed as whole events per rate window: say so when that is more than
+  // 5% off what the file asked for, with a rate window long enough (20 events or more).
+  void check_rounding(const Rate& rate, std::uint64_t per, const Origin& at, const std::string& ctx, std::string_view key) {
+    const std::uint64_t window = program_.geometry.rate_window_ns;
+    if (rate.per_ns == 0 || rate.count == 0 || window == 0) return;
+    const double exact = static_cast<double>(rate.count) * static_cast<double>(window) / static_cast<double>(rate.per_ns);
+    const double off = std::fabs(static_cast<double>(per) - exact) / exact;
+    if (off <= 0.05) return;
+    const double need_ns = 20.0 * static_cast<double>(rate.per_ns) / static_cast<double>(rate.count);
+    std::uint64_t suggest = 0;  // the next 1-2-5 step at or above need_ns
+    for (std::uint64_t decade = 1;; decade *= 10) {
+      const std::uint64_t steps[] = {decade, 2 * decade, 5 * decade};
+      const auto it = std::find_if(std::begin(steps), std::end(steps), [&](std::uint64_t v) { return static_cast<double>(v) >= need_ns; });
+      if (it != std::end(steps)) {
+        suggest = *it;
+        break;
+      }
+      if (decade > kMaxTimeNs) break;
+    }
+    const std::string advice = suggest != 0 && suggest <= kMaxTimeNs
+                                   ? fmt::format("a [unit] rate-window of {} or more keeps it within 5%", format_duration(suggest))
+                                   : std::string("the rate is too low for any rate window");
+    program_.warnings.push_back(fmt::format(
+        "{}: {}: {}: {} is programmed as {} per rate window ({}), that is {:.6g}/s ({:.0f}% off); {}", at.str(), ctx, key,
+        format_rate(rate), per, format_duration(window), static_cast<double>(per) * 1e9 / static_cast<double>(window),
+        off * 100, advice));
+  }
+
   Status rule(const RuleSettings& r) {
     const std::string ctx = fmt::format("rule \"{}\"", r.name);
     const Condition& c = r.condition;
@@ -316,6 +347,7 @@ class Compiler {
           program_.warnings.push_back(fmt::format("{}: {}: when: {} is less than one event per rate window ({}): the rule holds "
                                                   "on every interrupt", c.at.str(), ctx, format_rate(c.rate),
                                                   format_duration(program_.geometry.rate_window_ns)));
+        if (*per != 0) check_rounding(c.rate, *per, c.at, ctx, "when");
         param = static_cast<std::uint32_t>(*per);
         return {};
       }

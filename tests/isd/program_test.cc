@@ -203,6 +203,22 @@ TEST(Compile, ADefaultGeometryTheUnitDoesNotOfferIsAnError) {
             "context-slots)");
 }
 
+// Rates become whole events per rate window: 1999/s in a 1 ms window is 1 (1000/s).
+// Compiled as before, with a warning when that is more than 5% off.
+TEST(Compile, RatesRoundedFarFromTheFilesAreWarnedAbout) {
+  auto p = compile_text("[unit]\nrate-window = \"1ms\"\n[source.legacy]\nmatch = \"legacy\"\nstorm-limit = \"1999/s\"\n"
+                        "[[rule]]\nname = \"r\"\nwhen = \"rate(hpet) > 1500/s\"\n"
+                        "[[rule]]\nname = \"exact\"\nwhen = \"rate(hpet) > 2000/s\"\n"
+                        "[[rule]]\nname = \"close\"\nwhen = \"rate(hpet) < 20500/s\"\n");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->sources[0].value(regs::SRC_STORM_LIMIT), 1u);
+  ASSERT_EQ(p->warnings.size(), 2u) << ::testing::PrintToString(p->warnings);
+  EXPECT_EQ(p->warnings[0], "rules.toml:5:15: source \"legacy\": storm-limit: 1999/s is programmed as 1 per rate window (1ms), "
+                            "that is 1000/s (50% off); a [unit] rate-window of 20ms or more keeps it within 5%");
+  EXPECT_EQ(p->warnings[1], "rules.toml:8:8: rule \"r\": when: 1500/s is programmed as 1 per rate window (1ms), that is "
+                            "1000/s (33% off); a [unit] rate-window of 20ms or more keeps it within 5%");
+}
+
 TEST(Compile, RuleTableFull) {
   std::string text;
   for (int i = 0; i < 65; ++i) text += fmt::format("[[rule]]\nname = \"r{}\"\nwhen = \"always(hpet)\"\n", i);
