@@ -297,28 +297,34 @@ Status Driver::update_source(const SourceProgram& s) {
   problems_.clear();
   if (s.id >= (probed_ ? caps_.sources : regs::kSources)) return make_error("update_source: no source id {}", s.id);
   clear_errors();
-  deliver_held_before_shortening(s);
+  if (!deliver_held_before_shortening(s)) return Error{problems_.front().str()};
   if (write_source(s)) verify_source(s);
   if (!problems_.empty()) return Error{problems_.front().str()};
   return {};
 }
 
-// COMMIT_SOURCE takes effect from the source's next interrupt (docs/isu-spec.md 5.5): a
-// batch held under the old, longer SRC_COAL_TIME keeps its old deadline until then. So
-// before shortening SRC_COAL_TIME of a source that holds events, the driver has the unit
-// deliver what it holds - clearing CTRL.ENABLE delivers every held event at once, stamped
-// with NOW (spec, CTRL); setting it again resumes shaping - and no batch is held longer
-// than the new time. Other sources' batches leave early too: less added delay, never more.
-void Driver::deliver_held_before_shortening(const SourceProgram& s) {
+// COMMIT_SOURCE takes effect from the source's next interrupt (docs/isu-spec.md, COMMIT and
+// 5.5): a batch held under the old, longer SRC_COAL_TIME keeps its old deadline until then.
+// The spec offers no per-source way to deliver a held batch (no command flushes one
+// source; a shorter COMMIT_SOURCE only acts at the source's next interrupt). So before
+// shortening SRC_COAL_TIME of a source that holds events, the driver has the unit deliver
+// what it holds - clearing CTRL.ENABLE delivers every held event at once, stamped with NOW
+// (spec, CTRL); setting it again resumes shaping - and no batch is held longer than the
+// new time. This delivers every source's held batches, storm-deferred ones included:
+// less added delay, never more, but a storm-guarded source's deferred events leave before
+// the end of their rate window. Only when the source holds events and the time shrinks.
+// False (with a problem recorded) when the unit refuses the LOAD_SOURCE.
+bool Driver::deliver_held_before_shortening(const SourceProgram& s) {
   const std::uint32_t ctrl = rd(regs::CTRL);
-  if (!regs::ctrl::Enable::test(ctrl)) return;
+  if (!regs::ctrl::Enable::test(ctrl)) return true;
   wr(regs::SRC_SEL, s.id);
-  wr(regs::COMMIT, regs::commit::kLoadSource);
-  if (s.value(regs::SRC_COAL_TIME) >= rd(regs::SRC_COAL_TIME)) return;
+  if (!commit(regs::commit::kLoadSource, {}, s.where)) return false;
+  if (s.value(regs::SRC_COAL_TIME) >= rd(regs::SRC_COAL_TIME)) return true;
   wr(regs::TEL_SRC_SEL, s.id);
-  if (rd(regs::TEL_PENDING) == 0) return;
+  if (rd(regs::TEL_PENDING) == 0) return true;
   wr(regs::CTRL, regs::ctrl::Enable::set(ctrl, 0));
   wr(regs::CTRL, ctrl);
+  return true;
 }
 
 Result<SourceProgram> Driver::read_source(std::uint32_t id) {
