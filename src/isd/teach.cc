@@ -1,6 +1,7 @@
 #include "isd/teach.h"
 
 #include "isd/toml_guard.h"
+#include "isd/toml_order.h"
 
 #include <toml++/toml.h>
 
@@ -53,7 +54,9 @@ Result<Label> parse_example(std::string_view file, const toml::node& node, std::
   l.name = name->as_string()->get();
   const std::string ctx = fmt::format("example \"{}\"", l.name);
   bool rel_from = true, rel_to = true;
-  for (auto&& [key, value] : *t) {
+  for (const auto& [key_ptr, value_ptr] : in_file_order(*t)) {  // the first error in the file is reported
+    const toml::key& key = *key_ptr;
+    const toml::node& value = *value_ptr;
     const std::string_view k = key.str();
     if (k == "name") continue;
     if (k == "from" || k == "to") {

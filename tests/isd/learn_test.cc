@@ -244,6 +244,13 @@ TEST(Teach, RefusesExamplesSlowerThanTheUnitsLongestWindow) {
       << taught.message();
 }
 
+// Errors in a label come in file order, not toml++'s alphabetical key order.
+TEST(Teach, LabelErrorsComeInFileOrder) {
+  auto parsed = parse_labels("[[example]]\nname = \"x\"\nto = \"soon\"\nfrom = \"later\"\n", "labels.toml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.message().rfind("labels.toml:3:", 0), 0u) << parsed.message();
+}
+
 TEST(Teach, EventIndicesAndErrors) {
   const std::vector<Event> ev = {{0, 0}, {100, 1}, {5000, 2}, {10'000, 0}, {10'120, 1}};
   auto labels = parse_labels("[[example]]\nname = \"x\"\nevents = [0, 1]\n[[example]]\nname = \"x\"\nevents = [3, 4]\n"
