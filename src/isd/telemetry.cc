@@ -123,6 +123,7 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
   if (prev_)
     for (const SourceTelemetry& t : prev_->sources) before[t.id] = &t;
   std::map<std::uint32_t, HoldCounts> totals;
+  std::map<std::uint32_t, std::uint64_t> sums;
   for (const SourceTelemetry& t : snap.sources) {
     SourcePeriod s;
     s.id = t.id;
@@ -137,6 +138,8 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
       total[k] += s.delta.hold[k];
     }
     s.hold_total = total;
+    const auto sum = hold_sum_totals_.find(t.id);
+    s.hold_sum_total = sums[t.id] = (sum == hold_sum_totals_.end() ? 0 : sum->second) + s.delta.hold_sum_ns;
     s.in_per_s = per_second(s.delta.in, span);
     s.out_per_s = per_second(s.delta.out, span);
     s.events_per_interrupt = s.delta.out == 0 ? 0.0 : static_cast<double>(s.delta.events) / static_cast<double>(s.delta.out);
@@ -145,6 +148,7 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
     s.hold_p99_ns = hold_quantile(s.hold_delta, 0.99, t.hold_max_ns);
     p.sources.push_back(std::move(s));
   }
+  for (const auto& [id, sum] : sums) hold_sum_totals_[id] = sum;
   for (const auto& [id, counts] : totals) {
     if (hold_totals_.size() <= id) hold_totals_.resize(id + 1);
     hold_totals_[id] = counts;
@@ -293,10 +297,13 @@ std::string to_prometheus(const Period& p) {
   (void)w.family("irqshape_isu_hold_seconds", MetricType::histogram,
                  "Added delay of delivered events (hold-time histogram TEL_HOLDk: each event of a batch counted at the batch's "
                  "longest hold; _sum is the exact total hold, TEL_HOLD_SUM).");
+  // Bucket k holds [floor k, floor k+1) ns; Prometheus' le is inclusive: the largest hold
+  // bucket k can count is floor k+1 minus one nanosecond.
   std::vector<double> bounds;
-  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k)) * 1e-9);
+  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k) - 1) * 1e-9);
+  // _sum and _count both run over every period (they survive CLEAR_TELEMETRY together).
   for (const SourcePeriod& s : p.sources)
-    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.total.hold_sum_ns) * 1e-9);
+    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.hold_sum_total) * 1e-9);
 
   (void)w.family("irqshape_isu_rule_matches_total", MetricType::counter, "Times the rule held (TEL_RULE_MATCHES).");
   for (const NamedCount& r : p.rules) (void)w.sample({{"rule", r.name}, {"index", std::to_string(r.index)}}, d(r.total));

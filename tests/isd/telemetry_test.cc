@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -103,6 +104,34 @@ TEST(TelemetryCollector, ACounterThatWentDownWasCleared) {
   EXPECT_EQ(p.sources[0].hold_delta[0], 10u);
 }
 
+// The hold histogram's _sum and _count run together: a CLEAR_TELEMETRY between two
+// samples resets neither (_sum was TEL_HOLD_SUM as read, which dropped).
+TEST(TelemetryCollector, HoldSumAndCountSurviveAClearTogether) {
+  TelemetryCollector collector;
+  TelemetrySnapshot a, b;
+  a.unit.now = 1'000;
+  a.sources.push_back(SourceTelemetry{});
+  a.sources[0].in = a.sources[0].events = 10;
+  a.sources[0].hold[0] = 10;
+  a.sources[0].hold_sum_ns = 5'000;
+  b = a;
+  b.unit.now = 2'000;
+  b.sources[0].in = b.sources[0].events = 4;  // cleared, then 4 more
+  b.sources[0].hold[0] = 4;
+  b.sources[0].hold_sum_ns = 2'000;
+  const Program none;
+  (void)collector.sample(a, none);
+  const Period p = collector.sample(b, none);
+  EXPECT_EQ(p.sources[0].hold_total[0], 14u);
+  EXPECT_EQ(p.sources[0].hold_sum_total, 7'000u);
+  const std::string text = to_prometheus(p);
+  const std::string sum_line = "irqshape_isu_hold_seconds_sum{source=\"id=0\",id=\"0\"} ";
+  const std::size_t at = text.find(sum_line);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + sum_line.size())), 7e-06, 1e-15);
+  EXPECT_NE(text.find("irqshape_isu_hold_seconds_count{source=\"id=0\",id=\"0\"} 14\n"), std::string::npos) << text;
+}
+
 // The partial-match warning quotes the unit's CAP_PARTIALS, not the model's constant.
 TEST(TelemetryCollector, PartialMatchWarningQuotesTheProbedCapPartials) {
   ModelHarness model;
@@ -155,7 +184,9 @@ TEST_F(TelemetryTest, PrometheusExposition) {
   EXPECT_NE(text.find("# TYPE irqshape_isu_hold_seconds histogram\n"), std::string::npos);
   EXPECT_NE(text.find(fmt::format("irqshape_isu_hold_seconds_count{{source=\"nvme0q1\",id=\"1\"}} {}\n", nvme.total.events)),
             std::string::npos);
-  EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.024e-06\"}"), std::string::npos);
+  // Bucket 0 is [0, 1024) ns and le is inclusive: le = 1023 ns.
+  EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.023e-06\"}"), std::string::npos);
+  EXPECT_NE(text.find("le=\"0.016777215\"}"), std::string::npos);
   EXPECT_NE(text.find("irqshape_isu_rule_matches_total{rule=\"timer-is-periodic\",index=\"0\"}"), std::string::npos);
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);
