@@ -43,11 +43,11 @@ class RecordingWindow final : public hw::RegisterWindow {
 
 // Without --source, the platform is made from the names the configuration uses: each
 // [source.NAME] table (its match "id=N"/"irq=N" honoured) and every other source a rule
-// names, in order, on the next free ids.
+// names, in order, on the next free ids (a rule's "irq=N" is a source on Linux irq N).
 Result<isd::SourceMap> platform_from_config(const isd::Config& c) {
   isd::SourceMap map;
   struct Pending {
-    std::string name, irq;  // irq: from match = "irq=N", else empty
+    std::string name, irq;  // irq: from match = "irq=N" or a rule's "irq=N", else empty
     isd::Origin at;         // where the file asks for the source
     std::string context;    // "source \"b\"", "rule \"r\""
   };
@@ -58,13 +58,23 @@ Result<isd::SourceMap> platform_from_config(const isd::Config& c) {
     if (auto st = map.add_spec(spec); !st) return make_error("{}: {}: {}", at.str(), context, st.message());
     return {};
   };
+  // A rule's "irq=N": a source on Linux irq N (named "irqN"), unless a [source] table is.
+  auto irq_of = [](const std::string& selector) -> std::string {
+    if (selector.rfind("irq=", 0) != 0 || selector.size() == 4 || selector.size() > 13) return "";
+    const std::string digits = selector.substr(4);
+    if (digits.find_first_not_of("0123456789") != std::string::npos) return "";
+    return std::to_string(std::stoull(digits));
+  };
   auto want = [&](const isd::Located<std::string>& name, const std::string& context) {
     if (name.value.rfind("id=", 0) == 0) return;
     for (const isd::SourceSettings& s : c.sources)
       if (s.name == name.value) return;
-    for (const Pending& p : pending)
-      if (p.irq.empty() && p.name == name.value) return;
-    pending.push_back({name.value, "", name.at, context});
+    const std::string irq = irq_of(name.value);
+    for (const Pending& p : pending) {
+      if (!irq.empty() && p.irq == irq) return;
+      if (irq.empty() && p.irq.empty() && p.name == name.value) return;
+    }
+    pending.push_back({irq.empty() ? name.value : "irq" + irq, irq, name.at, context});
   };
   for (const isd::SourceSettings& s : c.sources) {
     const std::string match = s.match ? s.match->value : s.name;
@@ -73,7 +83,8 @@ Result<isd::SourceMap> platform_from_config(const isd::Config& c) {
     if (match.rfind("id=", 0) == 0) {
       if (auto st = add(s.name + "=" + match.substr(3), at, context); !st) return st.error();
     } else if (match.rfind("irq=", 0) == 0) {
-      pending.push_back({s.name, match.substr(4), at, context});
+      const std::string irq = irq_of(match);
+      pending.push_back({s.name, irq.empty() ? match.substr(4) : irq, at, context});
     } else {
       pending.push_back({match, "", at, context});
     }
@@ -212,7 +223,7 @@ int run(const Options& o) {
   for (const isd::SourceInfo& s : map.sources())
     platform += fmt::format(" {}={}{}", s.name, s.id, s.irq >= 0 ? fmt::format(":{}", s.irq) : "");
   fmt::print("platform:{}{}\n", platform.empty() ? " (none)" : platform,
-             from_config ? "  (from the configuration's names; --source NAME=ID[:IRQ] gives the real one)" : "");
+             from_config ? "  (from the configuration's names; --source NAME=ID[:IRQ][,raise=V][,lower=V] gives the real one)" : "");
   print_program(*program, map);
   window.writes.clear();
   auto report = driver.apply(*program);
@@ -238,7 +249,8 @@ void add_isd_check_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   cmd->add_option("config", o->config, "ISD configuration file (TOML, see docs/isd.md)");
   cmd->add_option("--source", o->sources,
-                  "A platform source NAME=ID[:IRQ] (repeat); default: the names the configuration uses, on ids 0, 1, ...");
+                  "A platform source NAME=ID[:IRQ][,raise=V][,lower=V] (repeat; V: the vectors the guest also serves "
+                  "it on); default: the names the configuration uses, on ids 0, 1, ...");
   cmd->add_option("--trace", o->trace, "Take the platform's sources from this trace's source table (names, irq numbers)");
   cmd->add_flag("--defaults", o->defaults, "Check the built-in defaults (isd::default_config) for the --source platform instead");
   cmd->add_flag("--writes", o->writes, "List every register write of the dry run");

@@ -108,12 +108,23 @@ void print_findings(std::FILE* report, const isd::MiningResult& r, const isd::So
                correct == nullptr ? "" : ((*correct)[i] ? "ok     " : "WRONG  "), text, f.support, f.starts, f.confidence,
                f.lift, f.z);
   }
+  if (r.unprogrammable.empty()) return;
+  fmt::print(report, "{} sequences not proposed: a window is above the unit's maximum delay of {} (PAT_MAXk):\n",
+             r.unprogrammable.size(), isd::format_duration(isd::kMaxTimeNs));
+  for (const isd::SequenceFinding& f : r.unprogrammable) {
+    std::string text = isd::rule_source_name(names, f.sources[0]);
+    for (std::size_t k = 1; k < f.sources.size(); ++k)
+      text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
+                          isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
+    fmt::print(report, "  {}  [{} of {}]\n", text, f.support, f.starts);
+  }
 }
 
 int run(const Options& o) {
   if (o.trace.empty() == (o.synthetic_s <= 0)) return fail("give exactly one input: --trace FILE or --synthetic SECONDS");
   auto horizon = isd::parse_duration(o.horizon);
   if (!horizon) return fail(fmt::format("--horizon: {}", horizon.message()));
+  if (*horizon == 0) return fail("--horizon: must be longer than 0ns");
   Input in;
   std::optional<isd::harness::PlantedTrace> planted;
   if (!o.trace.empty()) {
@@ -130,6 +141,11 @@ int run(const Options& o) {
   // carries only the TOML and the report goes to standard error.
   std::FILE* const report = o.output == "-" ? stderr : stdout;
   fmt::print(report, "input: {}\n", in.description);
+  if (*horizon > isd::kMaxTimeNs) {  // a pattern step waits at most PAT_MAXk: no rule could use a longer delay
+    fmt::print(report, "--horizon {} is above the unit's maximum delay of {} (PAT_MAXk): mining delays up to {}\n",
+               isd::format_duration(*horizon), isd::format_duration(isd::kMaxTimeNs), isd::format_duration(isd::kMaxTimeNs));
+    *horizon = isd::kMaxTimeNs;
+  }
   if (in.lost_markers != 0) fmt::print(stderr, "learn: {}\n", lost_events_warning(in.lost_markers, in.lost_events));
   if (o.from_history) {
     std::uint64_t lost = 0;

@@ -68,13 +68,14 @@ Result<std::vector<AdapterAction>> Adapter::step(Driver& driver, std::uint64_t n
     const SourceTelemetry t = driver.read_source_telemetry(s.id);
     HoldCounts hold{};
     std::uint64_t n = 0;
+    const bool cleared = t.in < s.last.in;  // CLEAR_TELEMETRY: every counter restarted
     for (unsigned k = 0; k < regs::kHoldBuckets; ++k) {
-      hold[k] = static_cast<std::uint32_t>(t.hold[k] - s.last.hold[k]);  // wrapping counters: modulo 2^32
+      hold[k] = cleared ? t.hold[k] : static_cast<std::uint32_t>(t.hold[k] - s.last.hold[k]);  // wrapping: modulo 2^32
       n += hold[k];
     }
-    const std::uint64_t deferred = t.deferred - s.last.deferred;
-    s.events = t.events - s.last.events;
-    s.interrupts = t.out - s.last.out;
+    const std::uint64_t deferred = counter_delta(t.deferred, s.last.deferred);  // went down: cleared
+    s.events = counter_delta(t.events, s.last.events);
+    s.interrupts = counter_delta(t.out, s.last.out);
     s.last = t;
     // No event coalesced this period waited longer than T: a longer T was only ever
     // replaced by a shorter one after the unit delivered what it held

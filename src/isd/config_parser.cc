@@ -12,6 +12,7 @@
 #include "isd/condition_syntax.h"
 #include "isd/config.h"
 #include "isd/toml_guard.h"
+#include "isd/toml_order.h"
 
 namespace irqshape::isd {
 
@@ -146,20 +147,6 @@ Result<std::uint64_t> time_value(const Reader& r, const toml::node& n, std::stri
     return error_at(r.at(n), ctx, fmt::format("{}: {} is above the unit's maximum of {} ns (SRC_COAL_TIME)", key,
                                               format_duration(ns), kMaxTimeNs));
   return ns;
-}
-
-// toml++ tables iterate in key order; people read files top to bottom. Entries in
-// document order make the first error reported the first one in the file, and keep
-// sources and rules in the order they were written.
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> out;
-  for (auto&& [key, node] : t) out.emplace_back(&key, &node);
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    const toml::source_position& x = a.first->source().begin;
-    const toml::source_position& y = b.first->source().begin;
-    return x.line != y.line ? x.line < y.line : x.column < y.column;
-  });
-  return out;
 }
 
 template <typename T>

@@ -10,6 +10,13 @@ namespace regs = isu::regs;
 
 namespace {
 
+// ERR_STATUS is write-1-to-clear per bit (docs/isu-spec.md, ERR_STATUS). The driver judges
+// and clears only the access-error bits (5:0), the ones its own register writes cause. The
+// data-path bits (11:8: INPUT_SOURCE, INPUT_TIME, INPUT_DESTINATION, PARTIAL_OVERFLOW) say
+// what the unit did with its inputs; they are left set for telemetry to export.
+constexpr std::uint32_t kAccessErrors = regs::err::kAccessErrors;
+constexpr std::uint32_t kDataPathErrors = regs::err::kDefined & ~regs::err::kAccessErrors;
+
 std::string reg_name(std::uint32_t offset) {
   if (const regs::RegisterInfo* r = regs::find_register(offset)) return r->name;
   return fmt::format("0x{:03X}", offset);
@@ -119,19 +126,19 @@ Status Driver::set_enabled(bool enabled) {
 std::uint64_t Driver::now() { return rd64(regs::NOW_LO); }
 
 void Driver::clear_errors() {
-  if (const std::uint32_t e = rd(regs::ERR_STATUS); e != 0) wr(regs::ERR_STATUS, e);
+  if (const std::uint32_t e = rd(regs::ERR_STATUS) & kAccessErrors; e != 0) wr(regs::ERR_STATUS, e);
 }
 
 bool Driver::check_access(std::span<const Field> fields, const std::string& where) {
   const std::uint32_t err = rd(regs::ERR_STATUS);
-  if ((err & regs::err::kAccessErrors) == 0) return true;
+  if ((err & kAccessErrors) == 0) return true;
   const std::uint32_t addr = rd(regs::ERR_ADDR), data = rd(regs::ERR_DATA);
   const Field* f = field_at(fields, addr);
   problems_.push_back(RegisterProblem{addr, reg_name(addr),
                                       fmt::format("the unit rejected 0x{:08X} ({})", data,
-                                                  err_status_names(err & regs::err::kAccessErrors)),
+                                                  err_status_names(err & kAccessErrors)),
                                       f != nullptr ? f->key : where});
-  wr(regs::ERR_STATUS, err);
+  wr(regs::ERR_STATUS, err & kAccessErrors);
   return false;
 }
 
@@ -252,9 +259,12 @@ Result<ApplyReport> Driver::apply(const Program& p) {
     if (ok_pattern[i]) verify_pattern(p.patterns[i]);
   for (std::size_t i = 0; i < p.rules.size(); ++i)
     if (ok_rule[i]) verify_rule(p.rules[i]);
-  if (const std::uint32_t err = rd(regs::ERR_STATUS); err != 0)
-    problems_.push_back(RegisterProblem{regs::ERR_STATUS, "ERR_STATUS", fmt::format("0x{:08X} ({}) after programming", err,
-                                                                                  err_status_names(err)), "apply"});
+  const std::uint32_t err = rd(regs::ERR_STATUS);
+  if ((err & kAccessErrors) != 0)
+    problems_.push_back(RegisterProblem{regs::ERR_STATUS, "ERR_STATUS",
+                                        fmt::format("0x{:08X} ({}) after programming", err & kAccessErrors,
+                                                    err_status_names(err & kAccessErrors)),
+                                        "apply"});
   program_ = p;
   telemetry_sources_.clear();
   for (const SourceProgram& s : p.sources) telemetry_sources_.push_back(s.id);
@@ -273,6 +283,10 @@ Result<ApplyReport> Driver::apply(const Program& p) {
   report.patterns = p.patterns.size();
   report.rules = p.rules.size();
   report.warnings = p.warnings;
+  if ((err & kDataPathErrors) != 0)  // the inputs, not the configuration: left set for telemetry
+    report.warnings.push_back(fmt::format("ERR_STATUS 0x{:08X} ({}) after programming: the unit reported its inputs, "
+                                          "not the configuration (left set for telemetry)",
+                                          err & kDataPathErrors, err_status_names(err & kDataPathErrors)));
   report.enabled = true;
   report.register_reads = reads_ - reads0;
   report.register_writes = writes_ - writes0;
@@ -283,28 +297,34 @@ Status Driver::update_source(const SourceProgram& s) {
   problems_.clear();
   if (s.id >= (probed_ ? caps_.sources : regs::kSources)) return make_error("update_source: no source id {}", s.id);
   clear_errors();
-  deliver_held_before_shortening(s);
+  if (!deliver_held_before_shortening(s)) return Error{problems_.front().str()};
   if (write_source(s)) verify_source(s);
   if (!problems_.empty()) return Error{problems_.front().str()};
   return {};
 }
 
-// COMMIT_SOURCE takes effect from the source's next interrupt (docs/isu-spec.md 5.5): a
-// batch held under the old, longer SRC_COAL_TIME keeps its old deadline until then. So
-// before shortening SRC_COAL_TIME of a source that holds events, the driver has the unit
-// deliver what it holds - clearing CTRL.ENABLE delivers every held event at once, stamped
-// with NOW (spec, CTRL); setting it again resumes shaping - and no batch is held longer
-// than the new time. Other sources' batches leave early too: less added delay, never more.
-void Driver::deliver_held_before_shortening(const SourceProgram& s) {
+// COMMIT_SOURCE takes effect from the source's next interrupt (docs/isu-spec.md, COMMIT and
+// 5.5): a batch held under the old, longer SRC_COAL_TIME keeps its old deadline until then.
+// The spec offers no per-source way to deliver a held batch (no command flushes one
+// source; a shorter COMMIT_SOURCE only acts at the source's next interrupt). So before
+// shortening SRC_COAL_TIME of a source that holds events, the driver has the unit deliver
+// what it holds - clearing CTRL.ENABLE delivers every held event at once, stamped with NOW
+// (spec, CTRL); setting it again resumes shaping - and no batch is held longer than the
+// new time. This delivers every source's held batches, storm-deferred ones included:
+// less added delay, never more, but a storm-guarded source's deferred events leave before
+// the end of their rate window. Only when the source holds events and the time shrinks.
+// False (with a problem recorded) when the unit refuses the LOAD_SOURCE.
+bool Driver::deliver_held_before_shortening(const SourceProgram& s) {
   const std::uint32_t ctrl = rd(regs::CTRL);
-  if (!regs::ctrl::Enable::test(ctrl)) return;
+  if (!regs::ctrl::Enable::test(ctrl)) return true;
   wr(regs::SRC_SEL, s.id);
-  wr(regs::COMMIT, regs::commit::kLoadSource);
-  if (s.value(regs::SRC_COAL_TIME) >= rd(regs::SRC_COAL_TIME)) return;
+  if (!commit(regs::commit::kLoadSource, {}, s.where)) return false;
+  if (s.value(regs::SRC_COAL_TIME) >= rd(regs::SRC_COAL_TIME)) return true;
   wr(regs::TEL_SRC_SEL, s.id);
-  if (rd(regs::TEL_PENDING) == 0) return;
+  if (rd(regs::TEL_PENDING) == 0) return true;
   wr(regs::CTRL, regs::ctrl::Enable::set(ctrl, 0));
   wr(regs::CTRL, ctrl);
+  return true;
 }
 
 Result<SourceProgram> Driver::read_source(std::uint32_t id) {

@@ -124,7 +124,9 @@ class Driver {
   // Live update of one source's settings (shadows, COMMIT_SOURCE, LOAD_SOURCE and
   // compare): what the adaptation controller uses between periods. Shortening the
   // coalescing time of a source that holds events first has the unit deliver them,
-  // so no batch keeps the old, longer deadline (see driver.cc).
+  // so no batch keeps the old, longer deadline: the spec has no per-source way, so this
+  // toggles CTRL.ENABLE, which delivers every source's held batches, storm-deferred
+  // ones included (see driver.cc).
   Status update_source(const SourceProgram& source);
   // The live settings of a source, read back through LOAD_SOURCE.
   Result<SourceProgram> read_source(std::uint32_t id);
@@ -160,7 +162,12 @@ class Driver {
     ++writes_;
     w_.write32(offset, value);
   }
-  std::uint64_t rd64(std::uint32_t lo) { return rd(lo) | (std::uint64_t{rd(lo + 4)} << 32); }
+  // _LO first: reading it latches _HI (docs/isu-spec.md). In one expression the order of
+  // the two reads would be unspecified.
+  std::uint64_t rd64(std::uint32_t lo) {
+    const std::uint64_t low = rd(lo);
+    return low | (std::uint64_t{rd(lo + 4)} << 32);
+  }
 
   void clear_errors();
   // After writing an entry's shadows: reports rejected writes; true if there were none.
@@ -176,7 +183,7 @@ class Driver {
   void verify_pattern(const PatternProgram& p);
   void verify_rule(const RuleProgram& r);
   Error problems_error(std::string_view what) const;
-  void deliver_held_before_shortening(const SourceProgram& s);
+  bool deliver_held_before_shortening(const SourceProgram& s);
 
   hw::RegisterWindow& w_;
   Capabilities caps_;

@@ -132,7 +132,11 @@ class Miner {
     std::stable_sort(all.begin(), all.end(), [](const SequenceFinding& x, const SequenceFinding& y) {
       return static_cast<double>(x.support) * x.confidence > static_cast<double>(y.support) * y.confidence;
     });
-    result_.sequences = std::move(all);
+    // A window the unit cannot hold (PAT_MAXk is 32 bits of ns) is no rule: report it.
+    for (SequenceFinding& f : all) {
+      const bool fits = std::all_of(f.windows.begin(), f.windows.end(), [](const auto& w) { return w.second <= kMaxTimeNs; });
+      (fits ? result_.sequences : result_.unprogrammable).push_back(std::move(f));
+    }
     return std::move(result_);
   }
 
@@ -275,7 +279,10 @@ class Miner {
     SequenceFinding f;
     f.sources = {ids_[a], ids_[b]};
     f.seen = {{seen_lo, seen_hi}};
-    f.windows = {{seen_lo > pad ? seen_lo - pad : 0, seen_hi + pad}};
+    // The margin never takes a window past what the unit can hold; delays seen beyond it
+    // leave the window there too, and the finding is reported as unprogrammable.
+    const std::uint64_t top = seen_hi <= kMaxTimeNs ? std::min(seen_hi + pad, kMaxTimeNs) : seen_hi + pad;
+    f.windows = {{seen_lo > pad ? seen_lo - pad : 0, top}};
     if (!judge(f, A, {Step{&B, f.windows[0]}})) return std::nullopt;
     return f;
   }
@@ -441,7 +448,7 @@ Config propose_rules(const MiningResult& r, const SourceMap& names, const Propos
     rule.name = unique_name(rule_name_part(name) + "-periodic", c);
     rule.condition.kind = ConditionKind::periodic;
     rule.condition.source = Located<std::string>{name, {}};
-    rule.condition.ns = std::max<std::uint64_t>(3 * p.jitter_ns, kNsPerUs);
+    rule.condition.ns = std::clamp<std::uint64_t>(3 * p.jitter_ns, kNsPerUs, kMaxTimeNs);  // RULE_PARAM is 32 bits of ns
     rule.comment.push_back(fmt::format("{} is periodic: every {} (jitter {}). This rule only counts; add \"lower-priority\"",
                                        name, format_duration(p.period_ns), format_duration(p.jitter_ns)));
     rule.comment.push_back("with a lower-vector on the source to deliver it at a lower priority.");

@@ -40,7 +40,7 @@ struct Event {
 };
 
 struct MinerOptions {
-  std::uint64_t horizon_ns = 20 * kNsPerMs;  // longest delay between two steps considered
+  std::uint64_t horizon_ns = 20 * kNsPerMs;  // longest delay between two steps considered (at most kMaxTimeNs)
   std::uint64_t resolution_ns = 1 * kNsPerUs;  // the first bin is [0, resolution)
   unsigned bins_per_decade = 20;               // log bins above that (about 12% wide)
   double max_pairs_per_event = 32;  // the horizon shrinks for a busy B: a window that holds many B by chance is no pattern
@@ -83,6 +83,9 @@ struct MiningResult {
   std::uint64_t start_ns = 0, end_ns = 0;
   std::vector<SourceProfile> sources;      // busiest first
   std::vector<SequenceFinding> sequences;  // by support x confidence, best first
+  // Sequences found whose delays exceed what a pattern step can wait (PAT_MAXk, at most
+  // kMaxTimeNs = 4.294967295s): reported, never proposed as rules.
+  std::vector<SequenceFinding> unprogrammable;
   std::uint64_t pairs_tested = 0;
 };
 

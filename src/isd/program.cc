@@ -1,6 +1,8 @@
 #include "isd/program.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -71,14 +73,24 @@ class Compiler {
       program_.geometry.fields.push_back(Field{offset, v, k});
       return v;
     };
+    // A value outside the probed unit's range: the file's (at its key), or the default
+    // (then the file has no key to point at: the error says to set one).
+    auto outside = [&](const auto& opt, std::string message, std::string_view key) -> Error {
+      if (opt) return fail(opt->at, ctx, message);
+      return Error{fmt::format("{}: {} (the default; set {} {})", ctx, message, ctx, key)};
+    };
     const std::uint32_t hist = field(regs::HIST_CFG, u.history_log2, regs::hist_cfg::kReset, "history");
     if (hist < caps_.history_log2_min || hist > caps_.history_log2_max)
-      return fail(u.history_log2->at, ctx, fmt::format("history: {} entries is outside what this unit offers ({}..{}, CAP_HISTORY)",
-                                                       1u << hist, 1u << caps_.history_log2_min, 1u << caps_.history_log2_max));
+      return outside(u.history_log2,
+                     fmt::format("history: {} entries is outside what this unit offers ({}..{}, CAP_HISTORY)", 1ull << hist,
+                                 1ull << caps_.history_log2_min, 1ull << caps_.history_log2_max),
+                     "history");
     const std::uint32_t ctxl = field(regs::CTX_CFG, u.context_log2, regs::ctx_cfg::kReset, "context-slots");
     if (ctxl < caps_.context_log2_min || ctxl > caps_.context_log2_max)
-      return fail(u.context_log2->at, ctx, fmt::format("context-slots: {} is outside what this unit offers ({}..{}, CAP_CONTEXT)",
-                                                       1u << ctxl, 1u << caps_.context_log2_min, 1u << caps_.context_log2_max));
+      return outside(u.context_log2,
+                     fmt::format("context-slots: {} is outside what this unit offers ({}..{}, CAP_CONTEXT)", 1ull << ctxl,
+                                 1ull << caps_.context_log2_min, 1ull << caps_.context_log2_max),
+                     "context-slots");
     program_.geometry.rate_window_ns = field(regs::RATE_WINDOW, u.rate_window_ns, 1'000'000, "rate-window");
     field(regs::PRED_SHIFT, u.prediction_shift, 3, "prediction-shift");
     return {};
@@ -138,6 +150,7 @@ class Compiler {
                                                         "lengthen [unit] rate-window", format_rate(s.storm_limit->value),
                                                         format_duration(program_.geometry.rate_window_ns)));
       limit = static_cast<std::uint32_t>(*per);
+      check_rounding(s.storm_limit->value, *per, s.storm_limit->at, ctx, "storm-limit");
     }
     if (s.storm_action && s.storm_action->value == StormAction::drop) ctrl |= regs::src_ctrl::StormDrop::mask;
     const PriorityVectors v = vectors(&s, id);
@@ -204,6 +217,57 @@ class Compiler {
     return {};
   }
 
+  // A rule for every source ("*"): its actions need the same of every source it acts on.
+  // Checked against each [source] table; a source without one has no vectors and no
+  // coalescing time, so with none at all the requirement is unmet everywhere.
+  Status check_wildcard_actions(const RuleSettings& r, const std::string& ctx) {
+    const std::uint32_t needs = r.actions & (kRaisePriority | kLowerPriority | kCoalesce);
+    if (needs == 0) return {};
+    if (program_.sources.empty()) {
+      const char* what = (needs & kRaisePriority) ? "raise-priority needs raise-vector"
+                         : (needs & kLowerPriority) ? "lower-priority needs lower-vector"
+                                                    : "coalesce needs a coalescing time (rx-usecs)";
+      return fail(r.actions_at, ctx, fmt::format("actions: {} on every source the rule applies to (\"*\"), and the file "
+                                                 "has no [source] table", what));
+    }
+    for (const SourceProgram& p : program_.sources) {
+      const SourceSettings* settings = nullptr;
+      for (const SourceSettings& s : config_.sources)
+        if (s.name == p.name) settings = &s;
+      if (auto st = check_actions(r, Resolved{p.id, settings}, p.name, ctx); !st)
+        return Error{st.message() + " (the rule applies to every source: \"*\")"};
+    }
+    return {};
+  }
+
+  // A rate is programmed as whole events per rate window: say so when that is more than
+  // 5% off what the file asked for, with a rate window long enough (20 events or more).
+  void check_rounding(const Rate& rate, std::uint64_t per, const Origin& at, const std::string& ctx, std::string_view key) {
+    const std::uint64_t window = program_.geometry.rate_window_ns;
+    if (rate.per_ns == 0 || rate.count == 0 || window == 0) return;
+    const double exact = static_cast<double>(rate.count) * static_cast<double>(window) / static_cast<double>(rate.per_ns);
+    const double off = std::fabs(static_cast<double>(per) - exact) / exact;
+    if (off <= 0.05) return;
+    const double need_ns = 20.0 * static_cast<double>(rate.per_ns) / static_cast<double>(rate.count);
+    std::uint64_t suggest = 0;  // the next 1-2-5 step at or above need_ns
+    for (std::uint64_t decade = 1;; decade *= 10) {
+      const std::uint64_t steps[] = {decade, 2 * decade, 5 * decade};
+      const auto it = std::find_if(std::begin(steps), std::end(steps), [&](std::uint64_t v) { return static_cast<double>(v) >= need_ns; });
+      if (it != std::end(steps)) {
+        suggest = *it;
+        break;
+      }
+      if (decade > kMaxTimeNs) break;
+    }
+    const std::string advice = suggest != 0 && suggest <= kMaxTimeNs
+                                   ? fmt::format("a [unit] rate-window of {} or more keeps it within 5%", format_duration(suggest))
+                                   : std::string("the rate is too low for any rate window");
+    program_.warnings.push_back(fmt::format(
+        "{}: {}: {}: {} is programmed as {} per rate window ({}), that is {:.6g}/s ({:.0f}% off); {}", at.str(), ctx, key,
+        format_rate(rate), per, format_duration(window), static_cast<double>(per) * 1e9 / static_cast<double>(window),
+        off * 100, advice));
+  }
+
   Status rule(const RuleSettings& r) {
     const std::string ctx = fmt::format("rule \"{}\"", r.name);
     const Condition& c = r.condition;
@@ -246,8 +310,11 @@ class Compiler {
       auto k = condition_param(c, ctx, kind, param);
       if (!k) return k;
     }
-    if (target)
+    if (target) {
       if (auto s = check_actions(r, *target, target_name, ctx); !s) return s;
+    } else if (auto s = check_wildcard_actions(r, ctx); !s) {
+      return s;
+    }
     const std::string cond_key = where(c.at, ctx, c.kind == ConditionKind::sequence ? "sequence" : "when");
     const std::string action_key = r.actions_at.line != 0 ? where(r.actions_at, ctx, "actions") : p.where;
     const std::uint32_t cond = regs::rule_cond::Kind::make(kind) | regs::rule_cond::Enable::make(r.enabled ? 1 : 0);
@@ -280,6 +347,7 @@ class Compiler {
           program_.warnings.push_back(fmt::format("{}: {}: when: {} is less than one event per rate window ({}): the rule holds "
                                                   "on every interrupt", c.at.str(), ctx, format_rate(c.rate),
                                                   format_duration(program_.geometry.rate_window_ns)));
+        if (*per != 0) check_rounding(c.rate, *per, c.at, ctx, "when");
         param = static_cast<std::uint32_t>(*per);
         return {};
       }

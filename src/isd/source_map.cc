@@ -40,11 +40,30 @@ SourceMap SourceMap::from_names(const std::vector<std::string>& names) {
   return map;
 }
 
-Status SourceMap::add_spec(std::string_view spec) {
+Status SourceMap::add_spec(std::string_view full) {
+  // ",raise=V" / ",lower=V" options after NAME=ID[:IRQ]: the vectors the guest serves it on.
+  std::string_view spec = full;
+  std::uint32_t raise = 0, lower = 0;
+  for (std::size_t opt = spec.rfind(','); opt != std::string_view::npos; opt = spec.rfind(',')) {
+    const std::string_view o = spec.substr(opt + 1);
+    std::uint32_t* target = starts_with(o, "raise=") ? &raise : starts_with(o, "lower=") ? &lower : nullptr;
+    if (target == nullptr) break;  // a comma of the name
+    std::string_view v = o.substr(6);
+    const int base = v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') ? 16 : 10;
+    if (base == 16) v.remove_prefix(2);
+    std::uint32_t value = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value, base);
+    if (ec != std::errc() || end != v.data() + v.size() || value < 32 || value > 255)
+      return make_error("source \"{}\": {} is not a vector (32..255, SRC_PRIO)", full, o);
+    *target = value;
+    spec = spec.substr(0, opt);
+  }
   const std::size_t eq = spec.rfind('=');
   SourceInfo info;
+  info.raise_vector = static_cast<std::uint8_t>(raise);
+  info.lower_vector = static_cast<std::uint8_t>(lower);
   info.name = std::string(spec.substr(0, eq));
-  if (info.name.empty()) return make_error("source \"{}\": expected NAME, NAME=ID or NAME=ID:IRQ", spec);
+  if (info.name.empty()) return make_error("source \"{}\": expected NAME, NAME=ID or NAME=ID:IRQ", full);
   if (eq == std::string_view::npos) {
     std::uint32_t id = 0;
     while (find(id) != nullptr) ++id;
@@ -59,7 +78,7 @@ Status SourceMap::add_spec(std::string_view spec) {
     std::int64_t id = 0, irq = -1;
     if (!number(rest.substr(0, colon), id) || id > 0xFFFF'FFFF ||
         (colon != std::string_view::npos && (!number(rest.substr(colon + 1), irq) || irq > 0x7FFF'FFFF)))
-      return make_error("source \"{}\": expected NAME=ID or NAME=ID:IRQ with numbers", spec);
+      return make_error("source \"{}\": expected NAME=ID or NAME=ID:IRQ with numbers", full);
     info.id = static_cast<std::uint32_t>(id);
     info.irq = static_cast<std::int32_t>(irq);
   }

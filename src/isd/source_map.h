@@ -43,7 +43,8 @@ class SourceMap {
   // order, kinds guessed from the names.
   static SourceMap from_names(const std::vector<std::string>& names);
   // A source from the command line: "NAME=ID", "NAME=ID:IRQ", or "NAME" (the next free
-  // id). The kind is guessed from the name.
+  // id), optionally followed by ",raise=V" and/or ",lower=V" (the vectors the guest also
+  // serves it on, 32..255, decimal or 0x hex). The kind is guessed from the name.
   Status add_spec(std::string_view spec);
 
   // "id=3", "irq=36", or an exact name. The error explains what was not found and

@@ -1,6 +1,7 @@
 #include "isd/teach.h"
 
 #include "isd/toml_guard.h"
+#include "isd/toml_order.h"
 
 #include <toml++/toml.h>
 
@@ -53,7 +54,9 @@ Result<Label> parse_example(std::string_view file, const toml::node& node, std::
   l.name = name->as_string()->get();
   const std::string ctx = fmt::format("example \"{}\"", l.name);
   bool rel_from = true, rel_to = true;
-  for (auto&& [key, value] : *t) {
+  for (const auto& [key_ptr, value_ptr] : in_file_order(*t)) {  // the first error in the file is reported
+    const toml::key& key = *key_ptr;
+    const toml::node& value = *value_ptr;
     const std::string_view k = key.str();
     if (k == "name") continue;
     if (k == "from" || k == "to") {
@@ -350,6 +353,11 @@ Result<std::vector<TaughtPattern>> teach(std::span<const Event> events, const st
     std::vector<std::uint64_t> lo(common.size(), ~std::uint64_t{0}), hi(common.size(), 0);
     for (const auto& v : delays)
       for (std::size_t k = 1; k < common.size(); ++k) lo[k] = std::min(lo[k], v[k]), hi[k] = std::max(hi[k], v[k]);
+    for (std::size_t k = 1; k < common.size(); ++k)
+      if (hi[k] > kMaxTimeNs)  // the examples themselves wait longer than a pattern step can
+        return at_error(first.at, ctx, fmt::format("the examples wait up to {} before step {}, above the unit's maximum delay "
+                                                   "of {} (PAT_MAXk)", format_duration(hi[k]), k + 1,
+                                                   format_duration(kMaxTimeNs)));
     for (std::size_t k = 1; k < common.size(); ++k) {
       // 10% of the window's width, but at least 5% of the delay itself (one example
       // has no width), plus the slack.

@@ -57,7 +57,7 @@ double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bou
 
 namespace {
 
-std::uint64_t diff64(std::uint64_t cur, std::uint64_t prev) { return cur >= prev ? cur - prev : cur; }
+std::uint64_t diff64(std::uint64_t cur, std::uint64_t prev) { return counter_delta(cur, prev); }
 
 SourceTelemetry delta_of(const SourceTelemetry& cur, const SourceTelemetry* prev) {
   SourceTelemetry d = cur;  // gauges (rate, pending, pred_*, hold_max) stay as read
@@ -72,7 +72,9 @@ SourceTelemetry delta_of(const SourceTelemetry& cur, const SourceTelemetry* prev
   d.lowered = diff64(cur.lowered, prev->lowered);
   d.patterns = diff64(cur.patterns, prev->patterns);
   d.hold_sum_ns = diff64(cur.hold_sum_ns, prev->hold_sum_ns);
-  for (unsigned k = 0; k < regs::kHoldBuckets; ++k) d.hold[k] = cur.hold[k] - prev->hold[k];  // modulo 2^32
+  // Buckets wrap: modulo 2^32 - unless TEL_IN went down, i.e. the counters were cleared.
+  const bool cleared = cur.in < prev->in;
+  for (unsigned k = 0; k < regs::kHoldBuckets; ++k) d.hold[k] = cleared ? cur.hold[k] : cur.hold[k] - prev->hold[k];
   return d;
 }
 
@@ -91,6 +93,7 @@ std::string TelemetryCollector::source_name(std::uint32_t id, const Program& pro
 
 Period TelemetryCollector::sample(Driver& driver) {
   const TelemetrySnapshot snap = driver.read_telemetry();
+  if (driver.capabilities().partials != 0) partials_ = driver.capabilities().partials;
   Period p = sample(snap, driver.program());
   for (SourcePeriod& s : p.sources) {
     auto live = driver.read_source(s.id);
@@ -109,17 +112,18 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
   p.start_ns = prev_ ? prev_->unit.now : snap.unit.now;
   p.unit = snap.unit;
   if (prev_) {
-    p.pm_dropped_delta = snap.unit.pm_dropped - prev_->unit.pm_dropped;
-    p.unshaped_delta = snap.unit.unshaped_in - prev_->unit.unshaped_in;
+    p.pm_dropped_delta = counter_delta(snap.unit.pm_dropped, prev_->unit.pm_dropped);
+    p.unshaped_delta = counter_delta(snap.unit.unshaped_in, prev_->unit.unshaped_in);
   }
   if (p.pm_dropped_delta != 0)
     p.warnings.push_back(fmt::format("{} partial matches dropped this period (CAP_PARTIALS {} too small for the patterns' "
-                                     "first-step rates x windows: narrow the windows)", p.pm_dropped_delta, regs::kPartials));
+                                     "first-step rates x windows: narrow the windows)", p.pm_dropped_delta, partials_));
   const std::uint64_t span = p.end_ns - p.start_ns;
   std::map<std::uint32_t, const SourceTelemetry*> before;
   if (prev_)
     for (const SourceTelemetry& t : prev_->sources) before[t.id] = &t;
   std::map<std::uint32_t, HoldCounts> totals;
+  std::map<std::uint32_t, std::uint64_t> sums;
   for (const SourceTelemetry& t : snap.sources) {
     SourcePeriod s;
     s.id = t.id;
@@ -134,6 +138,8 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
       total[k] += s.delta.hold[k];
     }
     s.hold_total = total;
+    const auto sum = hold_sum_totals_.find(t.id);
+    s.hold_sum_total = sums[t.id] = (sum == hold_sum_totals_.end() ? 0 : sum->second) + s.delta.hold_sum_ns;
     s.in_per_s = per_second(s.delta.in, span);
     s.out_per_s = per_second(s.delta.out, span);
     s.events_per_interrupt = s.delta.out == 0 ? 0.0 : static_cast<double>(s.delta.events) / static_cast<double>(s.delta.out);
@@ -142,6 +148,7 @@ Period TelemetryCollector::sample(const TelemetrySnapshot& snap, const Program& 
     s.hold_p99_ns = hold_quantile(s.hold_delta, 0.99, t.hold_max_ns);
     p.sources.push_back(std::move(s));
   }
+  for (const auto& [id, sum] : sums) hold_sum_totals_[id] = sum;
   for (const auto& [id, counts] : totals) {
     if (hold_totals_.size() <= id) hold_totals_.resize(id + 1);
     hold_totals_[id] = counts;
@@ -290,10 +297,13 @@ std::string to_prometheus(const Period& p) {
   (void)w.family("irqshape_isu_hold_seconds", MetricType::histogram,
                  "Added delay of delivered events (hold-time histogram TEL_HOLDk: each event of a batch counted at the batch's "
                  "longest hold; _sum is the exact total hold, TEL_HOLD_SUM).");
+  // Bucket k holds [floor k, floor k+1) ns; Prometheus' le is inclusive: the largest hold
+  // bucket k can count is floor k+1 minus one nanosecond.
   std::vector<double> bounds;
-  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k)) * 1e-9);
+  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k) - 1) * 1e-9);
+  // _sum and _count both run over every period (they survive CLEAR_TELEMETRY together).
   for (const SourcePeriod& s : p.sources)
-    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.total.hold_sum_ns) * 1e-9);
+    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.hold_sum_total) * 1e-9);
 
   (void)w.family("irqshape_isu_rule_matches_total", MetricType::counter, "Times the rule held (TEL_RULE_MATCHES).");
   for (const NamedCount& r : p.rules) (void)w.sample({{"rule", r.name}, {"index", std::to_string(r.index)}}, d(r.total));

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +50,7 @@ struct SourcePeriod {
   SourceTelemetry total;  // as read (cumulative)
   SourceTelemetry delta;  // this period (hold[] and the gauges rate/pending/pred_* as read)
   HoldCounts hold_total{};  // 64-bit running totals of the wrapping buckets
+  std::uint64_t hold_sum_total = 0;  // running total of TEL_HOLD_SUM, kept like hold_total (across clears)
   HoldCounts hold_delta{};
   // live settings, read back with LOAD_SOURCE
   std::uint32_t ctrl = 0, coal_count = 0, coal_time_ns = 0;
@@ -74,6 +76,12 @@ struct Period {
   std::vector<std::string> warnings;  // e.g. partial matches dropped this period
 };
 
+// The change of a counter between two reads. One that went down was cleared
+// (CLEAR_TELEMETRY, a reset): its new value is the change.
+[[nodiscard]] constexpr std::uint64_t counter_delta(std::uint64_t cur, std::uint64_t prev) {
+  return cur >= prev ? cur - prev : cur;
+}
+
 class TelemetryCollector {
  public:
   // `names`: how to call sources in the output (may be null: "id=N").
@@ -88,8 +96,10 @@ class TelemetryCollector {
   std::string source_name(std::uint32_t id, const Program& program) const;
 
   const SourceMap* names_;
+  std::uint32_t partials_ = isu::regs::kPartials;  // CAP_PARTIALS, as probed by the driver
   std::optional<TelemetrySnapshot> prev_;
-  std::vector<HoldCounts> hold_totals_;  // indexed like prev_->sources
+  std::vector<HoldCounts> hold_totals_;  // indexed by source id
+  std::map<std::uint32_t, std::uint64_t> hold_sum_totals_;  // by source id
   std::uint64_t periods_ = 0;
 };
 

@@ -92,13 +92,15 @@ Result<std::uint64_t> parse_duration(std::string_view text) {
 }
 
 std::string format_duration(std::uint64_t ns) {
+  // The largest unit not above the value, with as many decimals as it takes to be exact
+  // (4885747100 -> "4.8857471s", not "4885747.1us").
   for (const std::uint64_t unit : {kNsPerS, kNsPerMs, kNsPerUs}) {
-    if (ns < unit || ns % (unit / 1000) != 0) continue;
+    if (ns < unit) continue;
     const std::uint64_t whole = ns / unit;
-    std::uint64_t frac = (ns % unit) / (unit / 1000);  // three decimals
     const char* name = unit == kNsPerS ? "s" : unit == kNsPerMs ? "ms" : "us";
-    if (frac == 0) return fmt::format("{}{}", whole, name);
-    std::string digits = fmt::format("{:03}", frac);
+    if (ns % unit == 0) return fmt::format("{}{}", whole, name);
+    const int width = unit == kNsPerS ? 9 : unit == kNsPerMs ? 6 : 3;
+    std::string digits = fmt::format("{:0{}}", ns % unit, width);
     while (digits.back() == '0') digits.pop_back();
     return fmt::format("{}.{}{}", whole, digits, name);
   }

@@ -19,8 +19,9 @@ inline constexpr std::uint64_t kNsPerUs = 1'000, kNsPerMs = 1'000'000, kNsPerS =
 // allowed. The error message says what is wrong, without a location (callers add it).
 Result<std::uint64_t> parse_duration(std::string_view text);
 
-// Shortest exact spelling that parse_duration reads back: 4500000 -> "4.5ms",
-// 50000 -> "50us", 1234 -> "1.234us", 7 -> "7ns", 0 -> "0ns".
+// Exact spelling that parse_duration reads back, in the largest unit not above the value:
+// 4500000 -> "4.5ms", 50000 -> "50us", 1234 -> "1.234us", 7 -> "7ns", 0 -> "0ns",
+// 4885747100 -> "4.8857471s".
 std::string format_duration(std::uint64_t ns);
 
 // A rate: `count` events per `per_ns` nanoseconds, or per rate window when per_ns == 0.

@@ -213,6 +213,34 @@ TEST(Adapter, DeferralOverBudgetIsReportedAndLeavesTheCoalescingTime) {
   EXPECT_GT((*actions)[0].p99_ns, static_cast<double>(kBudget));
 }
 
+// CLEAR_TELEMETRY between two steps: counters that went down were cleared, so the
+// period's counts are their new values (plain subtraction made them about 2^64).
+TEST(Adapter, CountersClearedBetweenStepsAreTheirNewValues) {
+  ModelHarness model;
+  Driver driver(model.window());
+  auto c = parse_config("[source.a]\nrx-usecs = 20\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  ASSERT_TRUE(driver.apply(*c, SourceMap::from_names({"a"})).ok());
+  AdapterOptions opt;
+  opt.budget_ns = kBudget;
+  Adapter adapter(opt);
+  ASSERT_TRUE(adapter.step(driver, 0).ok());
+  std::uint64_t t = 0;
+  for (int i = 0; i < 300; ++i) model.interrupt({t += 100'000, 0, 0x40, 0});
+  model.advance(t += 1'000'000);
+  ASSERT_TRUE(adapter.step(driver, t).ok());
+  ASSERT_EQ(adapter.sources().size(), 1u);
+  EXPECT_EQ(adapter.sources()[0].events, 300u);
+  model.window().write32(isu::regs::COMMIT, isu::regs::commit::kClearTelemetry);
+  for (int i = 0; i < 100; ++i) model.interrupt({t += 100'000, 0, 0x40, 0});
+  model.advance(t += 1'000'000);
+  ASSERT_TRUE(adapter.step(driver, t).ok());
+  EXPECT_EQ(adapter.sources()[0].events, 100u);
+  EXPECT_EQ(adapter.sources()[0].interrupts, 100u);
+  EXPECT_TRUE(adapter.sources()[0].decided);
+  EXPECT_LE(adapter.sources()[0].p99_ns, static_cast<double>(kBudget)) << "the hold deltas are the new values too";
+}
+
 TEST(Adapter, RefusesToControlASourceThatDoesNotCoalesce) {
   ModelHarness model;
   Driver driver(model.window());

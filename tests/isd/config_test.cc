@@ -35,6 +35,9 @@ TEST(Units, DurationsFormatShortestAndReadBack) {
   EXPECT_EQ(format_duration(7), "7ns");
   EXPECT_EQ(format_duration(0), "0ns");
   EXPECT_EQ(format_duration(2'000'000'000), "2s");
+  EXPECT_EQ(format_duration(4'885'747'100), "4.8857471s");  // not "4885747.1us"
+  EXPECT_EQ(format_duration(4'294'967'295), "4.294967295s");
+  EXPECT_EQ(format_duration(1'234'567), "1.234567ms");
   for (std::uint64_t v : {1ull, 999ull, 1000ull, 1001ull, 123'456'789ull, 4'294'967'295ull, 1'000'000'007ull})
     EXPECT_EQ(*parse_duration(format_duration(v)), v) << v;
 }

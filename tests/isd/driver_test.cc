@@ -4,6 +4,9 @@
 // live updates, telemetry and the history ring.
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <vector>
+
 #include "isd/config.h"
 #include "isd/driver.h"
 #include "isd_test_support.h"
@@ -265,6 +268,73 @@ TEST_F(DriverTest, HistoryFreezeKeepsTheWindowStable) {
   EXPECT_EQ(h->entries.size(), 1u);
   EXPECT_EQ(h->next, 1u);
   EXPECT_EQ(model.unit().history().count(), 1u) << "the arrival during the frozen read was not recorded";
+}
+
+// ERR_STATUS is write-1-to-clear per bit (docs/isu-spec.md, ERR_STATUS). The driver clears
+// only the access-error bits (5:0) it reports; the data-path bits (11:8) are telemetry.
+TEST_F(DriverTest, ClearingAccessErrorsKeepsTheDataPathBits) {
+  ASSERT_TRUE(driver.apply(load("examples/nic-nvme.toml"), platform).ok());
+  fire(0, 5'000'000);
+  model.advance(1'000'000);  // time went backwards: INPUT_TIME
+  ASSERT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask);
+  auto nic = driver.read_source(0);
+  ASSERT_TRUE(nic.ok());
+  nic->set(regs::SRC_COAL_TIME, 12'345);
+  ASSERT_TRUE(driver.update_source(*nic).ok());
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask) << "update_source keeps data-path bits";
+  nic->set(regs::SRC_COAL_TIME, 0);  // refused: COMMIT_REJECTED, reported and cleared
+  ASSERT_FALSE(driver.update_source(*nic).ok());
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask) << "only the reported bits are cleared";
+  EXPECT_EQ(driver.read_telemetry().unit.err_status, regs::err::InputTime::mask);
+}
+
+// A data-path bit set while apply() programs (a clock step) is not a rejected
+// configuration: it is a warning, and the unit is enabled.
+TEST_F(DriverTest, ADataPathBitDuringApplyIsAWarning) {
+  fire(0, 5'000'000);
+  TamperingWindow bus(model.window());
+  bool stepped = false;
+  bus.on_write = [&](std::uint32_t offset, std::uint32_t&) {
+    if (offset != regs::COMMIT || stepped) return;
+    stepped = true;
+    model.advance(1'000'000);
+  };
+  Driver d(bus);
+  auto report = d.apply(load("examples/nic-nvme.toml"), platform);
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_TRUE(report->enabled);
+  ASSERT_FALSE(report->warnings.empty());
+  EXPECT_NE(report->warnings.back().find("INPUT_TIME"), std::string::npos) << report->warnings.back();
+  EXPECT_EQ(model.unit().read32(regs::ERR_STATUS), regs::err::InputTime::mask);
+}
+
+// Reading NOW_LO or HIST_COUNT_LO latches the _HI half (docs/isu-spec.md, conventions):
+// the driver reads every 64-bit register _LO first, its _HI right after.
+TEST_F(DriverTest, EveryHighHalfIsReadRightAfterItsLowHalf) {
+  TamperingWindow bus(model.window());
+  std::vector<std::uint32_t> reads;
+  bus.on_read = [&](std::uint32_t offset, std::uint32_t&) {
+    reads.push_back(offset);
+    return false;
+  };
+  Driver d(bus);
+  ASSERT_TRUE(d.apply(load("examples/nic-nvme.toml"), platform).ok());
+  for (std::uint64_t i = 0; i < 100; ++i) fire(static_cast<std::uint32_t>(i % 4), 1000 + i * 700);
+  reads.clear();
+  (void)d.now();
+  (void)d.read_telemetry();
+  ASSERT_TRUE(d.read_history().ok());
+  std::size_t highs = 0;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    const regs::RegisterInfo* r = regs::find_register(reads[i]);
+    ASSERT_NE(r, nullptr);
+    const std::string_view name = r->name;
+    if (!name.ends_with("_HI")) continue;
+    ++highs;
+    ASSERT_GT(i, 0u);
+    EXPECT_EQ(reads[i - 1], reads[i] - 4) << name << " read before its _LO half";
+  }
+  EXPECT_GT(highs, 10u);
 }
 
 }  // namespace

@@ -121,6 +121,32 @@ TEST(Miner, ProposedRulesReadBackAndCompile) {
   fmt::print("{}\n", text.substr(0, 1800));
 }
 
+// A pattern step waits at most PAT_MAXk = 4.294967295s: pairs ~5 s apart, mined with a
+// 20 s horizon, are reported as unprogrammable and never proposed.
+TEST(Miner, NeverProposesWhatTheUnitCannotHold) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::uint64_t> jitter(0, 200 * kMs);
+  std::vector<Event> events;
+  for (std::uint64_t i = 0; i < 60; ++i) {
+    const std::uint64_t t = 100 * kS + i * 10 * kS + 2 * jitter(rng) * 5;
+    events.push_back({t, 0});
+    events.push_back({t + 5 * kS - 100 * kMs + jitter(rng), 1});
+  }
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+  MinerOptions mo;
+  mo.horizon_ns = 20 * kS;
+  const MiningResult r = mine(events, mo);
+  EXPECT_FALSE(r.unprogrammable.empty());
+  for (const SequenceFinding& f : r.sequences)
+    for (const auto& w : f.windows) EXPECT_LE(w.second, kMaxTimeNs);
+  const SourceMap names = SourceMap::from_names({"slow-a", "slow-b"});
+  const std::string text = write_config(propose_rules(r, names));
+  auto back = parse_config(text, "slow.toml");
+  ASSERT_TRUE(back.ok()) << back.message() << "\n" << text;
+  auto program = compile(*back, names);
+  ASSERT_TRUE(program.ok()) << program.message() << "\n" << text;
+}
+
 TEST(Miner, LearnsTheSameFromTheHistoryRingReadThroughRegisters) {
   const PlantedTrace s = planted_trace(2 * kS, 6);
   // The unit sees the interrupts; the driver reads its history ring every 50 ms.
@@ -197,6 +223,32 @@ TEST(Teach, DerivesThePatternFromLabelledTimeRanges) {
   auto back = parse_config(write_config(rules), "taught.toml");
   ASSERT_TRUE(back.ok()) << back.message();
   EXPECT_TRUE(compile(*back, s.names).ok());
+}
+
+// Examples that wait longer than a pattern step can (PAT_MAXk) are refused by name: the
+// window once came out with its minimum above 4.294967295s and its maximum capped there.
+TEST(Teach, RefusesExamplesSlowerThanTheUnitsLongestWindow) {
+  std::vector<Event> events;
+  std::string labels;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    events.push_back({i * 20 * kS, 0});
+    events.push_back({i * 20 * kS + 5 * kS, 1});
+    labels += fmt::format("[[example]]\nname = \"slow\"\nfrom = \"{}s\"\nto = \"{}s\"\n", i * 20, i * 20 + 6);
+  }
+  auto parsed = parse_labels(labels, "labels.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  auto taught = teach(events, *parsed, SourceMap::from_names({"a", "b"}));
+  ASSERT_FALSE(taught.ok());
+  EXPECT_NE(taught.message().find("the examples wait up to 5s before step 2, above the unit's maximum delay of 4.294967295s"),
+            std::string::npos)
+      << taught.message();
+}
+
+// Errors in a label come in file order, not toml++'s alphabetical key order.
+TEST(Teach, LabelErrorsComeInFileOrder) {
+  auto parsed = parse_labels("[[example]]\nname = \"x\"\nto = \"soon\"\nfrom = \"later\"\n", "labels.toml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.message().rfind("labels.toml:3:", 0), 0u) << parsed.message();
 }
 
 TEST(Teach, EventIndicesAndErrors) {

@@ -45,6 +45,17 @@ TEST(SourceMapTest, NamesIrqsIdsAndCommandLineSpecs) {
   EXPECT_FALSE(m.add_spec("x=1:zz").ok());
   EXPECT_FALSE(m.add_spec("=3").ok());
   EXPECT_EQ(m.resolve("irq=41").message(), "unknown source \"irq=41\": no source has Linux irq 41");
+  // The vectors the guest also serves a source on (what the simulator's platform knows).
+  ASSERT_TRUE(m.add_spec("timer=6,lower=0x30").ok());
+  EXPECT_EQ(m.find(6)->name, "timer");
+  EXPECT_EQ(m.find(6)->lower_vector, 0x30);
+  EXPECT_EQ(m.find(6)->raise_vector, 0);
+  ASSERT_TRUE(m.add_spec("nic=8:50,raise=200,lower=0x31").ok());
+  EXPECT_EQ(m.find(8)->irq, 50);
+  EXPECT_EQ(m.find(8)->raise_vector, 200);
+  EXPECT_EQ(m.find(8)->lower_vector, 0x31);
+  EXPECT_EQ(m.add_spec("y=9,lower=16").message(), "source \"y=9,lower=16\": lower=16 is not a vector (32..255, SRC_PRIO)");
+  EXPECT_FALSE(m.add_spec("z=10,raise=0xZZ").ok());
 }
 
 TEST(Compile, SourcesByNameIrqOrId) {
@@ -130,6 +141,26 @@ TEST(Compile, ActionsNeedTheirSourceSettings) {
                   .ok());
 }
 
+// A rule for every source needs its actions' settings on every source: always(*) with
+// raise-priority and no raise-vector anywhere only delivered every interrupt at once.
+TEST(Compile, WildcardRulesNeedTheirActionsOnEverySource) {
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\n"
+                          "[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"raise-priority\", \"coalesce\"]\n"),
+            "rules.toml:7:11: rule \"r\": actions: raise-priority needs raise-vector on source \"nic\" (without one the unit "
+            "only delivers at once: that is \"urgent\") (the rule applies to every source: \"*\")");
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\n[source.disk]\nmatch = \"nvme0q1\"\n"
+                          "[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"coalesce\"]\n"),
+            "rules.toml:9:11: rule \"r\": actions: coalesce needs a coalescing time (rx-usecs) on source \"disk\": the unit "
+            "holds no event without a deadline (the rule applies to every source: \"*\")");
+  EXPECT_EQ(compile_error("[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"lower-priority\"]\n"),
+            "rules.toml:4:11: rule \"r\": actions: lower-priority needs lower-vector on every source the rule applies to "
+            "(\"*\"), and the file has no [source] table");
+  EXPECT_TRUE(compile_text("[[rule]]\nname = \"r\"\nwhen = \"always(*)\"\nactions = [\"augment\"]\n").ok());
+  EXPECT_TRUE(compile_text("[source.nic]\nmatch = \"eth0-TxRx-0\"\nrx-usecs = 50\nraise-vector = 0x61\n"
+                           "[[rule]]\nname = \"r\"\nwhen = \"rate(*) > 3\"\nactions = [\"raise-priority\", \"coalesce\"]\n")
+                  .ok());
+}
+
 // The platform may know the vectors the guest also serves a source on (the simulator
 // does): a [source] table without raise-vector / lower-vector uses them; the file's win.
 TEST(Compile, PlatformPriorityVectorsFillInWhatTheFileLeavesOut) {
@@ -153,6 +184,39 @@ TEST(Compile, PlatformPriorityVectorsFillInWhatTheFileLeavesOut) {
                            "rules.toml");
   ASSERT_TRUE(bare.ok());
   EXPECT_FALSE(compile(*bare, platform, Capabilities::isu_v1()).ok());
+}
+
+// A probed unit whose CAP_HISTORY / CAP_CONTEXT exclude the defaults, and a file that
+// sets neither key: a clear error (it read an empty optional for the key's location).
+TEST(Compile, ADefaultGeometryTheUnitDoesNotOfferIsAnError) {
+  Capabilities caps = Capabilities::isu_v1();
+  caps.history_log2_min = 10;
+  EXPECT_EQ(compile_error("[source.nic]\nmatch = \"eth0-TxRx-0\"\n", caps),
+            "[unit]: history: 256 entries is outside what this unit offers (1024..8192, CAP_HISTORY) (the default; set [unit] "
+            "history)");
+  EXPECT_NE(compile_error("[unit]\nhistory = 256\n", caps).find("rules.toml:2:11: [unit]: history: 256 entries"),
+            std::string::npos);
+  caps = Capabilities::isu_v1();
+  caps.context_log2_min = 7;
+  EXPECT_EQ(compile_error("", caps),
+            "[unit]: context-slots: 64 is outside what this unit offers (128..256, CAP_CONTEXT) (the default; set [unit] "
+            "context-slots)");
+}
+
+// Rates become whole events per rate window: 1999/s in a 1 ms window is 1 (1000/s).
+// Compiled as before, with a warning when that is more than 5% off.
+TEST(Compile, RatesRoundedFarFromTheFilesAreWarnedAbout) {
+  auto p = compile_text("[unit]\nrate-window = \"1ms\"\n[source.legacy]\nmatch = \"legacy\"\nstorm-limit = \"1999/s\"\n"
+                        "[[rule]]\nname = \"r\"\nwhen = \"rate(hpet) > 1500/s\"\n"
+                        "[[rule]]\nname = \"exact\"\nwhen = \"rate(hpet) > 2000/s\"\n"
+                        "[[rule]]\nname = \"close\"\nwhen = \"rate(hpet) < 20500/s\"\n");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->sources[0].value(regs::SRC_STORM_LIMIT), 1u);
+  ASSERT_EQ(p->warnings.size(), 2u) << ::testing::PrintToString(p->warnings);
+  EXPECT_EQ(p->warnings[0], "rules.toml:5:15: source \"legacy\": storm-limit: 1999/s is programmed as 1 per rate window (1ms), "
+                            "that is 1000/s (50% off); a [unit] rate-window of 20ms or more keeps it within 5%");
+  EXPECT_EQ(p->warnings[1], "rules.toml:8:8: rule \"r\": when: 1500/s is programmed as 1 per rate window (1ms), that is "
+                            "1000/s (33% off); a [unit] rate-window of 20ms or more keeps it within 5%");
 }
 
 TEST(Compile, RuleTableFull) {

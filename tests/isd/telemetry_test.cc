@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@ using harness::LoadShape;
 using harness::ModelHarness;
 using harness::SyntheticLoad;
 using testing::example_platform;
+using testing::TamperingWindow;
 
 class TelemetryTest : public ::testing::Test {
  protected:
@@ -75,6 +77,84 @@ TEST(TelemetryCollector, HoldBucketsAreDifferencedModulo2To32) {
   EXPECT_EQ(p.sources[0].hold_total[3], std::uint64_t{0xFFFF'FFF0u} + 0x20u) << "64-bit running total keeps counting past the wrap";
 }
 
+// A counter that went down was cleared (CLEAR_TELEMETRY, a reset): its value is the
+// delta - for the unit's 32-bit PM_DROPPED and UNSHAPED_IN too, and for the hold buckets
+// when the source's TEL_IN went down.
+TEST(TelemetryCollector, ACounterThatWentDownWasCleared) {
+  TelemetryCollector collector;
+  TelemetrySnapshot a, b;
+  a.unit.now = 1'000;
+  a.unit.pm_dropped = 100;
+  a.unit.unshaped_in = 50;
+  a.sources.push_back(SourceTelemetry{});
+  a.sources[0].in = 1'000;
+  a.sources[0].hold[0] = 900;
+  b = a;
+  b.unit.now = 2'000;
+  b.unit.pm_dropped = 3;
+  b.unit.unshaped_in = 2;
+  b.sources[0].in = 10;
+  b.sources[0].hold[0] = 10;
+  const Program none;
+  (void)collector.sample(a, none);
+  const Period p = collector.sample(b, none);
+  EXPECT_EQ(p.pm_dropped_delta, 3u);
+  EXPECT_EQ(p.unshaped_delta, 2u);
+  EXPECT_EQ(p.sources[0].delta.in, 10u);
+  EXPECT_EQ(p.sources[0].hold_delta[0], 10u);
+}
+
+// The hold histogram's _sum and _count run together: a CLEAR_TELEMETRY between two
+// samples resets neither (_sum was TEL_HOLD_SUM as read, which dropped).
+TEST(TelemetryCollector, HoldSumAndCountSurviveAClearTogether) {
+  TelemetryCollector collector;
+  TelemetrySnapshot a, b;
+  a.unit.now = 1'000;
+  a.sources.push_back(SourceTelemetry{});
+  a.sources[0].in = a.sources[0].events = 10;
+  a.sources[0].hold[0] = 10;
+  a.sources[0].hold_sum_ns = 5'000;
+  b = a;
+  b.unit.now = 2'000;
+  b.sources[0].in = b.sources[0].events = 4;  // cleared, then 4 more
+  b.sources[0].hold[0] = 4;
+  b.sources[0].hold_sum_ns = 2'000;
+  const Program none;
+  (void)collector.sample(a, none);
+  const Period p = collector.sample(b, none);
+  EXPECT_EQ(p.sources[0].hold_total[0], 14u);
+  EXPECT_EQ(p.sources[0].hold_sum_total, 7'000u);
+  const std::string text = to_prometheus(p);
+  const std::string sum_line = "irqshape_isu_hold_seconds_sum{source=\"id=0\",id=\"0\"} ";
+  const std::size_t at = text.find(sum_line);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + sum_line.size())), 7e-06, 1e-15);
+  EXPECT_NE(text.find("irqshape_isu_hold_seconds_count{source=\"id=0\",id=\"0\"} 14\n"), std::string::npos) << text;
+}
+
+// The partial-match warning quotes the unit's CAP_PARTIALS, not the model's constant.
+TEST(TelemetryCollector, PartialMatchWarningQuotesTheProbedCapPartials) {
+  ModelHarness model;
+  TamperingWindow small(model.window());  // a unit with 16 partial matches that dropped 5
+  std::uint32_t dropped = 0;
+  small.on_read = [&](std::uint32_t offset, std::uint32_t& v) {
+    if (offset == regs::CAP_PARTIALS) v = 16;
+    if (offset == regs::PM_DROPPED) v = dropped;
+    return false;
+  };
+  Driver d(small);
+  auto c = parse_config("[source.a]\nrx-usecs = 50\n", "a.toml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(d.apply(*c, SourceMap::from_names({"a"})).ok());
+  TelemetryCollector collector;
+  (void)collector.sample(d);
+  dropped = 5;
+  const Period p = collector.sample(d);
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_NE(p.warnings[0].find("5 partial matches dropped this period (CAP_PARTIALS 16 too small"), std::string::npos)
+      << p.warnings[0];
+}
+
 TEST_F(TelemetryTest, JsonLinesRecord) {
   TelemetryCollector collector(&platform);
   (void)collector.sample(driver);
@@ -104,7 +184,9 @@ TEST_F(TelemetryTest, PrometheusExposition) {
   EXPECT_NE(text.find("# TYPE irqshape_isu_hold_seconds histogram\n"), std::string::npos);
   EXPECT_NE(text.find(fmt::format("irqshape_isu_hold_seconds_count{{source=\"nvme0q1\",id=\"1\"}} {}\n", nvme.total.events)),
             std::string::npos);
-  EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.024e-06\"}"), std::string::npos);
+  // Bucket 0 is [0, 1024) ns and le is inclusive: le = 1023 ns.
+  EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.023e-06\"}"), std::string::npos);
+  EXPECT_NE(text.find("le=\"0.016777215\"}"), std::string::npos);
   EXPECT_NE(text.find("irqshape_isu_rule_matches_total{rule=\"timer-is-periodic\",index=\"0\"}"), std::string::npos);
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);

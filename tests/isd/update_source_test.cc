@@ -10,11 +10,13 @@
 
 #include "isd/driver.h"
 #include "isd/harness/model_harness.h"
+#include "isd_test_support.h"
 
 namespace irqshape::isd {
 namespace {
 
 namespace regs = isu::regs;
+using testing::TamperingWindow;
 
 TEST(DriverUpdate, ShorteningTheCoalescingTimeDeliversWhatIsHeldFirst) {
   harness::ModelHarness model;
@@ -37,6 +39,39 @@ TEST(DriverUpdate, ShorteningTheCoalescingTimeDeliversWhatIsHeldFirst) {
   const SourceTelemetry t = driver.read_source_telemetry(0);
   EXPECT_LT(t.hold_sum_ns, 4 * 400'000u);
   EXPECT_TRUE(model.unit().enabled());
+}
+
+// The LOAD_SOURCE that reads the old coalescing time is checked like every commit: a
+// refusal fails update_source, naming the command, before any shadow is written.
+TEST(DriverUpdate, ARefusedLoadOfTheOldSettingsFailsTheUpdate) {
+  harness::ModelHarness model;
+  TamperingWindow bus(model.window());
+  std::uint32_t last_command = 0;
+  bool refuse = false;
+  bus.on_write = [&](std::uint32_t offset, std::uint32_t& v) {
+    if (offset == regs::COMMIT) last_command = v;
+  };
+  bus.on_read = [&](std::uint32_t offset, std::uint32_t& v) {
+    if (offset == regs::COMMIT_STATUS && refuse && last_command == regs::commit::kLoadSource) {
+      v = regs::commit::LastCommand::make(regs::commit::kLoadSource) | regs::commit::kBadCommand;
+      refuse = false;
+    }
+    return false;
+  };
+  Driver driver(bus);
+  auto c = parse_config("[source.a]\nrx-usecs = 400\n", "a.toml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(driver.apply(*c, SourceMap::from_names({"a"})).ok());
+  auto live = driver.read_source(0);
+  ASSERT_TRUE(live.ok());
+  live->set(regs::SRC_COAL_TIME, 40'000);
+  refuse = true;
+  const std::uint64_t writes = driver.register_writes();
+  auto st = driver.update_source(*live);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("command 0x13 refused: COMMIT_STATUS 1 (BAD_COMMAND)"), std::string::npos) << st.message();
+  EXPECT_EQ(driver.register_writes() - writes, 2u) << "SRC_SEL and the LOAD_SOURCE only";
+  EXPECT_EQ(driver.read_source(0)->value(regs::SRC_COAL_TIME), 400'000u);
 }
 
 }  // namespace
