@@ -35,15 +35,18 @@ std::optional<BlockRequest> BlockMatcher::take(Queue& q, const Record& r, bool s
 
 void BlockMatcher::issue(const Record& r, DeviceState& dev) {
   // A request issued again: after a requeue, or (without requeue events) while in flight.
+  // Data-less requests (flushes: sector 0, no sectors) are never taken for a request
+  // issued again while in flight: several fsync callers keep several of them in flight on
+  // a multi-queue device, and they are all alike.
   std::optional<BlockRequest> again = take(requeued_, r, false);
-  if (!again) {
+  if (again) {
+    --in_flight_total_;  // (a requeued request stayed counted there)
+  } else if (r.nr_sectors != 0) {
     again = take(pending_, r, true);
     if (again) {
       --dev.in_flight;
       --in_flight_total_;
     }
-  } else {
-    --in_flight_total_;
   }
   BlockRequest q;
   if (again) {

@@ -85,6 +85,28 @@ TEST(BlockRequests, RequeuedRequestsAreMatchedOnce) {
   EXPECT_EQ(m.reissues(), 1u);
 }
 
+// Two fsync callers' flushes in flight on one multi-queue device look alike (sector 0, no
+// sectors): they are two requests, not one issued twice.
+TEST(BlockRequests, FlushesInFlightTogetherAreTwoRequests) {
+  auto t = read_string(
+      "  fio-1 [000] 1.000000: block_rq_issue: 254,0 FF 0 () 0 + 0 be,0,4 [fio]\n"
+      "  fio-2 [001] 1.000010: block_rq_issue: 254,0 FF 0 () 0 + 0 be,0,4 [fio]\n"
+      "  <idle>-0 [000] 1.000100: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n"
+      "  <idle>-0 [001] 1.000110: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n");
+  BlockMatcher m;
+  std::vector<BlockRequest> done;
+  for (const auto& r : t.records) {
+    if (auto q = m.feed(r)) done.push_back(*q);
+  }
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(m.reissues(), 0u);
+  EXPECT_EQ(m.unmatched_completions(), 0u);
+  EXPECT_EQ(done[0].service_ns(), 100'000u);
+  EXPECT_EQ(done[0].queue_depth, 1u);
+  EXPECT_EQ(done[1].queue_depth, 2u);
+  EXPECT_EQ(m.in_flight_total(), 0u);
+}
+
 TEST(BlockRequests, FlushesMatchAcrossTheirTwoSectorSpellings) {
   // As seqwrite.irqt recorded them: issue prints sector 0, completion (sector_t)-1, and
   // the data-less flush the flush machinery completes was never issued.
