@@ -177,14 +177,15 @@ Result<EventDecoder> make_decoder(const EventFormat& fmt, RecordType type) {
         return s.error();
       }
       if (type == RecordType::block_complete && !(s = need("error", dec.e, false, 4))) return s.error();
+      // bytes: issue events of kernels since 3.x (a passthrough request has nr_sector 0
+      // and its size here); older ones derive it from nr_sector.
+      if (type == RecordType::block_issue && fmt.field("bytes") != nullptr && !(s = need("bytes", dec.e, false, 4))) {
+        return s.error();
+      }
       break;
     case RecordType::block_requeue:
       if (!(s = need("dev", dec.a, false, 4)) || !(s = need("sector", dec.b, false, 8)) ||
           !(s = need("nr_sector", dec.c, false, 4)) || !(s = need("rwbs", dec.d, true, 0))) {
-        return s.error();
-      }
-      // bytes: issue events of kernels since 3.x; older ones derive it from nr_sector.
-      if (type == RecordType::block_issue && fmt.field("bytes") != nullptr && !(s = need("bytes", dec.e, false, 4))) {
         return s.error();
       }
       break;

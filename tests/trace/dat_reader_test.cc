@@ -122,6 +122,20 @@ TEST(DatReader, ReadsWhatTheWriterWrote) {
   EXPECT_EQ(r[9].error, -5);
 }
 
+// A passthrough request (an NVMe admin or SG_IO command) has no sectors: its size is
+// block_rq_issue's `bytes` field, not nr_sector * 512.
+TEST(DatReader, IssueSizeIsTheBytesField) {
+  TempDir dir;
+  const auto path = dir.file("p.dat");
+  const std::vector<PageEvent> cpu0 = {{1'000, testing::block_issue_payload(kVda, 0, 0, 4096, "R")}};
+  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, {{testing::build_page(cpu0)}}), path));
+  auto t = load_trace(path);
+  ASSERT_TRUE(t) << t.message();
+  ASSERT_EQ(t->records.size(), 1u);
+  EXPECT_EQ(t->records[0].nr_sectors, 0u);
+  EXPECT_EQ(t->records[0].bytes, 4096u);
+}
+
 TEST(DatReader, AgreesWithLibtracecmdOnWrittenFiles) {
   TempDir dir;
   const auto path = dir.file("t.dat");
