@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/sim_common.h"
 #include "sim/replay.h"
@@ -91,7 +92,7 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   std::size_t rows = 0;
   so.on_row = [&](const sim::SweepRow& row) {
     if (rows++ == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
-    if (jsonl) fmt::print(f, "{}\n", sim::sweep_json_row(row).dump());
+    if (jsonl) fmt::print(f, "{}\n", json_text(sim::sweep_json_row(row)));
     else fmt::print(f, "{}", sim::sweep_csv_row(row));
     std::fflush(f);
   };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/trace_warnings.h"
 #include "trace/reader.h"
@@ -238,7 +239,7 @@ void add_trace_info_command(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     if (opt->json) {
-      fmt::print("{}\n", to_json(opt->file, *stats).dump(2));
+      fmt::print("{}\n", json_text(to_json(opt->file, *stats), 2));
     } else {
       print_text(opt->file, *stats);
     }

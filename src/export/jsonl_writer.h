@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
+
 namespace irqshape::exporter {
 
 class JsonLinesWriter {
@@ -14,9 +16,7 @@ class JsonLinesWriter {
   explicit JsonLinesWriter(std::ostream& out) : out_(out) {}
 
   void write(const nlohmann::json& record) {
-    // Replace invalid UTF-8 rather than throw: a source name from a hostile trace must
-    // not stop the export.
-    out_ << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out_ << json_text(record) << '\n';  // (invalid UTF-8 in a name is replaced, not thrown)
     out_.flush();
     ++lines_;
   }

@@ -1,5 +1,7 @@
 #include "export/trace_event_writer.h"
 
+#include "base/json_text.h"
+
 namespace irqshape::exporter {
 
 using nlohmann::json;
@@ -11,7 +13,7 @@ TraceEventWriter::~TraceEventWriter() { finish(); }
 void TraceEventWriter::emit(const json& event) {
   if (finished_) return;
   if (events_ != 0) out_ << ",\n";
-  out_ << event.dump(-1, ' ', false, json::error_handler_t::replace);  // never throw on a bad name
+  out_ << json_text(event);
   ++events_;
 }
 

@@ -1,11 +1,12 @@
 #include "sim/html_report.h"
 
+#include "base/json_text.h"
 #include "sim/html_assets.h"  // generated from src/sim/html/*.{js,css} (html/embed.cmake)
 
 namespace irqshape::sim {
 
 std::string json_for_script_block(const nlohmann::ordered_json& doc) {
-  const std::string text = doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const std::string text = json_text(doc);
   std::string out;
   out.reserve(text.size() + text.size() / 64);
   for (char ch : text) {

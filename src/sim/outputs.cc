@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "base/json_text.h"
 #include "sim/html_report.h"
 #include "sim/perfetto_writer.h"
 
@@ -31,7 +32,7 @@ Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths&
   std::optional<nlohmann::ordered_json> doc;
   if (!paths.json.empty() || !paths.html.empty()) doc = to_json(sc, c, ctx);
   if (!paths.json.empty()) {
-    if (Status st = write_text_file(paths.json, doc->dump(1) + "\n"); !st) return st;
+    if (Status st = write_text_file(paths.json, json_text(*doc, 1) + "\n"); !st) return st;
   }
   if (!paths.csv.empty()) {
     if (Status st = write_text_file(paths.csv, to_csv(sc, c)); !st) return st;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "base/json_text.h"
 #include "isd/driver.h"
 #include "isd/program.h"
 #include "isu/regs.h"
@@ -110,7 +111,7 @@ std::string IsdSoftware::telemetry_members() const {
                      {"reason", x.reason}});
   const json adapter{{"budget_ns", o.budget_ns}, {"period_ns", o.period_ns}, {"periods", periods_},
                      {"sources", std::move(sources)}, {"steps", std::move(steps)}, {"steps_omitted", steps_omitted_}};
-  return "\"adapter\":" + adapter.dump();
+  return "\"adapter\":" + json_text(adapter);
 }
 
 }  // namespace irqshape::sim
