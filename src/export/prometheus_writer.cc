@@ -21,6 +21,49 @@ bool valid_name(std::string_view name, bool colon) {
   return true;
 }
 
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+// The exposition format is UTF-8: one invalid byte in a label value (a source name from
+// a trace) would make Prometheus reject the whole scrape, so each invalid byte becomes
+// U+FFFD, and `escape` maps the valid characters.
+template <typename Escape>
+std::string utf8_escaped(std::string_view text, Escape&& escape) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else if (n == 1) {
+      escape(out, text[i++]);
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string_view type_name(MetricType t) {
   switch (t) {
     case MetricType::counter: return "counter";
@@ -40,25 +83,20 @@ bool PrometheusWriter::valid_label_name(std::string_view name) {
 }
 
 std::string PrometheusWriter::escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
+  return utf8_escaped(value, [](std::string& out, char c) {
     if (c == '\\') out += "\\\\";
     else if (c == '"') out += "\\\"";
     else if (c == '\n') out += "\\n";
     else out += c;
-  }
-  return out;
+  });
 }
 
 std::string PrometheusWriter::escape_help(std::string_view help) {
-  std::string out;
-  for (const char c : help) {
+  return utf8_escaped(help, [](std::string& out, char c) {
     if (c == '\\') out += "\\\\";
     else if (c == '\n') out += "\\n";
     else out += c;
-  }
-  return out;
+  });
 }
 
 std::string PrometheusWriter::format_value(double value) {

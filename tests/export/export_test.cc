@@ -59,6 +59,18 @@ TEST(Prometheus, EscapesAndRefusesWhatTheFormatCannotCarry) {
   EXPECT_FALSE(empty.sample({}, 1).ok()) << "a sample before any family";
 }
 
+// The exposition is UTF-8: a source name from a trace with invalid bytes would make
+// Prometheus reject the whole scrape. Each invalid byte becomes U+FFFD; valid multi-byte
+// characters (and an overlong or surrogate form is not one) pass as they are.
+TEST(Prometheus, InvalidUtf8BecomesReplacementCharacters) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("m", MetricType::gauge, "caf\xC3\xA9 \xFF").ok());
+  ASSERT_TRUE(w.sample({{"source", "v\xFF\xFE\"\xC0\xAF\xED\xA0\x80\xE2\x82\xAC"}}, 1).ok());
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(w.text(), "# HELP m caf\xC3\xA9 " + r + "\n# TYPE m gauge\nm{source=\"v" + r + r + "\\\"" + r + r + r + r +
+                          r + "\xE2\x82\xAC\"} 1\n");
+}
+
 TEST(TraceEvents, WritesAJsonDocumentPerfettoOpens) {
   std::ostringstream out;
   {
