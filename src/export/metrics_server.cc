@@ -27,6 +27,10 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
   return std::pair{host, port};
 }
 
+namespace {
+constexpr std::size_t kWorkers = 8;
+}  // namespace
+
 struct MetricsServer::Impl {
   httplib::Server server;
   std::thread thread;
@@ -38,9 +42,14 @@ struct MetricsServer::Impl {
 
 MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
-  // Two workers are plenty for a scraper or two, and keep the thread count small on
-  // shared machines (httplib's default is one per core, at least eight).
-  s.server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // A connection holds a worker while it is open, so a client that connects and sends
+  // nothing (or a scraper's idle keep-alive connection) must not hold one for long, or a
+  // few of them stop every scrape and stop() itself (httplib's defaults: 5 s to read, 5 s
+  // keep-alive, 5 requests per connection). Eight workers, each let go after 1 s.
+  s.server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  s.server.set_read_timeout(1, 0);
+  s.server.set_write_timeout(1, 0);
+  s.server.set_keep_alive_timeout(1);
   s.server.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     std::string body;
     {

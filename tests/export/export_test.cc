@@ -2,9 +2,16 @@
 // the /metrics endpoint.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -133,6 +140,34 @@ TEST(MetricsServer, ServesTheLastPublishedText) {
   EXPECT_FALSE(server.start("127.0.0.1", 0).ok()) << "already running";
   server.stop();
   server.stop();  // idempotent
+}
+
+// Clients that connect and send nothing hold a worker each until their read times out:
+// with a few of them open, a scrape is still answered at once, and stop() returns.
+TEST(MetricsServer, IdleConnectionsDoNotStopScrapes) {
+  MetricsServer server;
+  auto port = server.start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.message();
+  server.publish("x_total 1\n");
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(*port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has taken them
+  httplib::Client client("127.0.0.1", *port);
+  client.set_read_timeout(3, 0);  // the old two workers were held 5 s by two idle clients
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer while idle connections were open";
+  EXPECT_EQ(res->body, "x_total 1\n");
+  server.stop();
+  for (int fd : idle) ::close(fd);
 }
 
 TEST(MetricsServer, ListenAddresses) {
