@@ -540,6 +540,7 @@ Status DatReader::read_option(std::uint16_t id, Cursor& opt, std::uint32_t size)
     case kOptCpuCount:
       if (size >= 4) {
         if (auto s = opt.integer(cpus_, "CPU count"); !s) return s;
+        if (cpus_ > kMaxCpus) return opt.error("implausible CPU count {}", cpus_);
       }
       return {};
     default:

@@ -186,6 +186,21 @@ TEST(DatReader, ReadsTheFirstBufferWithDataWhenTheTopInstanceHasNone) {
             p.end());
 }
 
+// The CPU count option (8) is held to the same bound as the header's count: a crafted one
+// would otherwise make the reader set up a stream per claimed CPU.
+TEST(DatReader, AnImplausibleCpuCountOptionIsAnError) {
+  TempDir dir;
+  const auto path = dir.file("c.dat");
+  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  std::string bytes = testing::read_file(path);
+  const std::string label("options  \0", 10);
+  const auto at = bytes.find(label);
+  ASSERT_NE(at, std::string::npos);
+  bytes.insert(at + label.size(), std::string("\x08\x00\x04\x00\x00\x00\xa0\x86\x01\x00", 10));  // 100000 CPUs
+  const std::string error = testing::error_of(bytes, "c.dat");
+  EXPECT_NE(error.find("implausible CPU count 100000"), std::string::npos) << error;
+}
+
 TEST(DatReader, AFileWithOneBufferHasNoNote) {
   auto t = load_trace("data/traces/dd-write.v7.dat");
   ASSERT_TRUE(t) << t.message();
