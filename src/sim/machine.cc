@@ -1124,8 +1124,7 @@ void Machine::frame_done(unsigned cpu, std::uint32_t gen) {
   }
   retire(f);
   v.m.irq_ns += f.cost;
-  if (rec_ != nullptr && rec_->want(f.start))
-    rec_->isr({f.start, now_, f.source, f.count, static_cast<std::uint16_t>(cpu), f.vector});
+  if (rec_ != nullptr) rec_->isr({f.start, now_, f.source, f.count, static_cast<std::uint16_t>(cpu), f.vector});
   if (!v.frames.empty()) {
     Frame& top = v.frames.back();
     top.end = now_ + top.remaining;

@@ -1,5 +1,7 @@
 #include "sim/perfetto_writer.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -14,8 +16,11 @@ using exporter::TraceEventWriter;
 
 constexpr std::uint32_t kSourceTid = 1000;  // source tracks: 1000 + source id; vCPU tracks: cpu
 
+// Counter tracks are keyed by name: a source without one (a trace may have them) is named
+// by its id, so that two of them never share a track.
 std::string source_name(const Scenario& sc, std::uint32_t s) {
-  return s < sc.sources.size() ? sc.sources[s].name : std::string("(no source)");
+  if (s >= sc.sources.size()) return "(no source)";
+  return sc.sources[s].name.empty() ? fmt::format("source #{}", s) : sc.sources[s].name;
 }
 
 // The adaptive isu's coalescing time per controlled source (its telemetry's adapter
@@ -52,7 +57,7 @@ void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, st
     w.thread_sort_index(pid, c, static_cast<int>(c));
   }
   for (std::uint32_t s = 0; s < sc.sources.size(); ++s) {
-    w.thread_name(pid, kSourceTid + s, fmt::format("source {}", sc.sources[s].name));
+    w.thread_name(pid, kSourceTid + s, fmt::format("source {}", source_name(sc, s)));
     w.thread_sort_index(pid, kSourceTid + s, static_cast<int>(100 + s));
   }
   const TraceWindow& win = t.window();
@@ -80,14 +85,16 @@ void write_run(TraceEventWriter& w, const Scenario& sc, const PolicyRun& run, st
   for (const auto& e : t.depths)
     w.counter(pid, fmt::format("{} outstanding", source_name(sc, e.source)), e.time, e.depth);
   adapter_counters(w, sc, r, win, pid);
-  // Interrupt rate per source from the run's series, over the window.
+  // Interrupt rate per source from the run's series, over the window (the bin the window
+  // starts in is stamped at the window's start).
   const Nanos bin = r.series_bin_ns;
   if (bin == 0) return;
   const double per_s = 1e9 / static_cast<double>(bin);
   for (std::uint32_t s = 0; s < r.sources.size(); ++s) {
     const auto& series = r.sources[s].series_interrupts;
     for (std::size_t b = win.start_ns / bin; b < series.size() && b * bin < win.start_ns + win.length_ns; ++b)
-      w.counter(pid, fmt::format("{} interrupts/s", sc.sources[s].name), b * bin, series[b] * per_s);
+      w.counter(pid, fmt::format("{} interrupts/s", source_name(sc, s)), std::max(b * bin, win.start_ns),
+                series[b] * per_s);
   }
 }
 

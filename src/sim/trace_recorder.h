@@ -57,9 +57,9 @@ class TraceRecorder {
 
   explicit TraceRecorder(TraceWindow w = {}) : window_(w) {}
 
-  [[nodiscard]] bool want(Nanos t) const {
-    return t >= window_.start_ns && t - window_.start_ns < window_.length_ns && !full();
-  }
+  // Whether an event at `t` is to be recorded: inside the window, and room left (when
+  // there is none, `capped` records that one was missed).
+  [[nodiscard]] bool want(Nanos t) { return admit(t); }
   [[nodiscard]] bool full() const { return recorded() >= window_.max_events; }
   [[nodiscard]] std::size_t recorded() const {
     return irqs.size() + isrs.size() + exits.size() + idles.size() + depths.size();
@@ -69,7 +69,9 @@ class TraceRecorder {
   bool capped = false;
 
   void irq(const Irq& e) { if (admit(e.time)) irqs.push_back(e); }
-  void isr(const Isr& e) { if (admit(e.start)) isrs.push_back(e); }
+  // A handler that started before the window and ends inside it is kept, as a halted
+  // span is: the vCPU track must not show a gap at the window's start.
+  void isr(const Isr& e) { if (admit(e.start) || overlaps(e.start, e.end)) isrs.push_back(e); }
   void exit(const Exit& e) { if (admit(e.time)) exits.push_back(e); }
   void idle(const Idle& e) { if (admit(e.start) || overlaps(e.start, e.end)) idles.push_back(e); }
   void depth(const Depth& e) { if (admit(e.time)) depths.push_back(e); }

@@ -2,6 +2,7 @@
 // the Perfetto timeline, the table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -153,6 +154,34 @@ TEST(Report, PerfettoTimelineHasTracksSpansAndCounters) {
   EXPECT_TRUE(held);  // the coalescer's windows
   EXPECT_TRUE(counter);
   EXPECT_TRUE(phases.count("i"));
+}
+
+// A window that starts mid-run, inside a handler: counters start at the window's start,
+// not at the start of the series bin it falls in, and the handler running at that instant
+// is drawn (it began before the window; a halted span in its place always was).
+TEST(Report, PerfettoWindowStartingInsideAHandler) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  const Comparison whole = compare(sc, TraceWindow{0, 10 * kMs, 1'000'000});
+  const auto& isrs = whole.runs[1].trace->isrs;
+  const auto inside = std::find_if(isrs.begin(), isrs.end(), [](const TraceRecorder::Isr& e) {
+    return e.start > 3 * kMs && e.end - e.start > 10;
+  });
+  ASSERT_NE(inside, isrs.end());
+  const Nanos start = inside->start + 5;  // runs are deterministic: the same handler runs then
+  const Comparison c = compare(sc, TraceWindow{start, 2 * kMs, 1'000'000});
+  const auto& kept = c.runs[1].trace->isrs;
+  EXPECT_TRUE(std::any_of(kept.begin(), kept.end(), [&](const TraceRecorder::Isr& e) {
+    return e.start == inside->start && e.end == inside->end && e.cpu == inside->cpu;
+  })) << "the handler running at the window's start is missing";
+  std::ostringstream out;
+  write_perfetto(out, sc, c);
+  const json j = json::parse(out.str());
+  const double start_us = static_cast<double>(start) / 1e3;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "C") {
+      EXPECT_GE(e["ts"].get<double>(), start_us) << e.dump();
+    }
+  }
 }
 
 TEST(Report, PerfettoEventCapIsHonouredAndNoted) {
