@@ -1,6 +1,7 @@
 #include "sim/perfetto_writer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,25 +26,41 @@ std::string source_name(const Scenario& sc, std::uint32_t s) {
 
 // The adaptive isu's coalescing time per controlled source (its telemetry's adapter
 // steps, docs/policies.md): the value in force at the window's start, then each step.
+// The telemetry lists the first steps only (steps_omitted counts the rest): past the last
+// one listed the values are unknown, so nothing is drawn there and an instant says why.
 void adapter_counters(TraceEventWriter& w, const Scenario& sc, const RunResult& r, const TraceWindow& win,
                       std::uint32_t pid) {
   if (r.telemetry_json.find("\"adapter\"") == std::string::npos) return;
   const json t = json::parse(r.telemetry_json, nullptr, false);
   if (t.is_discarded() || !t.contains("adapter")) return;
   const Nanos end = win.start_ns + win.length_ns;
+  const json steps = t["adapter"].value("steps", json::array());
+  const std::uint64_t omitted = t["adapter"].value("steps_omitted", std::uint64_t{0});
+  const Nanos known_until = omitted == 0 ? end : steps.empty() ? 0 : steps.back().value("t_ns", Nanos{0});
+  if (known_until < end) {
+    w.instant(pid, 0, "adapter steps not listed", std::max(known_until, win.start_ns),
+              json{{"steps_omitted", omitted},
+                   {"note", "the telemetry lists the adapter's first steps only: its coalescing-time tracks end here"}});
+  }
+  if (known_until <= win.start_ns) return;
   for (const json& src : t["adapter"].value("sources", json::array())) {
     const auto id = src.value("source", 0u);
     const std::string track = fmt::format("{} coalescing time (us)", source_name(sc, id));
-    bool started = false;
-    for (const json& x : t["adapter"]["steps"]) {
+    // In force at the window's start: the last step before it, else the first one's old
+    // value, else (no step at all) the final value.
+    std::optional<double> before, first_old;
+    for (const json& x : steps) {
+      if (x.value("source", ~0u) != id) continue;
+      if (x.value("t_ns", Nanos{0}) <= win.start_ns) before = x.value("new_time_ns", 0.0);
+      else if (!first_old) first_old = x.value("old_time_ns", 0.0);
+    }
+    w.counter(pid, track, win.start_ns, before.value_or(first_old.value_or(src.value("time_ns", 0.0))) / 1e3);
+    for (const json& x : steps) {
       const auto at = x.value("t_ns", Nanos{0});
       if (x.value("source", ~0u) != id || at <= win.start_ns) continue;
-      if (!started) w.counter(pid, track, win.start_ns, x.value("old_time_ns", 0.0) / 1e3);
-      started = true;
       if (at >= end) break;
       w.counter(pid, track, at, x.value("new_time_ns", 0.0) / 1e3);
     }
-    if (!started) w.counter(pid, track, win.start_ns, src.value("time_ns", 0.0) / 1e3);  // no step since
   }
 }
 

@@ -184,6 +184,45 @@ TEST(Report, PerfettoWindowStartingInsideAHandler) {
   }
 }
 
+// The adapter's telemetry lists its first steps only: a window past the last listed one
+// must not draw the final value as if it had held all along; one that starts before it
+// draws the value in force then and the steps up to the last listed.
+TEST(Report, PerfettoAdapterTracksEndWhereTheListedStepsEnd) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  Comparison c;
+  for (Nanos start : {2 * kMs, 4 * kMs}) {
+    PolicyRun run;
+    run.spec = *parse_policy_spec("none");
+    run.result.telemetry_json =
+        R"({"adapter":{"sources":[{"source":0,"name":"net","time_ns":9000,"changes":7}],"steps":[)"
+        R"({"t_ns":1000000,"source":0,"old_time_ns":1000,"new_time_ns":2000},)"
+        R"({"t_ns":3000000,"source":0,"old_time_ns":2000,"new_time_ns":3000}],"steps_omitted":5}})";
+    run.trace = std::make_unique<TraceRecorder>(TraceWindow{start, 4 * kMs, 1000});
+    c.runs.push_back(std::move(run));
+  }
+  std::ostringstream out;
+  write_perfetto(out, sc, c);
+  const json j = json::parse(out.str());
+  std::vector<std::pair<double, double>> drawn[2];
+  int notes[2] = {0, 0};
+  for (const auto& e : j["traceEvents"]) {
+    const int run = e.value("pid", 0) - 1;
+    if (run < 0 || run > 1) continue;
+    if (e["ph"] == "C" && e["name"] == "net coalescing time (us)") {
+      drawn[run].emplace_back(e["ts"].get<double>(), e["args"].begin()->get<double>());
+    }
+    if (e["ph"] == "i" && e["name"] == "adapter steps not listed") {
+      ++notes[run];
+      EXPECT_EQ(e["ts"].get<double>(), run == 0 ? 3000.0 : 4000.0);
+      EXPECT_EQ(e["args"]["steps_omitted"], 5);
+    }
+  }
+  EXPECT_EQ(drawn[0], (std::vector<std::pair<double, double>>{{2000.0, 2.0}, {3000.0, 3.0}}));
+  EXPECT_TRUE(drawn[1].empty()) << "drew " << drawn[1].size() << " values past the listed steps";
+  EXPECT_EQ(notes[0], 1);
+  EXPECT_EQ(notes[1], 1);
+}
+
 TEST(Report, PerfettoEventCapIsHonouredAndNoted) {
   const Scenario sc = mixed_scenario(10 * kMs);
   const Comparison c = compare(sc, TraceWindow{0, 10 * kMs, 200});
