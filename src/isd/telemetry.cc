@@ -300,10 +300,11 @@ std::string to_prometheus(const Period& p) {
   // Bucket k holds [floor k, floor k+1) ns; Prometheus' le is inclusive: the largest hold
   // bucket k can count is floor k+1 minus one nanosecond.
   std::vector<double> bounds;
-  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k) - 1) * 1e-9);
+  // (Divided by 1e9, not times 1e-9, which is inexact: le="4.095e-06", not 4.095000000000001e-06.)
+  for (unsigned k = 0; k + 1 < regs::kHoldBuckets; ++k) bounds.push_back(static_cast<double>(hold_bucket_ceiling(k) - 1) / 1e9);
   // _sum and _count both run over every period (they survive CLEAR_TELEMETRY together).
   for (const SourcePeriod& s : p.sources)
-    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.hold_sum_total) * 1e-9);
+    (void)w.histogram(labels(s), bounds, s.hold_total, static_cast<double>(s.hold_sum_total) / 1e9);
 
   (void)w.family("irqshape_isu_rule_matches_total", MetricType::counter, "Times the rule held (TEL_RULE_MATCHES).");
   for (const NamedCount& r : p.rules) (void)w.sample({{"rule", r.name}, {"index", std::to_string(r.index)}}, d(r.total));

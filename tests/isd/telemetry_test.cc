@@ -2,6 +2,7 @@
 // 32-bit wrap, and the three export formats.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -187,6 +188,14 @@ TEST_F(TelemetryTest, PrometheusExposition) {
   // Bucket 0 is [0, 1024) ns and le is inclusive: le = 1023 ns.
   EXPECT_NE(text.find("irqshape_isu_hold_seconds_bucket{source=\"nvme0q1\",id=\"1\",le=\"1.023e-06\"}"), std::string::npos);
   EXPECT_NE(text.find("le=\"0.016777215\"}"), std::string::npos);
+  // Every bound is a whole number of nanoseconds written as briefly as it can be
+  // (4.095e-06, not the 4.095000000000001e-06 that multiplying by 1e-9 gave).
+  for (std::size_t at = text.find(",le=\""); at != std::string::npos; at = text.find(",le=\"", at + 1)) {
+    const std::string label = text.substr(at + 5, text.find('"', at + 5) - at - 5);
+    if (label == "+Inf") continue;
+    const double ns = std::round(std::stod(label) * 1e9);
+    EXPECT_EQ(label, fmt::format("{}", ns / 1e9));
+  }
   EXPECT_NE(text.find("irqshape_isu_rule_matches_total{rule=\"timer-is-periodic\",index=\"0\"}"), std::string::npos);
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);
