@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "trace/crc32c.h"
@@ -82,6 +83,7 @@ class NativeReader final : public TraceReader {
   std::uint64_t records_ = 0;
   Nanos prev_ts_ = 0;
   bool seen_data_ = false;
+  bool seen_meta_ = false;
   bool produced_ = false;
   bool done_ = false;
   Status status_;
@@ -162,6 +164,8 @@ Status NativeReader::finish_block() {
 
 Status NativeReader::read_meta() {
   if (seen_data_) return at(block_offset_, "metadata block after data");
+  if (seen_meta_) return at(block_offset_, "a second metadata block (the format allows one)");
+  seen_meta_ = true;
   if (payload_.size() > native::kMaxMetaPayload) return at(block_offset_ + 4, "metadata block larger than 64 KiB");
   std::string_view text(reinterpret_cast<const char*>(payload_.data()), payload_.size());
   meta_.properties.clear();
@@ -173,6 +177,10 @@ Status NativeReader::read_meta() {
     auto eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0) return at(payload_offset_ + pos, "metadata line without 'key='");
     auto key = std::string(line.substr(0, eq));
+    const bool key_ok = key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+    });
+    if (!key_ok) return at(payload_offset_ + pos, "metadata key '{}' is not [a-z0-9_.-]{{1,64}}", key);
     auto value = std::string(line.substr(eq + 1));
     if (key == "clock") {
       meta_.clock = value;

@@ -133,6 +133,11 @@ write("native-unknown-tag.irqt", header() + block(2, 1, bytes([9]) + varint(0) +
       "{file}: byte offset 32: unknown entry tag 0x09")
 write("native-long-name.irqt", header() + block(2, 1, bytes([15]) + varint(0) + varint(0) + bytes([0]) + varint(1000) + b"x" * 1000) + END,
       "{file}: byte offset 32: bad source name length 1000")
+META = block(1, 0, b"clock=local\n")
+write("native-two-metadata-blocks.irqt", header() + META + META + DATA + END,
+      "{file}: byte offset %d: a second metadata block (the format allows one)" % (16 + len(META)))
+write("native-bad-metadata-key.irqt", header() + block(1, 0, b"Bad Key=1\n") + DATA + END,
+      "{file}: byte offset 32: metadata key 'Bad Key' is not [a-z0-9_.-]{1,64}")
 write("native-unknown-block.irqt", header() + block(7, 0, b"") + END, "{file}: byte offset 16: unknown block type 0x7")
 write("native-header-only.irqt", MAGIC + b"\1\0",
       "{file}: byte offset 10: truncated file header")
