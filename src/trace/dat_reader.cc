@@ -1,5 +1,7 @@
 #include "trace/dat_reader.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -425,6 +427,8 @@ Status DatReader::read_event_formats(Cursor& c) {
 }
 
 Status DatReader::read_v6(Cursor& c) {
+  std::vector<std::string> v6_buffers;  // the first few names, for the note
+  std::uint64_t v6_buffer_count = 0;
   if (auto s = read_header_info(c); !s) return s;
   std::uint32_t count = 0;
   if (auto s = c.integer(count, "ftrace format count"); !s) return s;
@@ -457,9 +461,26 @@ Status DatReader::read_v6(Cursor& c) {
       if (auto s = c.integer(size, "option size"); !s) return s;
       Cursor opt = c;
       if (auto s = c.skip(size, "option data"); !s) return s;
+      if (id == kOptBuffer) {  // v6: u64 offset of the instance's data, its name
+        std::string name;
+        if (size < 8) return opt.error("BUFFER option of {} bytes", size);
+        if (auto s = opt.skip(8, "buffer offset"); !s) return s;
+        if (auto s = opt.text(name, size - 8, 4096, "buffer name"); !s) return s;
+        if (v6_buffers.size() < 4) v6_buffers.push_back(name.substr(0, name.find('\0')));
+        ++v6_buffer_count;
+        continue;
+      }
       if (auto s = read_option(id, opt, size); !s) return s;
     }
     if (auto s = c.bytes(label, sizeof label, "section label"); !s) return s;
+  }
+  // Instances recorded with trace-cmd record -B: this reader reads the top instance of a
+  // v6 file only, and says so rather than leaving a trace empty without a word.
+  if (v6_buffer_count > 0) {
+    meta_.properties.emplace_back(
+        "note", fmt::format("the file also holds {} trace-cmd buffer{} ({}{}), not read: only the top instance is",
+                            v6_buffer_count, v6_buffer_count == 1 ? "" : "s", fmt::join(v6_buffers, ", "),
+                            v6_buffer_count > v6_buffers.size() ? ", ..." : ""));
   }
   if (std::memcmp(label, "latency  \0", 10) == 0) {
     return c.error("this .dat holds a latency-tracer text dump, not events; it is not supported");

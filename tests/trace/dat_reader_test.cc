@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -199,6 +200,40 @@ TEST(DatReader, AnImplausibleCpuCountOptionIsAnError) {
   bytes.insert(at + label.size(), std::string("\x08\x00\x04\x00\x00\x00\xa0\x86\x01\x00", 10));  // 100000 CPUs
   const std::string error = testing::error_of(bytes, "c.dat");
   EXPECT_NE(error.find("implausible CPU count 100000"), std::string::npos) << error;
+}
+
+// A v6 file recorded with trace-cmd record -B holds BUFFER options (id 3); only the top
+// instance is read, and a note says which buffers were not.
+TEST(DatReader, V6BuffersThatAreNotReadAreNamedInANote) {
+  TempDir dir;
+  const auto path = dir.file("b.dat");
+  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  std::string bytes = testing::read_file(path);
+  const std::string label("options  \0", 10);
+  const auto at = bytes.find(label);
+  ASSERT_NE(at, std::string::npos);
+  const std::string option = std::string("\x03\x00\x0e\x00\x00\x00", 6) + std::string(8, '\0') + std::string("extra\0", 6);
+  bytes.insert(at + label.size(), option);
+  // The per-CPU data moved by the option's size: so do the offsets after "flyrecord".
+  const auto fly = bytes.find(std::string("flyrecord\0", 10));
+  ASSERT_NE(fly, std::string::npos);
+  for (std::size_t cpu = 0; cpu < 2; ++cpu) {
+    std::uint64_t offset = 0;
+    std::memcpy(&offset, bytes.data() + fly + 10 + 16 * cpu, 8);  // (little-endian host and file)
+    offset += option.size();
+    std::memcpy(bytes.data() + fly + 10 + 16 * cpu, &offset, 8);
+  }
+  const auto edited = dir.file("b2.dat");
+  testing::write_file(edited, bytes);
+  auto t = load_trace(edited);
+  ASSERT_TRUE(t) << t.message();
+  EXPECT_EQ(t->records.size(), 10u);  // the top instance's
+  using Property = std::pair<std::string, std::string>;
+  const auto& p = t->meta.properties;
+  EXPECT_NE(std::find(p.begin(), p.end(),
+                      Property{"note", "the file also holds 1 trace-cmd buffer (extra), not read: only the top "
+                                       "instance is"}),
+            p.end());
 }
 
 TEST(DatReader, AFileWithOneBufferHasNoNote) {
