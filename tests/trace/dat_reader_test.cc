@@ -90,6 +90,27 @@ std::vector<std::vector<std::vector<std::uint8_t>>> sample_pages() {
   return {{testing::build_page(cpu0)}, {testing::build_page(cpu1), testing::build_page(cpu1_page2, 4096, 17)}};
 }
 
+// The sample written as a v6 .dat with `option` (id, size, data) added first among its
+// options; the per-CPU data offsets after "flyrecord" move with it.
+std::string sample_dat_with_option(TempDir& dir, const std::string& option) {
+  const auto path = dir.file("sample.dat");
+  EXPECT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  std::string bytes = testing::read_file(path);
+  const std::string label("options  \0", 10);
+  const auto at = bytes.find(label);
+  EXPECT_NE(at, std::string::npos);
+  if (at == std::string::npos) return bytes;
+  bytes.insert(at + label.size(), option);
+  const auto fly = bytes.find(std::string("flyrecord\0", 10));
+  for (std::size_t cpu = 0; fly != std::string::npos && cpu < 2; ++cpu) {
+    std::uint64_t offset = 0;
+    std::memcpy(&offset, bytes.data() + fly + 10 + 16 * cpu, 8);  // (little-endian host and file)
+    offset += option.size();
+    std::memcpy(bytes.data() + fly + 10 + 16 * cpu, &offset, 8);
+  }
+  return bytes;
+}
+
 TEST(DatReader, ReadsWhatTheWriterWrote) {
   TempDir dir;
   const auto path = dir.file("t.dat");
@@ -191,14 +212,8 @@ TEST(DatReader, ReadsTheFirstBufferWithDataWhenTheTopInstanceHasNone) {
 // would otherwise make the reader set up a stream per claimed CPU.
 TEST(DatReader, AnImplausibleCpuCountOptionIsAnError) {
   TempDir dir;
-  const auto path = dir.file("c.dat");
-  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
-  std::string bytes = testing::read_file(path);
-  const std::string label("options  \0", 10);
-  const auto at = bytes.find(label);
-  ASSERT_NE(at, std::string::npos);
-  bytes.insert(at + label.size(), std::string("\x08\x00\x04\x00\x00\x00\xa0\x86\x01\x00", 10));  // 100000 CPUs
-  const std::string error = testing::error_of(bytes, "c.dat");
+  const std::string bytes = sample_dat_with_option(dir, std::string("\x08\x00\x04\x00\x00\x00\xa0\x86\x01\x00", 10));
+  const std::string error = testing::error_of(bytes, "c.dat");  // 100000 CPUs
   EXPECT_NE(error.find("implausible CPU count 100000"), std::string::npos) << error;
 }
 
@@ -206,23 +221,8 @@ TEST(DatReader, AnImplausibleCpuCountOptionIsAnError) {
 // instance is read, and a note says which buffers were not.
 TEST(DatReader, V6BuffersThatAreNotReadAreNamedInANote) {
   TempDir dir;
-  const auto path = dir.file("b.dat");
-  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
-  std::string bytes = testing::read_file(path);
-  const std::string label("options  \0", 10);
-  const auto at = bytes.find(label);
-  ASSERT_NE(at, std::string::npos);
-  const std::string option = std::string("\x03\x00\x0e\x00\x00\x00", 6) + std::string(8, '\0') + std::string("extra\0", 6);
-  bytes.insert(at + label.size(), option);
-  // The per-CPU data moved by the option's size: so do the offsets after "flyrecord".
-  const auto fly = bytes.find(std::string("flyrecord\0", 10));
-  ASSERT_NE(fly, std::string::npos);
-  for (std::size_t cpu = 0; cpu < 2; ++cpu) {
-    std::uint64_t offset = 0;
-    std::memcpy(&offset, bytes.data() + fly + 10 + 16 * cpu, 8);  // (little-endian host and file)
-    offset += option.size();
-    std::memcpy(bytes.data() + fly + 10 + 16 * cpu, &offset, 8);
-  }
+  const std::string bytes = sample_dat_with_option(
+      dir, std::string("\x03\x00\x0e\x00\x00\x00", 6) + std::string(8, '\0') + std::string("extra\0", 6));
   const auto edited = dir.file("b2.dat");
   testing::write_file(edited, bytes);
   auto t = load_trace(edited);

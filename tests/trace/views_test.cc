@@ -85,6 +85,15 @@ TEST(BlockRequests, RequeuedRequestsAreMatchedOnce) {
   EXPECT_EQ(m.reissues(), 1u);
 }
 
+// The requests a matcher completes, fed a whole trace.
+std::vector<BlockRequest> feed_all(BlockMatcher& m, const Trace& t) {
+  std::vector<BlockRequest> done;
+  for (const auto& r : t.records) {
+    if (auto q = m.feed(r)) done.push_back(*q);
+  }
+  return done;
+}
+
 // Two fsync callers' flushes in flight on one multi-queue device look alike (sector 0, no
 // sectors): they are two requests, not one issued twice.
 TEST(BlockRequests, FlushesInFlightTogetherAreTwoRequests) {
@@ -94,10 +103,7 @@ TEST(BlockRequests, FlushesInFlightTogetherAreTwoRequests) {
       "  <idle>-0 [000] 1.000100: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n"
       "  <idle>-0 [001] 1.000110: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n");
   BlockMatcher m;
-  std::vector<BlockRequest> done;
-  for (const auto& r : t.records) {
-    if (auto q = m.feed(r)) done.push_back(*q);
-  }
+  const std::vector<BlockRequest> done = feed_all(m, t);
   ASSERT_EQ(done.size(), 2u);
   EXPECT_EQ(m.reissues(), 0u);
   EXPECT_EQ(m.unmatched_completions(), 0u);
@@ -115,10 +121,7 @@ TEST(BlockRequests, FlushesMatchAcrossTheirTwoSectorSpellings) {
       "  <idle>-0 [001] 2668.970729: block_rq_complete: 254,0 FF () 18446744073709551615 + 0 be,0,4 [0]\n"
       "  <idle>-0 [001] 2668.970731: block_rq_complete: 254,0 WS () 0 + 0 be,0,4 [0]\n");
   BlockMatcher m;
-  std::vector<BlockRequest> done;
-  for (const auto& r : t.records) {
-    if (auto q = m.feed(r)) done.push_back(*q);
-  }
+  const std::vector<BlockRequest> done = feed_all(m, t);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_TRUE(done[0].flags.has(BlockFlags::kFlushOp));
   EXPECT_EQ(done[0].service_ns(), 19'000u);
