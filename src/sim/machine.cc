@@ -33,6 +33,15 @@ constexpr std::uint32_t kNone = ~0u;
 constexpr std::uint64_t kThinkSalt = 0x7468696E6B000000ull;  // "think": a second stream per source
 constexpr unsigned kIoApicPins = 24;
 
+// A DeviceEvent's id names its source and its sequence number within that source, so a
+// dropped event can be found again without a lookup table.
+constexpr unsigned kEventSeqBits = 40;
+constexpr std::uint64_t event_id(std::uint32_t source, std::uint64_t seq) {
+  return (std::uint64_t{source} << kEventSeqBits) | seq;
+}
+constexpr std::uint32_t event_source(std::uint64_t id) { return static_cast<std::uint32_t>(id >> kEventSeqBits); }
+constexpr std::uint64_t event_seq(std::uint64_t id) { return id & ((std::uint64_t{1} << kEventSeqBits) - 1); }
+
 enum Kind : std::uint16_t {
   kArrival,            // target source: the next open-loop arrival (an event or a request)
   kFollower,           // target source: an event of a correlated follower
@@ -879,7 +888,7 @@ void Machine::report_events(SourceState& s) {
     DeviceEvent de;
     de.time = now_;
     de.source = s.id;
-    de.id = (std::uint64_t{s.id} << 40) | s.reported;
+    de.id = event_id(s.id, s.reported);
     de.urgent = e.urgent;
     de.in_flight = e.in_flight;
     de.bytes = e.bytes;
@@ -913,8 +922,8 @@ void Machine::on_policy_interrupt(const Interrupt& i) {
 // The policy dropped one event it holds: whichever it is (a storm guard drops the newest
 // while older ones wait in a batch), it is marked so that no interrupt carries it.
 void Machine::on_policy_drop(const DeviceEvent& d) {
-  const std::uint32_t source = static_cast<std::uint32_t>(d.id >> 40);
-  const std::uint64_t seq = d.id & ((std::uint64_t{1} << 40) - 1);
+  const std::uint32_t source = event_source(d.id);
+  const std::uint64_t seq = event_seq(d.id);
   if (source >= src_.size() || source != d.source) {
     fail(fmt::format("the policy dropped event {:#x} of source {}, which the simulator never gave it", d.id, d.source));
     return;
