@@ -302,7 +302,6 @@ class DatReader final : public TraceReader {
   EventField common_type_{"common_type", 0, 2, false, false, false};
   bool tsc2nsec_ = false;
   std::uint32_t tsc_mult_ = 0, tsc_shift_ = 0;
-  std::uint64_t tsc_offset_ = 0;
   std::int64_t ts_offset_ = 0;
   std::vector<CpuStream> streams_;
   std::uint64_t buffered_ = 0;  // bytes held in all streams' buffers
@@ -541,14 +540,18 @@ Status DatReader::read_option(std::uint16_t id, Cursor& opt, std::uint32_t size)
       if (auto s = opt.text(text, size, 4096, "uname option"); !s) return s;
       meta_.properties.emplace_back("uname", text.substr(0, text.find('\0')));
       return {};
-    case kOptTsc2Nsec:
+    case kOptTsc2Nsec: {
       if (size < 16) return opt.error("short TSC2NSEC option");
       if (auto s = opt.integer(tsc_mult_, "TSC2NSEC multiplier"); !s) return s;
       if (auto s = opt.integer(tsc_shift_, "TSC2NSEC shift"); !s) return s;
-      if (auto s = opt.integer(tsc_offset_, "TSC2NSEC offset"); !s) return s;
+      // The third field, an offset, is read and not applied: libtracecmd (3.1.6) does not
+      // add it to timestamps either, and ignores a multiplier of 0.
+      std::uint64_t offset = 0;
+      if (auto s = opt.integer(offset, "TSC2NSEC offset"); !s) return s;
       if (tsc_shift_ > 63) return opt.error("bad TSC2NSEC shift {}", tsc_shift_);
-      tsc2nsec_ = true;
+      tsc2nsec_ = tsc_mult_ != 0;
       return {};
+    }
     case kOptOffset: {
       if (auto s = opt.text(text, size, 64, "offset option"); !s) return s;
       text = text.substr(0, text.find('\0'));
@@ -826,7 +829,7 @@ Status DatReader::advance(CpuStream& s) {
 Nanos DatReader::convert_ts(Nanos raw) const {
   Nanos ts = raw;
   if (tsc2nsec_) {
-    ts = static_cast<Nanos>((static_cast<Uint128>(raw) * tsc_mult_) >> tsc_shift_) + tsc_offset_;
+    ts = static_cast<Nanos>((static_cast<Uint128>(raw) * tsc_mult_) >> tsc_shift_);
   }
   return ts + static_cast<std::uint64_t>(ts_offset_);
 }
