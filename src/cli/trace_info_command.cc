@@ -87,6 +87,7 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   if (!t.block.empty()) fmt::print("\nblock devices\n");
   for (const auto& b : t.block) {
     fmt::print("  {}: {} requests issued, {} completions", device_name(t, b.id), b.issued, b.completed);
+    if (b.partial_completions) fmt::print(" ({} of them completed part of a request)", b.partial_completions);
     if (b.reissues) fmt::print(" ({} issued again after the driver gave them back)", b.reissues);
     fmt::print("\n    completed: {} reads ({}), {} writes ({}), {} sync, {} flush, {} errors\n", b.reads,
                human_bytes(b.bytes_read), b.writes, human_bytes(b.bytes_written), b.syncs, b.flushes, b.errors);
@@ -170,6 +171,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
                                   {"completed", b.completed},
                                   {"requeues", b.requeues},
                                   {"reissues", b.reissues},
+                                  {"partial_completions", b.partial_completions},
                                   {"reads", b.reads},
                                   {"writes", b.writes},
                                   {"sync", b.syncs},

@@ -272,6 +272,7 @@ TraceStats StatsBuilder::finish(TraceReader& reader) {
       BlockAcc& b = blk_[id];
       b.s.id = id;
       b.s.reissues = blocks_.reissues(id);
+      b.s.partial_completions = blocks_.partial_completions(id);
       b.s.issued -= std::min(b.s.issued, b.s.reissues);
       b.s.service_ns = summarize(b.service);
       b.s.read_service_ns = summarize(b.read_service);

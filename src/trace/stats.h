@@ -72,6 +72,7 @@ struct BlockDeviceStats {
   DeviceId id = 0;
   std::uint64_t issued = 0;     // requests issued (issues of a request already issued excluded)
   std::uint64_t completed = 0;  // completions (matched or not)
+  std::uint64_t partial_completions = 0;  // of those, ones that finished part of a request, not its last
   std::uint64_t requeues = 0;   // block_rq_requeue records
   std::uint64_t reissues = 0;   // issues of a request already issued
   // Of the completed requests whose issue is in the trace:

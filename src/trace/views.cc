@@ -18,16 +18,20 @@ std::uint64_t BlockMatcher::reissues(DeviceId device) const {
   return device < devices_.size() ? devices_[device].reissues : 0;
 }
 
-std::optional<BlockRequest> BlockMatcher::take(Queue& q, const Record& r, bool same_size) {
+std::uint64_t BlockMatcher::partial_completions(DeviceId device) const {
+  return device < devices_.size() ? devices_[device].partial_completions : 0;
+}
+
+std::optional<BlockMatcher::Pending> BlockMatcher::take(Queue& q, const Record& r, bool same_size) {
   const std::uint64_t sector = sector_of(r);
   auto it = q.find(key(r.id, sector));
   if (it == q.end()) return std::nullopt;
   auto& v = it->second;
-  auto match = std::find_if(v.begin(), v.end(), [&](const BlockRequest& p) {
-    return p.device == r.id && p.sector == sector && (!same_size || p.nr_sectors == r.nr_sectors);
+  auto match = std::find_if(v.begin(), v.end(), [&](const Pending& p) {
+    return p.request.device == r.id && p.next_sector == sector && (!same_size || p.remaining == r.nr_sectors);
   });
   if (match == v.end()) return std::nullopt;
-  BlockRequest p = *match;
+  Pending p = *match;
   v.erase(match);
   if (v.empty()) q.erase(it);
   return p;
@@ -38,7 +42,7 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
   // Data-less requests (flushes: sector 0, no sectors) are never taken for a request
   // issued again while in flight: several fsync callers keep several of them in flight on
   // a multi-queue device, and they are all alike.
-  std::optional<BlockRequest> again = take(requeued_, r, false);
+  std::optional<Pending> again = take(requeued_, r, false);
   if (again) {
     --in_flight_total_;  // (a requeued request stayed counted there)
   } else if (r.nr_sectors != 0) {
@@ -48,9 +52,10 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
       --in_flight_total_;
     }
   }
-  BlockRequest q;
+  Pending p;
+  BlockRequest& q = p.request;
   if (again) {
-    q = *again;
+    p = *again;
     ++q.requeues;
     ++reissues_;
     ++dev.reissues;
@@ -60,6 +65,8 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
     q.nr_sectors = r.nr_sectors;
     q.bytes = r.bytes;
     q.flags = r.flags;
+    p.next_sector = q.sector;
+    p.remaining = q.nr_sectors;
     if (dev.completed_since_issue) {
       q.after_completion = true;
       q.think_ns = r.ts >= dev.last_complete ? r.ts - dev.last_complete : 0;
@@ -78,7 +85,7 @@ void BlockMatcher::issue(const Record& r, DeviceState& dev) {
   }
   q.queue_depth = ++dev.in_flight;
   ++in_flight_total_;
-  pending_[key(r.id, q.sector)].push_back(q);
+  put(pending_, p);
 }
 
 std::optional<BlockRequest> BlockMatcher::feed(const Record& r) {
@@ -93,20 +100,32 @@ std::optional<BlockRequest> BlockMatcher::feed(const Record& r) {
       issue(r, dev);
       return std::nullopt;
     case RecordType::block_requeue:
-      if (auto q = take(pending_, r, false)) {
+      if (auto p = take(pending_, r, false)) {
         --dev.in_flight;
-        requeued_[key(r.id, q->sector)].push_back(*q);  // stays counted in in_flight_total_
+        put(requeued_, *p);  // stays counted in in_flight_total_
       }
       return std::nullopt;
     default:
       break;
   }
+  auto p = take(pending_, r, false);
+  if (p && r.nr_sectors != 0 && r.nr_sectors < p->remaining) {
+    // One part done: the request waits for the rest, which starts after it.
+    p->next_sector += r.nr_sectors;
+    p->remaining -= r.nr_sectors;
+    if (p->request.error == 0) p->request.error = r.error;
+    ++partial_completions_;
+    ++dev.partial_completions;
+    put(pending_, *p);
+    return std::nullopt;
+  }
   dev.last_complete = r.ts;
   dev.completed_since_issue = true;
-  if (auto q = take(pending_, r, false)) {
-    q->complete_ts = r.ts;
-    q->complete_cpu = r.cpu;
-    q->error = r.error;
+  if (p) {
+    BlockRequest& q = p->request;
+    q.complete_ts = r.ts;
+    q.complete_cpu = r.cpu;
+    if (q.error == 0) q.error = r.error;
     --dev.in_flight;
     --in_flight_total_;
     return q;

@@ -56,6 +56,12 @@ struct BlockRequest {
 // Matches block_rq_issue to block_rq_complete by (device, sector), oldest first.
 // A completion whose issue is not in the trace (it began before the capture) counts
 // as unmatched; so does an issue still in flight at the end.
+//
+// Partial completions: the kernel traces block_rq_complete for every part of a request
+// a driver completes (blk_update_request), with the sector the remainder starts at and
+// the sectors done. A completion of fewer sectors than the request still has to do
+// moves the request on to the remainder (where a later completion, requeue or issue
+// finds it); the request completes with its last part.
 class BlockMatcher {
  public:
   static constexpr std::size_t kMaxInFlight = 1u << 18;
@@ -71,6 +77,9 @@ class BlockMatcher {
   [[nodiscard]] std::uint64_t in_flight_total() const { return in_flight_total_; }
   // Issues not tracked because kMaxInFlight requests were already in flight.
   [[nodiscard]] std::uint64_t dropped_issues() const { return dropped_issues_; }
+  // Completions that finished part of a request, not the last part.
+  [[nodiscard]] std::uint64_t partial_completions() const { return partial_completions_; }
+  [[nodiscard]] std::uint64_t partial_completions(DeviceId device) const;
 
  private:
   struct DeviceState {
@@ -80,13 +89,22 @@ class BlockMatcher {
     bool any_issue = false;
     bool completed_since_issue = false;
     std::uint64_t reissues = 0;
+    std::uint64_t partial_completions = 0;
   };
-  using Queue = std::unordered_map<std::uint64_t, std::vector<BlockRequest>>;
+  // A request in flight and the part of it still to be done.
+  struct Pending {
+    BlockRequest request;
+    std::uint64_t next_sector = 0;  // where the part not yet completed starts
+    std::uint32_t remaining = 0;    // its sectors
+  };
+  using Queue = std::unordered_map<std::uint64_t, std::vector<Pending>>;
   static std::uint64_t key(DeviceId d, std::uint64_t sector) { return sector * 0x9E3779B97F4A7C15ull ^ d; }
   // block_rq_issue prints a flush request's sector as 0, block_rq_complete as (sector_t)-1.
   static std::uint64_t sector_of(const Record& r) { return r.sector == ~std::uint64_t{0} ? 0 : r.sector; }
-  // Removes and returns the oldest request in `q` on (device, sector) [and size].
-  static std::optional<BlockRequest> take(Queue& q, const Record& r, bool same_size);
+  // Removes and returns the oldest request in `q` whose remaining part is at (device,
+  // sector) [and of the same size].
+  static std::optional<Pending> take(Queue& q, const Record& r, bool same_size);
+  static void put(Queue& q, const Pending& p) { q[key(p.request.device, p.next_sector)].push_back(p); }
   void issue(const Record& r, DeviceState& dev);
 
   Queue pending_;   // issued, not completed
@@ -96,6 +114,7 @@ class BlockMatcher {
   std::uint64_t reissues_ = 0;
   std::uint64_t in_flight_total_ = 0;  // pending_ and requeued_
   std::uint64_t dropped_issues_ = 0;
+  std::uint64_t partial_completions_ = 0;
 };
 
 struct HandlerSpan {

@@ -129,6 +129,47 @@ TEST(BlockRequests, FlushesMatchAcrossTheirTwoSectorSpellings) {
   EXPECT_EQ(m.in_flight_total(), 0u);
 }
 
+// A SCSI-style request completed in parts: block_rq_complete for each part, at the sector
+// where the rest starts, with the sectors done (blk_update_request). The request ends
+// with its last part; a part of it given back is found at the rest's sector.
+TEST(BlockRequests, PartialCompletionsEndTheRequestWithItsLastPart) {
+  const auto line = [](const char* event, double t, std::uint64_t sector, unsigned sectors, int error) {
+    return fmt::format("  <idle>-0 [001] {:.6f}: {}: 8,0 WS () {} + {} be,0,4 [{}]\n", t, event, sector, sectors,
+                       error);
+  };
+  const std::string issue256 = "  dd-1 [000] 1.000000: block_rq_issue: 8,0 WS 131072 () 1000 + 256 be,0,4 [dd]\n";
+  auto t = read_string(issue256 + line("block_rq_complete", 1.000100, 1000, 64, 0) +
+                       line("block_rq_complete", 1.000200, 1064, 128, 0) +
+                       line("block_rq_complete", 1.000300, 1192, 64, 0));
+  BlockMatcher m;
+  std::vector<BlockRequest> done = feed_all(m, t);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].sector, 1000u);
+  EXPECT_EQ(done[0].nr_sectors, 256u);
+  EXPECT_EQ(done[0].bytes, 131072u);
+  EXPECT_EQ(done[0].service_ns(), 300'000u);
+  EXPECT_EQ(m.partial_completions(), 2u);
+  EXPECT_EQ(m.partial_completions(0), 2u);
+  EXPECT_EQ(m.unmatched_completions(), 0u);
+  EXPECT_EQ(m.in_flight_total(), 0u);
+
+  // The first part fails and the rest is given back, issued again and completed.
+  auto u = read_string(issue256 + line("block_rq_complete", 1.000100, 1000, 64, -5) +
+                       line("block_rq_requeue", 1.000110, 1064, 192, 0) +
+                       "  dd-1 [000] 1.000500: block_rq_issue: 8,0 WS 98304 () 1064 + 192 be,0,4 [dd]\n" +
+                       line("block_rq_complete", 1.000700, 1064, 192, 0));
+  BlockMatcher n;
+  done = feed_all(n, u);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].nr_sectors, 256u);
+  EXPECT_EQ(done[0].requeues, 1u);
+  EXPECT_EQ(done[0].error, -5);
+  EXPECT_EQ(done[0].service_ns(), 200'000u);  // from the last issue
+  EXPECT_EQ(n.partial_completions(), 1u);
+  EXPECT_EQ(n.unmatched_completions(), 0u);
+  EXPECT_EQ(n.in_flight_total(), 0u);
+}
+
 TEST(BlockRequests, UnmatchedEnds) {
   auto t = read_string(complete(1.0, 5) + issue(1.1, 6));
   BlockMatcher m;
