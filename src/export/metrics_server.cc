@@ -35,7 +35,8 @@ struct MetricsServer::Impl {
   httplib::Server server;
   std::thread thread;
   std::mutex mutex;
-  std::string body;  // guarded by mutex
+  std::string body;         // guarded by mutex
+  bool published = false;   // guarded by mutex
   std::atomic<std::uint64_t> scrapes{0};
   int port = 0;
 };
@@ -52,11 +53,21 @@ MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {
   s.server.set_keep_alive_timeout(1);
   s.server.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     std::string body;
+    bool published;
     {
       std::lock_guard lock(s.mutex);
       body = s.body;
+      published = s.published;
     }
     ++s.scrapes;
+    if (!published) {
+      // An empty 200 would be a successful scrape of no series (every series stale, `up`
+      // 1); until the first period's text there is nothing to serve yet.
+      res.status = 503;
+      res.set_header("Retry-After", "1");
+      res.set_content("no telemetry period has been published yet\n", "text/plain");
+      return;
+    }
     res.set_content(body, std::string(PrometheusWriter::kContentType).c_str());
   });
   s.server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -83,6 +94,7 @@ Result<int> MetricsServer::start(const std::string& host, int port) {
 void MetricsServer::publish(std::string exposition) {
   std::lock_guard lock(impl_->mutex);
   impl_->body = std::move(exposition);
+  impl_->published = true;
 }
 
 void MetricsServer::stop() {

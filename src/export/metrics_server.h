@@ -1,6 +1,7 @@
 // A small HTTP server for Prometheus to scrape: GET /metrics answers the last exposition
 // text published. The producer (a telemetry loop) calls publish() every period; the
 // server thread only copies the text under a lock, so a scrape never sees half a period.
+// Until the first publish(), /metrics answers 503 (with Retry-After), not an empty 200.
 //
 // Teardown: stop() ends the listener, joins its thread and the worker threads; the
 // destructor calls it. publish() may be called from any thread.

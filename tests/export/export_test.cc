@@ -127,8 +127,12 @@ TEST(MetricsServer, ServesTheLastPublishedText) {
   MetricsServer server;
   auto port = server.start("127.0.0.1", 0);
   ASSERT_TRUE(port.ok()) << port.message();
-  server.publish("# TYPE x counter\nx_total 1\n");
   httplib::Client client("127.0.0.1", *port);
+  auto before = client.Get("/metrics");  // nothing published yet: not a successful empty scrape
+  ASSERT_TRUE(before) << "no answer from 127.0.0.1:" << *port;
+  EXPECT_EQ(before->status, 503);
+  EXPECT_EQ(before->get_header_value("Retry-After"), "1");
+  server.publish("# TYPE x counter\nx_total 1\n");
   auto res = client.Get("/metrics");
   ASSERT_TRUE(res) << "no answer from 127.0.0.1:" << *port;
   EXPECT_EQ(res->status, 200);
@@ -136,7 +140,7 @@ TEST(MetricsServer, ServesTheLastPublishedText) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   server.publish("x_total 2\n");
   EXPECT_EQ(client.Get("/metrics")->body, "x_total 2\n");
-  EXPECT_EQ(server.scrapes(), 2u);
+  EXPECT_EQ(server.scrapes(), 3u);
   EXPECT_FALSE(server.start("127.0.0.1", 0).ok()) << "already running";
   server.stop();
   server.stop();  // idempotent
