@@ -31,6 +31,7 @@ struct SweepOptionsCli {
   std::uint64_t seed = 1;
   std::string delivery = "posted";
   bool closed_loop = false;
+  bool per_source = false;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -91,16 +92,16 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   so.shard = *shard;
   std::size_t rows = 0;
   so.on_row = [&](const sim::SweepRow& row) {
-    if (rows++ == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
+    if (rows++ == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
     if (jsonl) fmt::print(f, "{}\n", json_text(sim::sweep_json_row(row)));
-    else fmt::print(f, "{}", sim::sweep_csv_row(row));
+    else fmt::print(f, "{}", sim::sweep_csv_row(row, o.per_source));
     std::fflush(f);
   };
   so.on_progress = [&](std::size_t done, std::size_t total) { progress(done, total, tty); };
   const Status st = sim::run_sweep(sc, *base, grid, so);
   // A shard with no grid point (3/3 of a two-point grid) still writes the CSV header, so
   // that every shard's file has the same shape when they are put together.
-  if (st && rows == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc));
+  if (st && rows == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
   if (f != stdout) std::fclose(f);
   // A sweep that fails before its first row (a bad grid value) leaves no file behind;
   // rows already written stay, they are complete and in order.
@@ -117,6 +118,8 @@ void add_sweep_command(CLI::App& app) {
       ->capture_default_str()
       ->type_name("demo|TRACE");
   cmd->add_flag("--closed-loop", o->closed_loop, "With a trace: replay block requests closed loop");
+  cmd->add_flag("--per-source", o->per_source,
+                "CSV: add each source's p99 latency and added p99 columns (JSON lines always have a \"sources\" object)");
   cmd->add_option("--policy", o->policy, "Base policy (NAME or NAME:k=v,...); the grid adds parameters")
       ->required()
       ->type_name("NAME[:k=v,...]");

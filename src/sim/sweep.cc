@@ -157,7 +157,10 @@ Status run_sweep(const Scenario& scenario, const PolicySpec& base, const std::ve
         SweepRow out;
         out.point = point;
         const RunResult& ref = reference.at(point.seed);
-        out.total = summarize(*r, r->total, &ref.total, true, sc.vcpus, common_window_end_ns({&*r, &ref}));
+        const Nanos window = common_window_end_ns({&*r, &ref});
+        out.total = summarize(*r, r->total, &ref.total, true, sc.vcpus, window);
+        for (std::size_t i = 0; i < sc.sources.size(); ++i)
+          out.sources.emplace_back(sc.sources[i].name, summarize(*r, r->sources[i], &ref.sources[i], false, sc.vcpus, window));
         for (std::size_t i : closed) out.throughput.emplace_back(sc.sources[i].name, throughput_per_s(*r, r->sources[i]));
         row = std::move(out);
       }
@@ -191,7 +194,7 @@ Status run_sweep(const Scenario& scenario, const PolicySpec& base, const std::ve
   return status;
 }
 
-std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& scenario) {
+std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& scenario, bool per_source) {
   std::string h = "index,spec";
   for (const GridAxis& a : grid)
     if (a.key != "seed") h += fmt::format(",{}", csv_field(a.key));
@@ -199,10 +202,13 @@ std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& 
        "added_p999_ns,irq_cpu_fraction,exits_per_s";
   for (const SourceSpec& s : scenario.sources)
     if (is_closed_loop(s)) h += fmt::format(",{}", csv_field(s.name + "_throughput_per_s"));
+  if (per_source)
+    for (const SourceSpec& s : scenario.sources)
+      h += fmt::format(",{},{}", csv_field(s.name + "_lat_p99_ns"), csv_field(s.name + "_added_p99_ns"));
   return h + "\n";
 }
 
-std::string sweep_csv_row(const SweepRow& row) {
+std::string sweep_csv_row(const SweepRow& row, bool per_source) {
   const Summary& s = row.total;
   std::string line = fmt::format("{},{}", row.point.index, csv_field(row.point.spec.to_string()));
   for (const auto& [k, v] : row.point.params)
@@ -211,6 +217,8 @@ std::string sweep_csv_row(const SweepRow& row) {
                       s.events_per_interrupt, s.p50_ns, s.p99_ns, s.p999_ns, fmt_opt(s.added_p50_ns),
                       fmt_opt(s.added_p99_ns), fmt_opt(s.added_p999_ns), s.irq_cpu_fraction, s.exits_per_s);
   for (const auto& [name, v] : row.throughput) line += fmt::format(",{:.1f}", v);
+  if (per_source)
+    for (const auto& [name, m] : row.sources) line += fmt::format(",{:.0f},{}", m.p99_ns, fmt_opt(m.added_p99_ns));
   return line + "\n";
 }
 
@@ -222,17 +230,32 @@ nlohmann::ordered_json sweep_json_row(const SweepRow& row) {
   json tp = json::object();
   for (const auto& [name, v] : row.throughput) tp[name] = v;
   auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  auto latencies = [&](const Summary& m) {
+    return std::pair{json{{"p50", m.p50_ns}, {"p99", m.p99_ns}, {"p999", m.p999_ns}, {"max", m.max_ns}},
+                     json{{"p50", opt(m.added_p50_ns)}, {"p99", opt(m.added_p99_ns)}, {"p999", opt(m.added_p999_ns)}}};
+  };
+  json sources = json::object();
+  for (const auto& [name, m] : row.sources) {
+    auto [lat, added] = latencies(m);
+    sources[name] = json{{"interrupts_per_s", m.interrupts_per_s},
+                         {"events_per_interrupt", m.events_per_interrupt},
+                         {"latency_ns", std::move(lat)},
+                         {"added_latency_ns", std::move(added)},
+                         {"irq_cpu_fraction", m.irq_cpu_fraction}};
+  }
+  auto [lat, added] = latencies(s);
   return json{{"index", row.point.index},
               {"spec", row.point.spec.to_string()},
               {"params", std::move(params)},
               {"seed", row.point.seed},
               {"interrupts_per_s", s.interrupts_per_s},
               {"events_per_interrupt", s.events_per_interrupt},
-              {"latency_ns", json{{"p50", s.p50_ns}, {"p99", s.p99_ns}, {"p999", s.p999_ns}, {"max", s.max_ns}}},
-              {"added_latency_ns", json{{"p50", opt(s.added_p50_ns)}, {"p99", opt(s.added_p99_ns)}, {"p999", opt(s.added_p999_ns)}}},
+              {"latency_ns", std::move(lat)},
+              {"added_latency_ns", std::move(added)},
               {"irq_cpu_fraction", s.irq_cpu_fraction},
               {"exits_per_s", s.exits_per_s},
-              {"throughput_per_s", std::move(tp)}};
+              {"throughput_per_s", std::move(tp)},
+              {"sources", std::move(sources)}};
 }
 
 }  // namespace irqshape::sim

@@ -48,6 +48,7 @@ Result<std::vector<SweepPoint>> enumerate_grid(const PolicySpec& base, const std
 struct SweepRow {
   SweepPoint point;
   Summary total;                                          // over all sources, vs none with the same seed
+  std::vector<std::pair<std::string, Summary>> sources;   // each source, vs its run under none, in scenario order
   std::vector<std::pair<std::string, double>> throughput;  // closed-loop sources: requests/s
 };
 
@@ -65,9 +66,11 @@ struct SweepOptions {
 Status run_sweep(const Scenario& scenario, const PolicySpec& base, const std::vector<GridAxis>& grid,
                  const SweepOptions& options, const PolicyFactory& factory = make_policy);
 
-// Output rows. The CSV header depends on the grid and the scenario's closed-loop sources.
-[[nodiscard]] std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& scenario);
-[[nodiscard]] std::string sweep_csv_row(const SweepRow& row);
+// Output rows. The CSV header depends on the grid and the scenario's closed-loop sources;
+// with `per_source`, each source adds its p99 latency and added p99 latency columns.
+[[nodiscard]] std::string sweep_csv_header(const std::vector<GridAxis>& grid, const Scenario& scenario,
+                                           bool per_source = false);
+[[nodiscard]] std::string sweep_csv_row(const SweepRow& row, bool per_source = false);
 [[nodiscard]] nlohmann::ordered_json sweep_json_row(const SweepRow& row);
 
 }  // namespace irqshape::sim

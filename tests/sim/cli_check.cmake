@@ -56,19 +56,22 @@ elseif(CHECK STREQUAL "sweep")
   endif()
   get_filename_component(root ${CMAKE_CURRENT_LIST_DIR}/../.. ABSOLUTE)
   run_ok(out sweep --scenario ${root}/data/traces/randread-qd1.irqt --closed-loop --policy none --grid seed=1,2
-         --out ${WORK}/trace-rows.csv)
+         --out ${WORK}/trace-rows.csv --per-source)
   file(STRINGS ${WORK}/trace-rows.csv trace_rows)
   list(GET trace_rows 0 header)
-  # The source's name has a comma: its column is quoted (RFC 4180), one field.
-  if(NOT header MATCHES ",\"blk:254,0_throughput_per_s\"$")
-    message(FATAL_ERROR "a closed-loop trace sweep should report the disk's throughput, quoted:\n${header}")
+  # The source's name has a comma: its columns are quoted (RFC 4180), one field each.
+  if(NOT header MATCHES ",\"blk:254,0_throughput_per_s\"," OR
+     NOT header MATCHES ",\"blk:254,0_lat_p99_ns\",\"blk:254,0_added_p99_ns\"$")
+    message(FATAL_ERROR "a closed-loop trace sweep with --per-source should report the disk's throughput and "
+                        "latency, quoted:\n${header}")
   endif()
   run_ok(out sweep --policy none --grid seed=1,2 --duration 0.02 --out ${WORK}/rows.jsonl)
   file(STRINGS ${WORK}/rows.jsonl lines)
   list(GET lines 1 line)
   string(JSON seed GET "${line}" seed)
-  if(NOT seed EQUAL 2)
-    message(FATAL_ERROR "JSON lines: second row should have seed 2:\n${lines}")
+  string(JSON timer_p99 GET "${line}" sources timer latency_ns p99)
+  if(NOT seed EQUAL 2 OR NOT timer_p99 GREATER 0)
+    message(FATAL_ERROR "JSON lines: second row should have seed 2 and the timer's p99 latency:\n${lines}")
   endif()
 elseif(CHECK STREQUAL "replay")
   get_filename_component(root ${CMAKE_CURRENT_LIST_DIR}/../.. ABSOLUTE)

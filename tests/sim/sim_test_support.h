@@ -18,16 +18,29 @@
 
 namespace irqshape::sim::testing {
 
-// Fields of one CSV line (RFC 4180 quoting): commas outside quotes, plus one.
-inline int csv_fields(const std::string& line) {
-  int n = 1;
+// The fields of one CSV line (RFC 4180 quoting; a trailing line break is dropped), and
+// their number.
+inline std::vector<std::string> csv_split(const std::string& line) {
+  std::vector<std::string> fields(1);
   bool quoted = false;
-  for (char ch : line) {
-    if (ch == '"') quoted = !quoted;
-    n += ch == ',' && !quoted;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (ch == '"') {
+      if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (ch == ',' && !quoted) {
+      fields.emplace_back();
+    } else if (!(ch == '\n' && !quoted && i + 1 == line.size())) {
+      fields.back() += ch;
+    }
   }
-  return n;
+  return fields;
 }
+inline int csv_fields(const std::string& line) { return static_cast<int>(csv_split(line).size()); }
 
 // Costs that make latencies easy to compute by hand.
 inline Costs simple_costs(DeliveryPath path = DeliveryPath::Posted) {

@@ -147,5 +147,49 @@ TEST(Sweep, CsvHeaderAndRowsHaveTheSameFieldsWhenANameHasAComma) {
   }
 }
 
+// Each row carries every source's results against that source under none: in scenario
+// order, adding up to the total, in the JSON "sources" object, and with --per-source in
+// two CSV columns per source.
+TEST(Sweep, RowsCarryEverySourcesResults) {
+  const Scenario sc = mixed_scenario(10 * kMs);
+  std::vector<SweepRow> rows;
+  SweepOptions o;
+  o.on_row = [&](const SweepRow& r) { rows.push_back(r); };
+  const auto g = grid({"count=1,8"});
+  ASSERT_TRUE(run_sweep(sc, *parse_policy_spec("test-coalesce:timeout-us=100"), g, o, test_factory));
+  ASSERT_EQ(rows.size(), 2u);
+  for (const SweepRow& row : rows) {
+    ASSERT_EQ(row.sources.size(), sc.sources.size());
+    double interrupts = 0, cpu = 0;
+    for (std::size_t i = 0; i < sc.sources.size(); ++i) {
+      EXPECT_EQ(row.sources[i].first, sc.sources[i].name);
+      interrupts += row.sources[i].second.interrupts_per_s;
+      cpu += row.sources[i].second.irq_cpu_fraction;
+    }
+    EXPECT_NEAR(interrupts, row.total.interrupts_per_s, 1e-6 * row.total.interrupts_per_s);
+    EXPECT_NEAR(cpu / sc.vcpus, row.total.irq_cpu_fraction, 1e-9);  // a source's fraction is of one vCPU
+
+    const auto j = sweep_json_row(row);
+    ASSERT_EQ(j.at("sources").size(), sc.sources.size());
+    for (const auto& [name, m] : row.sources) {
+      EXPECT_EQ(j.at("sources").at(name).at("latency_ns").at("p99").get<double>(), m.p99_ns) << name;
+      EXPECT_EQ(j.at("sources").at(name).at("interrupts_per_s").get<double>(), m.interrupts_per_s) << name;
+    }
+
+    const std::string header = sweep_csv_header(g, sc, true);
+    const std::string line = sweep_csv_row(row, true);
+    const auto names = csv_split(header), values = csv_split(line);
+    ASSERT_EQ(values.size(), names.size()) << header << line;
+    EXPECT_EQ(csv_fields(sweep_csv_row(row)), csv_fields(sweep_csv_header(g, sc)));
+    const auto at = std::find(names.begin(), names.end(), "net_lat_p99_ns") - names.begin();
+    ASSERT_LT(static_cast<std::size_t>(at), names.size()) << header;
+    EXPECT_EQ(values[static_cast<std::size_t>(at)], fmt::format("{:.0f}", row.sources[0].second.p99_ns));
+    EXPECT_EQ(names[static_cast<std::size_t>(at) + 1], "net_added_p99_ns");
+  }
+  // Coalescing 8 adds latency to the busy net source (the first) and takes interrupts away.
+  EXPECT_GT(*rows[1].sources[0].second.added_p50_ns, *rows[0].sources[0].second.added_p50_ns);
+  EXPECT_LT(rows[1].sources[0].second.interrupts_per_s, rows[0].sources[0].second.interrupts_per_s / 2);
+}
+
 }  // namespace
 }  // namespace irqshape::sim
