@@ -42,14 +42,14 @@ struct Input {
   std::vector<isd::Event> events;
   isd::SourceMap names;
   std::string description;
-  std::uint64_t lost_markers = 0, lost_events = 0;  // the trace's lost-event records
+  trace::LostEvents lost;
 };
 
 Result<Input> load_trace_input(const std::string& path) {
   auto t = isd::load_trace_events(path);
   if (!t) return t.error();
   if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
-  return Input{std::move(t->events), std::move(t->names), std::move(t->description), t->lost_markers, t->lost_events};
+  return Input{std::move(t->events), std::move(t->names), std::move(t->description), t->lost};
 }
 
 int fail(const std::string& message) {
@@ -146,7 +146,7 @@ int run(const Options& o) {
                isd::format_duration(*horizon), isd::format_duration(isd::kMaxTimeNs), isd::format_duration(isd::kMaxTimeNs));
     *horizon = isd::kMaxTimeNs;
   }
-  if (in.lost_markers != 0) fmt::print(stderr, "learn: {}\n", lost_events_warning(in.lost_markers, in.lost_events));
+  if (in.lost.markers != 0) fmt::print(stderr, "learn: {}\n", lost_events_warning(in.lost));
   if (o.from_history) {
     std::uint64_t lost = 0;
     auto h = through_history(in.events, in.names, lost);

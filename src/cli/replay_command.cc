@@ -43,13 +43,10 @@ void add_replay_command(CLI::App& app) {
   cmd->callback([o] {
     auto trace = trace::load_trace(o->trace);
     if (!trace) fail("replay", trace.message());
-    std::uint64_t lost_markers = 0, lost_events = 0;
+    trace::LostEvents lost;
     for (const trace::Record& r : trace->records)
-      if (r.type == trace::RecordType::lost_events) {
-        ++lost_markers;
-        lost_events += r.lost;
-      }
-    if (lost_markers != 0) fmt::print(stderr, "replay: {}\n", lost_events_warning(lost_markers, lost_events));
+      if (r.type == trace::RecordType::lost_events) lost.add(r);
+    if (lost.markers != 0) fmt::print(stderr, "replay: {}\n", lost_events_warning(lost));
     sim::ReplayOptions ro;
     ro.closed_loop = o->closed_loop;
     ro.vcpus = o->vcpus;

@@ -112,8 +112,7 @@ Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harnes
     arrivals.push_back({e.time - start, e.source, static_cast<std::uint8_t>(0x40 + e.source % 0xB0), e.source % 4});
   span = t->events.back().time - start + 1;
   say("replaying {}\n", t->description);
-  if (t->lost_markers != 0)
-    fmt::print(stderr, "isd-telemetry: {}\n", lost_events_warning(t->lost_markers, t->lost_events));
+  if (t->lost.markers != 0) fmt::print(stderr, "isd-telemetry: {}\n", lost_events_warning(t->lost));
   return Scenario{std::move(t->names), {}};
 }
 

@@ -66,7 +66,7 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   fmt::print("duration: {}, {} records on {} CPUs", human_ns(static_cast<double>(t.duration_ns())), t.records, t.cpus);
   if (t.skipped_events) fmt::print(", {} events of other kinds skipped", t.skipped_events);
   fmt::print("\n");
-  if (t.lost_markers) fmt::print("{}\n", lost_events_warning(t.lost_markers, t.lost_events));
+  if (t.lost.markers) fmt::print("{}\n", lost_events_warning(t.lost));
 
   fmt::print("\ninterrupt sources (inter-arrival and handler: mean / p50 / p99)\n");
   fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}\n", "irq", "name", "kind", "entries",
@@ -140,7 +140,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
   j["records"] = t.records;
   j["cpus"] = t.cpus;
   j["skipped_events"] = t.skipped_events;
-  j["lost"] = {{"markers", t.lost_markers}, {"events", t.lost_events}};
+  j["lost"] = {{"markers", t.lost.markers}, {"events", t.lost.events}, {"uncounted_markers", t.lost.uncounted_markers}};
   j["unmatched"] = {{"completions", t.unmatched_completions},
                     {"requests_in_flight_at_end", t.unfinished_requests},
                     {"handler_exits", t.unmatched_exits}};

@@ -9,14 +9,19 @@
 
 #include <fmt/format.h>
 
+#include "trace/model.h"
+
 namespace irqshape::cli {
 
-// Empty when nothing was lost. `markers`: lost-event records; `events`: the events they
-// count (the kernel does not always say how many).
-inline std::string lost_events_warning(std::uint64_t markers, std::uint64_t events) {
-  if (markers == 0) return {};
-  return fmt::format("WARNING: the ring buffer lost events {} times ({} events counted; the rest were not counted)",
-                     markers, events);
+// Empty when nothing was lost.
+inline std::string lost_events_warning(const trace::LostEvents& lost) {
+  if (lost.markers == 0) return {};
+  const std::string where = fmt::format("at {} {} in the trace", lost.markers, lost.markers == 1 ? "place" : "places");
+  if (lost.uncounted_markers == 0) return fmt::format("WARNING: the ring buffer lost {} events {}", lost.events, where);
+  if (lost.uncounted_markers == lost.markers)
+    return fmt::format("WARNING: the ring buffer lost events {} (how many, the trace does not say)", where);
+  return fmt::format("WARNING: the ring buffer lost events {}: {} counted, and an unknown number at {} of them",
+                     where, lost.events, lost.uncounted_markers);
 }
 
 }  // namespace irqshape::cli

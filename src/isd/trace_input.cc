@@ -20,8 +20,7 @@ Result<TraceEvents> load_trace_events(const std::string& path) {
     if (!*more) break;
     ++out.records;
     if (rec.type == trace::RecordType::lost_events) {
-      ++out.lost_markers;
-      out.lost_events += rec.lost;
+      out.lost.add(rec);
       continue;
     }
     if (rec.type != trace::RecordType::irq_entry) continue;

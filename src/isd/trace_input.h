@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "isd/miner.h"
+#include "trace/model.h"
 #include "isd/source_map.h"
 
 namespace irqshape::isd {
@@ -23,8 +24,7 @@ struct TraceEvents {
   std::string description;    // "data/traces/randread-qd1.irqt (native, 16845 interrupts of 3 sources)"
   std::uint64_t records = 0;  // records read, of every type
   std::uint64_t left_out = 0; // interrupts of sources beyond id 255
-  std::uint64_t lost_markers = 0;  // lost-event records: the ring buffer dropped events there
-  std::uint64_t lost_events = 0;   // events those records count (the kernel does not always say)
+  trace::LostEvents lost;     // where the ring buffer dropped events
 };
 
 Result<TraceEvents> load_trace_events(const std::string& path);

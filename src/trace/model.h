@@ -136,6 +136,20 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
+// A trace's lost-event markers: where its ring buffer dropped events, and how many the
+// markers say were dropped (a marker without a count stands for an unknown number).
+struct LostEvents {
+  std::uint64_t markers = 0;
+  std::uint64_t events = 0;             // the counts the markers give
+  std::uint64_t uncounted_markers = 0;  // markers that give no count
+
+  void add(const Record& r) {
+    ++markers;
+    events += r.lost;
+    if (r.lost == 0) ++uncounted_markers;
+  }
+};
+
 [[nodiscard]] std::string_view to_string(DeviceKind kind);
 [[nodiscard]] std::string_view to_string(RecordType type);
 

@@ -218,8 +218,7 @@ Status StatsBuilder::feed(const Record& r, const Catalog& cat) {
       break;
     }
     case RecordType::lost_events:
-      ++t_.lost_markers;
-      t_.lost_events += r.lost;
+      t_.lost.add(r);
       cpu.open.clear();
       handlers_.feed(r);
       break;

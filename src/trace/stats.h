@@ -99,7 +99,7 @@ struct TraceStats {
   Nanos first_ts = 0, last_ts = 0;
   std::uint64_t records = 0;
   std::uint64_t skipped_events = 0;
-  std::uint64_t lost_markers = 0, lost_events = 0;
+  LostEvents lost;
   std::uint32_t cpus = 0;  // highest CPU seen + 1
   std::uint64_t unmatched_completions = 0, unfinished_requests = 0, unmatched_exits = 0;
   std::uint64_t reissues = 0;

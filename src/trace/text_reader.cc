@@ -157,14 +157,17 @@ std::string format_seconds(Nanos ts) {
   return s;
 }
 
-// "CPU:1 [LOST 2930 EVENTS]" (kernel), "CPU:1 [2930 EVENTS DROPPED]" and
-// "CPU:1 [EVENTS DROPPED]" (trace-cmd report).
+// "CPU:1 [LOST 2930 EVENTS]" and "CPU:1 [LOST EVENTS]" (kernel; the second when it does
+// not know how many), "CPU:1 [2930 EVENTS DROPPED]" and "CPU:1 [EVENTS DROPPED]"
+// (trace-cmd report). An unknown count is 0.
 bool parse_lost_line(std::string_view line, std::uint32_t& cpu, std::uint64_t& count) {
   Cursor c(trim_right(line));
   if (!c.eat("CPU:") || !c.number(cpu) || !c.eat(" [")) return false;
   count = 0;
   bool ok;
-  if (c.eat("LOST ")) {
+  if (c.eat("LOST EVENTS]")) {
+    ok = true;
+  } else if (c.eat("LOST ")) {
     ok = c.number(count) && c.eat(" EVENTS]");
   } else if (c.eat("EVENTS DROPPED]")) {
     ok = true;

@@ -39,7 +39,7 @@ double share_at_or_above(const BlockDeviceStats& b, std::size_t depth) {
 TEST(DataTraces, RandomReadQueueDepthOne) {
   auto s = stats_of("randread-qd1.irqt");
   EXPECT_EQ(s.meta.format, Format::native);
-  EXPECT_EQ(s.lost_markers, 0u);
+  EXPECT_EQ(s.lost.markers, 0u);
   const auto& b = vda(s);
   EXPECT_GT(b.completed, 10'000u);
   EXPECT_EQ(b.writes, 0u);

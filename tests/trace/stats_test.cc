@@ -110,8 +110,9 @@ TEST(Stats, ReportsLostEvents) {
   ASSERT_TRUE(r);
   auto s = compute_stats(**r);
   ASSERT_TRUE(s) << s.message();
-  EXPECT_EQ(s->lost_markers, 2u);
-  EXPECT_EQ(s->lost_events, 5u);
+  EXPECT_EQ(s->lost.markers, 2u);
+  EXPECT_EQ(s->lost.events, 5u);
+  EXPECT_EQ(s->lost.uncounted_markers, 1u);  // "[EVENTS DROPPED]" gives no count
 }
 
 }  // namespace

@@ -107,6 +107,21 @@ TEST(FtraceText, OlderKernelsWithoutIoPriority) {
   EXPECT_EQ(t.records[2].ts, t.records[1].ts);  // lost markers take the last time seen
 }
 
+// The kernel prints "[LOST EVENTS]" without a count when it does not know how many were
+// lost (the `trace` file read while tracing): a marker with an unknown count (0), not an
+// unreadable line.
+TEST(FtraceText, LostEventsWithoutACount) {
+  auto t = read_string(
+      "          <idle>-0     [001] d.h1.   100.000100: irq_handler_entry: irq=36 name=virtio1-req.0\n"
+      "CPU:1 [LOST EVENTS]\n"
+      "          <idle>-0     [001] d.h1.   100.000300: irq_handler_exit: irq=36 ret=handled\n");
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.records[1].type, RecordType::lost_events);
+  EXPECT_EQ(t.records[1].cpu, 1);
+  EXPECT_EQ(t.records[1].lost, 0u);
+  EXPECT_EQ(t.records[2].type, RecordType::irq_exit);
+}
+
 TEST(FtraceText, SharedLinesPairExitsWithTheirAction) {
   auto t = read_string(
       "  <idle>-0 [000] 1.000000: irq_handler_entry: irq=11 name=uhci_hcd\n"
