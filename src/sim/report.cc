@@ -197,11 +197,17 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
   std::vector<std::size_t> closed;
   for (std::size_t i = 0; i < sc.sources.size(); ++i)
     if (is_closed_loop(sc.sources[i])) closed.push_back(i);
-  std::string header = fmt::format("{:<28} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}", "policy", "irq/s",
-                                   "ev/irq", "p50 us", "p99 us", "p99.9 us", "+p99 us", "irq CPU", "exits/s");
+  // The policy column is as wide as the longest spec: cut, two specs that differ only in
+  // their last parameter would look the same.
+  std::size_t policy_width = 28;
+  for (const PolicyRun& run : c.runs) policy_width = std::max(policy_width, run.spec.to_string().size());
+  auto throughput_label = [&](std::size_t i) {
+    return sc.sources[i].name + (sc.sources[i].cls == SourceKind::block ? " IOPS" : " req/s");
+  };
+  std::string header = fmt::format("{:<{}} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9}", "policy", policy_width,
+                                   "irq/s", "ev/irq", "p50 us", "p99 us", "p99.9 us", "+p99 us", "irq CPU", "exits/s");
   for (std::size_t i : closed) {
-    const std::string label =
-        sc.sources[i].name + (sc.sources[i].cls == SourceKind::block ? " IOPS" : " req/s");
+    const std::string label = throughput_label(i);
     header += fmt::format(" {:>{}}", label, std::max<std::size_t>(12, label.size()));
   }
   out += "\n" + header + "\n";
@@ -210,16 +216,13 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
   for (const PolicyRun& run : c.runs) {
     const RunResult& r = run.result;
     const Summary s = summarize(r, r.total, ref != nullptr ? &ref->result.total : nullptr, true, sc.vcpus, window);
-    std::string label = run.spec.to_string();
-    if (label.size() > 28) label = label.substr(0, 25) + "...";
-    std::string line = fmt::format("{:<28} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}% {:>9}", label,
-                                   thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
+    std::string line = fmt::format("{:<{}} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}% {:>9}",
+                                   run.spec.to_string(), policy_width, thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
                                    us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
                                    100.0 * s.irq_cpu_fraction, thousands(s.exits_per_s));
-    for (std::size_t i : closed) {
-      const std::string label2 = sc.sources[i].name + (sc.sources[i].cls == SourceKind::block ? " IOPS" : " req/s");
-      line += fmt::format(" {:>{}}", thousands(throughput_per_s(r, r.sources[i])), std::max<std::size_t>(12, label2.size()));
-    }
+    for (std::size_t i : closed)
+      line += fmt::format(" {:>{}}", thousands(throughput_per_s(r, r.sources[i])),
+                          std::max<std::size_t>(12, throughput_label(i).size()));
     out += line + "\n";
   }
   out += "\nlatency: device event -> end of the ISR that served it, all sources; +p99: vs none on the same input;\n"
@@ -228,14 +231,14 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
     for (std::size_t i = 0; i < sc.sources.size(); ++i) {
       out += fmt::format("\n{} ({}, {}, vCPU {}): {}\n", sc.sources[i].name, to_string(sc.sources[i].cls),
                          wiring_name(sc.sources[i]), sc.sources[i].cpu, describe(sc.sources[i].workload));
-      out += fmt::format("  {:<26} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8}\n", "policy", "irq/s", "ev/irq", "p50 us",
-                         "p99 us", "p99.9 us", "+p99 us", "irq CPU");
+      out += fmt::format("  {:<{}} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8}\n", "policy", policy_width - 2, "irq/s",
+                         "ev/irq", "p50 us", "p99 us", "p99.9 us", "+p99 us", "irq CPU");
       for (const PolicyRun& run : c.runs) {
         const RunResult& r = run.result;
         const Summary s =
             summarize(r, r.sources[i], ref != nullptr ? &ref->result.sources[i] : nullptr, false, sc.vcpus, window);
-        out += fmt::format("  {:<26} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}%\n", run.spec.to_string(),
-                           thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
+        out += fmt::format("  {:<{}} {:>9} {:>7.2f} {:>8} {:>8} {:>9} {:>8} {:>7.1f}%\n", run.spec.to_string(),
+                           policy_width - 2, thousands(s.interrupts_per_s), s.events_per_interrupt, us(s.p50_ns), us(s.p99_ns),
                            us(s.p999_ns), &run == ref ? std::string("ref") : signed_us(s.added_p99_ns),
                            100.0 * s.irq_cpu_fraction);
       }

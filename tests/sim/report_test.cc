@@ -244,5 +244,32 @@ TEST(Report, TableListsEveryPolicyAndEveryClosedLoopSource) {
   EXPECT_NE(t.find("lvl-b (other, ioapic, vCPU 1)"), std::string::npos);
 }
 
+// Two specs that differ only in their last parameter are both shown whole, and every row
+// of the table keeps the header's columns.
+TEST(Report, TableShowsLongPolicySpecsWhole) {
+  const Scenario sc = mixed_scenario(5 * kMs);
+  CompareOptions o;
+  auto c = compare_policies(sc,
+                            {*parse_policy_spec("test-coalesce:count=8,timeout-us=50"),
+                             *parse_policy_spec("test-coalesce:count=8,timeout-us=90")},
+                            o, test_factory);
+  ASSERT_TRUE(c) << c.message();
+  const std::string t = format_table(sc, *c);
+  EXPECT_NE(t.find("\ntest-coalesce:count=8,timeout-us=50 "), std::string::npos) << t;
+  EXPECT_NE(t.find("\ntest-coalesce:count=8,timeout-us=90 "), std::string::npos) << t;
+  std::istringstream lines(t);
+  std::string line;
+  std::size_t header_end = std::string::npos, rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("policy ", 0) == 0) header_end = line.find("irq/s") + 5;
+    if (line.rfind("test-coalesce", 0) == 0 || line.rfind("none ", 0) == 0) {
+      ASSERT_NE(header_end, std::string::npos);
+      EXPECT_EQ(line.find(' ', line.find_first_not_of(' ', line.find(' '))), header_end) << line;  // irq/s ends there
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 3u);
+}
+
 }  // namespace
 }  // namespace irqshape::sim
