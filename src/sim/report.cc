@@ -230,7 +230,7 @@ std::string format_table(const Scenario& sc, const Comparison& c, const TableOpt
   if (options.per_source) {
     for (std::size_t i = 0; i < sc.sources.size(); ++i) {
       out += fmt::format("\n{} ({}, {}, vCPU {}): {}\n", sc.sources[i].name, to_string(sc.sources[i].cls),
-                         wiring_name(sc.sources[i]), sc.sources[i].cpu, describe(sc.sources[i].workload));
+                         wiring_name(sc.sources[i]), sc.sources[i].cpu, describe(sc.sources[i].workload, sc.sources));
       out += fmt::format("  {:<{}} {:>9} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8}\n", "policy", policy_width - 2, "irq/s",
                          "ev/irq", "p50 us", "p99 us", "p99.9 us", "+p99 us", "irq CPU");
       for (const PolicyRun& run : c.runs) {
@@ -265,7 +265,7 @@ json scenario_json(const Scenario& sc) {
                            {"irql", s.irql},
                            {"isr_base_ns", s.isr_base_ns},
                            {"isr_per_event_ns", s.isr_per_event_ns},
-                           {"workload", describe(s.workload)},
+                           {"workload", describe(s.workload, sc.sources)},
                            {"requests", is_request_source(s)},
                            {"closed_loop", is_closed_loop(s)}});
   }

@@ -30,7 +30,7 @@ std::string describe_dist(const Dist& d) {
   return "?";
 }
 
-std::string describe_arrivals(const Arrivals& a) {
+std::string describe_arrivals(const Arrivals& a, const std::vector<SourceSpec>& sources) {
   return std::visit(Overload{
                         [](const Poisson& p) {
                           std::string s = fmt::format("Poisson {:g}/s", p.rate_per_s);
@@ -45,9 +45,12 @@ std::string describe_arrivals(const Arrivals& a) {
                         [](const Periodic& p) {
                           return fmt::format("every {} +{} jitter", us(double(p.period_ns)), us(double(p.jitter_ns)));
                         },
-                        [](const Follow& f) {
+                        [&](const Follow& f) {
+                          const std::string leader = f.leader < sources.size()
+                                                         ? fmt::format("\"{}\"", sources[f.leader].name)
+                                                         : fmt::format("#{}", f.leader);
                           return fmt::format("{} +-{} after source {} (p={:g})", us(double(f.delay_ns)),
-                                             us(double(f.jitter_ns)), f.leader, f.probability);
+                                             us(double(f.jitter_ns)), leader, f.probability);
                         },
                         [](const Recorded& r) { return fmt::format("{} recorded arrivals", r.times.size()); },
                     },
@@ -89,8 +92,8 @@ bool is_closed_loop(const SourceSpec& s) {
   return r != nullptr && !std::holds_alternative<OpenLoopRequests>(r->issue);
 }
 
-std::string describe(const Workload& w) {
-  if (const auto* a = std::get_if<Arrivals>(&w)) return describe_arrivals(*a);
+std::string describe(const Workload& w, const std::vector<SourceSpec>& sources) {
+  if (const auto* a = std::get_if<Arrivals>(&w)) return describe_arrivals(*a, sources);
   const auto& r = std::get<Requests>(w);
   std::string servers = r.servers == 0 ? "" : fmt::format(", {} server(s)", r.servers);
   return std::visit(
@@ -100,7 +103,7 @@ std::string describe(const Workload& w) {
                                describe_dist(c.think), servers);
           },
           [&](const OpenLoopRequests& o) {
-            return fmt::format("requests {}, service {}{}", describe_arrivals(o.arrivals), describe_dist(r.service),
+            return fmt::format("requests {}, service {}{}", describe_arrivals(o.arrivals, sources), describe_dist(r.service),
                                servers);
           },
           [&](const RecordedRequests& rr) {

@@ -177,8 +177,9 @@ struct Scenario {
 };
 
 [[nodiscard]] std::string_view to_string(DeliveryPath p);
-// "Poisson 40000/s", "closed loop QD 32, service lognormal 80 us", ...
-[[nodiscard]] std::string describe(const Workload& w);
+// "Poisson 40000/s", "closed loop QD 32, service lognormal 80 us", ...; `sources` (the
+// scenario's) names the source a follower follows.
+[[nodiscard]] std::string describe(const Workload& w, const std::vector<SourceSpec>& sources);
 [[nodiscard]] bool is_request_source(const SourceSpec& s);
 [[nodiscard]] bool is_closed_loop(const SourceSpec& s);
 

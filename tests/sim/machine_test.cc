@@ -378,7 +378,7 @@ TEST(Workload, PoissonRateChangesAtTheGivenTimes) {
   EXPECT_NEAR(events(0, 40 * kMs), 800.0, 4 * std::sqrt(800.0));
   EXPECT_NEAR(events(40 * kMs, 70 * kMs), 3'000.0, 4 * std::sqrt(3'000.0));
   EXPECT_EQ(events(70 * kMs, 100 * kMs), 0.0);
-  EXPECT_EQ(describe(sc.sources[0].workload), "Poisson 20000/s, 100000/s from 40 ms, 0/s from 70 ms");
+  EXPECT_EQ(describe(sc.sources[0].workload, sc.sources), "Poisson 20000/s, 100000/s from 40 ms, 0/s from 70 ms");
   // Without changes, the draws are those of a constant rate (same seed, same stream).
   Scenario a = one_cpu({msi_source("x", 0, Arrivals{Poisson{20'000}})}, 30 * kMs, true);
   Scenario b = one_cpu({msi_source("x", 0, Arrivals{Poisson{20'000, {{40 * kMs, 100'000}}}})}, 30 * kMs, true);

@@ -242,6 +242,7 @@ TEST(Report, TableListsEveryPolicyAndEveryClosedLoopSource) {
   EXPECT_NE(t.find("test-coalesce:count=8,timeout-us=50"), std::string::npos);
   EXPECT_NE(t.find("blk IOPS"), std::string::npos);
   EXPECT_NE(t.find("lvl-b (other, ioapic, vCPU 1)"), std::string::npos);
+  EXPECT_NE(t.find("after source \"lvl-a\" (p=0.8)"), std::string::npos) << t;  // the leader by name
 }
 
 // Two specs that differ only in their last parameter are both shown whole, and every row
