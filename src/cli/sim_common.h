@@ -77,6 +77,8 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
     if (!s) fail(command, s.message());
     specs.push_back(*s);
   }
+  const sim::OutputPaths outputs{o.json, o.csv, o.perfetto, o.html};
+  if (Status st = sim::check_outputs(outputs); !st) fail(command, st.message());  // before a long run
   sim::CompareOptions co;
   co.threads = o.threads;
   if (!o.perfetto.empty()) {
@@ -98,7 +100,7 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   fmt::print(table, "\n{} policies, {} simulated events in {:.2f} s\n", c->runs.size(), count, wall);
   std::fflush(table);
   sim::ReportContext ctx{std::string("irqshape ") + IRQSHAPE_VERSION, command, input};
-  if (Status st = sim::write_outputs(sc, *c, sim::OutputPaths{o.json, o.csv, o.perfetto, o.html}, ctx); !st)
+  if (Status st = sim::write_outputs(sc, *c, outputs, ctx); !st)
     fail(command, st.message());
 }
 

@@ -10,6 +10,7 @@
 #include "base/json_text.h"
 #include "sim/html_report.h"
 #include "sim/perfetto_writer.h"
+#include "trace/output_file.h"
 
 namespace irqshape::sim {
 
@@ -19,11 +20,18 @@ Status write_text_file(const std::string& path, const std::string& text) {
     std::fflush(stdout);
     return {};
   }
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return make_error("{}: cannot open for writing: {}", path, std::strerror(errno));
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) return make_error("{}: write failed: {}", path, std::strerror(errno));
+  auto out = trace::OutputFile::open(path);  // written whole or not at all
+  if (!out) return out.error();
+  if (std::fwrite(text.data(), 1, text.size(), (*out)->file()) != text.size())
+    return make_error("{}: write failed: {}", path, std::strerror(errno));
+  return (*out)->commit();
+}
+
+Status check_outputs(const OutputPaths& paths) {
+  for (const std::string* p : {&paths.json, &paths.csv, &paths.perfetto, &paths.html}) {
+    if (p->empty() || *p == "-") continue;
+    if (auto t = trace::check_output_path(*p); !t) return t.error();
+  }
   return {};
 }
 

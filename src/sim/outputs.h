@@ -19,7 +19,13 @@ struct OutputPaths {
 // Writes each requested file. Errors name the file.
 Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths& paths, const ReportContext& ctx);
 
-// Writes `text` to `path` ("-": standard output). Errors name the file.
+// Refuses, before a long simulation, an output path that could not be written (a
+// directory, a missing or unwritable directory). Errors name the file.
+Status check_outputs(const OutputPaths& paths);
+
+// Writes `text` to `path` ("-": standard output), whole or not at all (trace/output_file.h:
+// a temporary file renamed onto it; a device or FIFO is written in place). Errors name
+// the file.
 Status write_text_file(const std::string& path, const std::string& text);
 
 // Parses --perfetto-window "START_MS:LENGTH_MS" (e.g. "0:50", "1000:20").

@@ -97,6 +97,14 @@ elseif(CHECK STREQUAL "errors")
   run_fails("--out" sweep --policy none --grid seed=1 --out ${WORK}/x.txt)
   run_fails("--delivery" demo --delivery warp)
   run_fails("/nonexistent-irqshape-dir/r.html" demo --duration 0.01 --policy none --html /nonexistent-irqshape-dir/r.html)
+  # An output that cannot be written is refused before the simulation, not after it: no
+  # table is printed (a long run is not lost), and no file is left.
+  execute_process(COMMAND ${IRQSHAPE} demo --duration 0.01 --policy none --csv ${WORK}/ok.csv
+                          --json /nonexistent-irqshape-dir/r.json
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(rc EQUAL 0 OR out MATCHES "irq/s" OR NOT err MATCHES "/nonexistent-irqshape-dir/r.json" OR EXISTS ${WORK}/ok.csv)
+    message(FATAL_ERROR "a bad --json path should fail before the run (rc ${rc}):\n${out}\n${err}")
+  endif()
 else()
   message(FATAL_ERROR "unknown CHECK ${CHECK}")
 endif()
