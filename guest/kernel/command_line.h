@@ -1,6 +1,5 @@
-// The kernel command line (QEMU -append), from hvm_start_info.cmdline_paddr. One option
-// is understood: "irqshape.fault=ud" makes the last CPU execute UD2 after boot, so the
-// test suite can check that an exception on any CPU is reported and fails the run.
+// The kernel command line (QEMU -append), from hvm_start_info.cmdline_paddr. The options
+// understood are the fault injections of kernel/fault_injection.h ("irqshape.fault=...").
 #pragma once
 
 namespace guest {

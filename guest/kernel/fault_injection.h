@@ -1,0 +1,17 @@
+// Faults injected through the kernel command line (QEMU -append), so the test suite can
+// check that each kind of failure is reported and cannot look like a passing run:
+//
+//   irqshape.fault=ud               the last CPU executes UD2 after the interrupt core is
+//                                   built: the exception must be reported (PANIC) and end
+//                                   the run with the panic status.
+//   irqshape.fault=apic_error       the last CPU reads a reserved xAPIC register (offset
+//                                   0x40): its local APIC latches "illegal register
+//                                   address" (ESR bit 7) and apic.errors must FAIL naming it.
+#pragma once
+
+namespace guest::fault {
+
+// BSP, after the interrupt core is built, before the self-tests.
+void after_interrupt_core(unsigned cpus);
+
+}  // namespace guest::fault
