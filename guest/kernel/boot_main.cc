@@ -127,6 +127,7 @@ extern "C" [[noreturn]] void boot_main() {
   x86::sti();
   const smp::StartResult smp_result = smp::start_application_processors(platform);
   print_platform(platform, smp_result, tsc_per_ms);
+  fault::before_interrupt_core(smp_result.online);
   InterruptSystemInfo info;
   init_interrupt_system(platform, smp_result.online, info);
   fault::after_interrupt_core(smp_result.online);

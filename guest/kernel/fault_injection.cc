@@ -6,12 +6,15 @@
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "smp/cpu_work.h"
+#include "smp/percpu.h"
 
 namespace guest::fault {
 
 namespace {
 
 constexpr std::uint64_t kFaultTimeoutNs = 1000 * clock::kNsPerMs;
+// A device vector (class 8). Before the interrupt core exists no vector has an owner.
+constexpr std::uint8_t kStrayVector = 0x81;
 
 void announce(const char* what, unsigned cpu) {
   Console out;
@@ -19,6 +22,16 @@ void announce(const char* what, unsigned cpu) {
 }
 
 }  // namespace
+
+void before_interrupt_core(unsigned cpus) {
+  if (!command_line_has("irqshape.fault=stray_interrupt")) return;
+  const unsigned cpu = cpus - 1;
+  announce("self-IPI on vector 0x81 before the interrupt core exists", cpu);
+  // The work runs with interrupts enabled: the IPI is taken as soon as it is sent.
+  const bool ran = smp::run_on(cpu, [](void*) { apic::send_fixed(apic::id(), kStrayVector); }, nullptr, kFaultTimeoutNs);
+  const bool taken = ran && clock::wait_until([&] { return cpu_data(cpu).stray_interrupts.load() != 0; }, kFaultTimeoutNs);
+  if (!taken) panic("the injected stray interrupt was not taken");
+}
 
 void after_interrupt_core(unsigned cpus) {
   const unsigned cpu = cpus - 1;

@@ -7,10 +7,15 @@
 //   irqshape.fault=apic_error       the last CPU reads a reserved xAPIC register (offset
 //                                   0x40): its local APIC latches "illegal register
 //                                   address" (ESR bit 7) and apic.errors must FAIL naming it.
+//   irqshape.fault=stray_interrupt  the last CPU sends itself a fixed IPI on a device
+//                                   vector before the interrupt core exists: nobody owns
+//                                   it, it is counted stray and apic.errors must FAIL.
 #pragma once
 
 namespace guest::fault {
 
+// BSP, after the APs are up and before the interrupt core exists (interrupts enabled).
+void before_interrupt_core(unsigned cpus);
 // BSP, after the interrupt core is built, before the self-tests.
 void after_interrupt_core(unsigned cpus);
 
