@@ -9,6 +9,7 @@
 #include "kernel/panic.h"
 #include "smp/cpu_work.h"
 #include "smp/percpu.h"
+#include "smp/start_plan.h"
 
 extern "C" const char ap_trampoline_start[], ap_trampoline_end[];
 extern "C" const char ap_mailbox_cr3[], ap_mailbox_stack[], ap_mailbox_entry[], ap_mailbox_cpu[];
@@ -26,9 +27,6 @@ constexpr std::uint64_t kInitDelayNs = 10 * clock::kNsPerMs;
 constexpr std::uint64_t kStartupDelayNs = 200 * clock::kNsPerUs;
 constexpr std::uint64_t kReportInTimeoutNs = 2000 * clock::kNsPerMs;
 constexpr std::uint8_t kTrampolinePage = GUEST_TRAMPOLINE_BASE >> 12;
-// xAPIC physical destinations are 8 bits and 0xFF is the broadcast: a processor with a
-// larger id cannot be addressed alone.
-constexpr std::uint32_t kXApicBroadcast = 0xFF;
 
 alignas(16) unsigned char stacks[kMaxGuestCpus][GUEST_STACK_SIZE];
 alignas(16) unsigned char ist_stacks[kMaxGuestCpus][GUEST_IST_STACK_SIZE];
@@ -127,16 +125,16 @@ StartResult start_application_processors(const acpi::Platform& platform) {
   bool stuck = false;  // an AP that failed could not be parked: its index is not free
   for (unsigned i = 0; i < platform.processors; ++i) {
     const std::uint32_t id = platform.processor_apic_ids[i];  // distinct (acpi.cc)
-    if (id == bsp.apic_id) continue;
-    if (next >= kMaxGuestCpus || stuck) {
-      ++r.failed;  // more CPUs than this kernel has room for, or no free index
-      continue;
-    }
-    if (apic::mode() == apic::Mode::XApic && id >= kXApicBroadcast) {
-      ++r.failed;
-      Console out;
-      out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
-      continue;
+    switch (decide_start(id, bsp.apic_id, apic::mode() == apic::Mode::XApic, next, kMaxGuestCpus, stuck)) {
+      case StartDecision::IsBsp: continue;
+      case StartDecision::NoFreeIndex: ++r.failed; continue;  // no room, or no free index
+      case StartDecision::NotAddressable: {
+        ++r.failed;
+        Console out;
+        out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
+        continue;
+      }
+      case StartDecision::Start: break;
     }
     if (start_one(next, id)) {
       ++next;
