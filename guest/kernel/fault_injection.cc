@@ -50,4 +50,6 @@ void after_interrupt_core(unsigned cpus) {
   }
 }
 
+bool ap_not_to_start(std::uint32_t& apic_id) { return command_line_number("irqshape.fault=ap_no_start=", apic_id); }
+
 }  // namespace guest::fault

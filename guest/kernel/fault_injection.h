@@ -10,7 +10,13 @@
 //   irqshape.fault=stray_interrupt  the last CPU sends itself a fixed IPI on a device
 //                                   vector before the interrupt core exists: nobody owns
 //                                   it, it is counted stray and apic.errors must FAIL.
+//   irqshape.fault=ap_no_start=<id> the STARTUP IPIs for the AP with that APIC id name a
+//                                   wrong start page (smp/smp.cc): it runs other code,
+//                                   never reports in, and must be parked with INIT while
+//                                   the other CPUs come up and run the tests.
 #pragma once
+
+#include <cstdint>
 
 namespace guest::fault {
 
@@ -18,5 +24,7 @@ namespace guest::fault {
 void before_interrupt_core(unsigned cpus);
 // BSP, after the interrupt core is built, before the self-tests.
 void after_interrupt_core(unsigned cpus);
+// ap_no_start=<id>: true and the APIC id whose start-up is to go wrong.
+[[nodiscard]] bool ap_not_to_start(std::uint32_t& apic_id);
 
 }  // namespace guest::fault
