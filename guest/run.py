@@ -208,6 +208,9 @@ def check_panic(args, status, lines):
         problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
     if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
         problems.append("no PANIC line matching %r" % args.expect_panic)
+    for regex in args.expect_line:
+        if not any(re.search(regex, l) for l in lines):
+            problems.append("no console line matching %r" % regex)
     return problems
 
 
