@@ -15,8 +15,19 @@ The harness answers the kernel's "UART-RX send=N batch=B" lines by writing the e
 bytes to QEMU's standard input (the guest's COM1 receive side).
 
 Passes only if QEMU exits through isa-debug-exit with the success code (status 1), the
-summary says failed=0, the number of TEST lines equals the kernel's PLAN, and every
-required test name is present - so a kernel that prints nothing cannot pass.
+summary says failed=0, the number of TEST lines equals the kernel's PLAN, every required
+test name is present, and the summary agrees with itself and with the lines (passed +
+failed = tests = planned; one vectors.class and one affinity.pit line per CPU the
+kernel brought up, cpu=0..n-1; the SMP line's online= equals the summary's cpus=) - so a
+kernel that prints nothing cannot pass.
+
+Negative tests (kernel command-line faults, docs/guest.md):
+    --expect-panic REGEX   the kernel must panic with a matching PANIC line (status 5);
+    --expect-fail REGEX    a TEST ... FAIL line must match (repeatable); those FAIL lines
+                           are expected, any other is still a failure; QEMU must end
+                           with the tests-failed status (3) and the summary count them;
+    --expect-line REGEX    some console line must match (repeatable).
+
 Exit codes: 0 pass, 1 fail, 77 skip (no qemu-system-x86_64).
 """
 
@@ -31,7 +42,10 @@ import time
 
 SKIP = 77
 QEMU_SUCCESS_STATUS = 1  # isa-debug-exit: (0 << 1) | 1
+QEMU_TESTS_FAILED_STATUS = 3  # isa-debug-exit: (1 << 1) | 1, the kernel's "tests failed" code
 QEMU_PANIC_STATUS = 5    # isa-debug-exit: (2 << 1) | 1, the kernel's panic code
+# Tests with one line per CPU the kernel brought up, each with cpu=<index>.
+PER_CPU_TESTS = ["vectors.class", "affinity.pit"]
 REQUIRED_TESTS = [
     "acpi.madt", "smp.online", "apic.mode",
     "vectors.class", "vectors.per_cpu",
@@ -86,7 +100,7 @@ def run_qemu(args):
         for raw in proc.stdout:
             line = raw.decode("latin-1").rstrip("\r\n")
             lines.append(line)
-            if not args.quiet or line.startswith(("TEST", "SUMMARY", "PANIC", "PLAN")):
+            if not args.quiet or line.startswith(("TEST", "SUMMARY", "PANIC", "PLAN", "SMP", "smp:", "fault injection:")):
                 print(line, flush=True)
             m = re.match(r"UART-RX send=(\d+) batch=(\d+)", line)
             if m:
@@ -108,12 +122,43 @@ def run_qemu(args):
     return status, lines, time.monotonic() - start
 
 
+def fields_of(line):
+    return dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+
+
+def check_consistency(lines, plan, tests, fields):
+    """The summary against itself and the lines, the per-CPU tests against its cpus=."""
+    problems = []
+    try:
+        passed, failed, count, planned, cpus = (int(fields[k]) for k in ("passed", "failed", "tests", "planned", "cpus"))
+    except (KeyError, ValueError):
+        return ["summary: a field of passed/failed/tests/planned/cpus is missing or not a number"]
+    if passed + failed != count or count != planned:
+        problems.append("summary: passed=%d + failed=%d, tests=%d, planned=%d disagree" % (passed, failed, count, planned))
+    if plan and planned != plan[0]:
+        problems.append("summary: planned=%d, PLAN said %d" % (planned, plan[0]))
+    if count != len(tests):
+        problems.append("summary: tests=%d, %d TEST lines" % (count, len(tests)))
+    for name in PER_CPU_TESTS:
+        seen = sorted(int(fields_of(l).get("cpu", -1)) for l in lines if l.startswith("TEST %s " % name))
+        if seen != list(range(cpus)):
+            problems.append("%s ran on cpus %s, summary says cpus=%d" % (name, seen, cpus))
+    smp = [fields_of(l) for l in lines if l.startswith("SMP ")]
+    if not smp:
+        problems.append("no SMP line")
+    elif smp[0].get("online") != str(cpus):
+        problems.append("SMP online=%s, summary cpus=%d" % (smp[0].get("online"), cpus))
+    return problems
+
+
 def check(args, status, lines):
     problems = []
+    want_status = QEMU_TESTS_FAILED_STATUS if args.expect_fail else QEMU_SUCCESS_STATUS
     if status < 0:
         problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
-    if status != QEMU_SUCCESS_STATUS:
-        problems.append("QEMU exit status %d (want %d: isa-debug-exit success)" % (status, QEMU_SUCCESS_STATUS))
+    if status != want_status:
+        problems.append("QEMU exit status %d (want %d: isa-debug-exit %s)" % (
+            status, want_status, "tests failed" if args.expect_fail else "success"))
     plan = [int(m.group(1)) for m in (re.match(r"PLAN tests=(\d+)", l) for l in lines) if m]
     tests = [l.split()[1] for l in lines if l.startswith("TEST ") and len(l.split()) > 1]
     failed = [l for l in lines if l.startswith("TEST ") and l.endswith(" FAIL")]
@@ -122,16 +167,25 @@ def check(args, status, lines):
         problems.append("no PLAN line")
     elif len(tests) != plan[0]:
         problems.append("%d TEST lines, PLAN said %d" % (len(tests), plan[0]))
+    expected_fail = [r for r in args.expect_fail]
     for line in failed:
-        problems.append("failed: " + line)
+        if not any(re.search(r, line) for r in expected_fail):
+            problems.append("failed: " + line)
+    for regex in expected_fail:
+        if not any(re.search(regex, l) for l in failed):
+            problems.append("no TEST ... FAIL line matching %r" % regex)
+    for regex in args.expect_line:
+        if not any(re.search(regex, l) for l in lines):
+            problems.append("no console line matching %r" % regex)
     if not summary:
         problems.append("no SUMMARY line")
     else:
-        fields = dict(f.split("=", 1) for f in summary[0].split()[1:] if "=" in f)
-        if fields.get("failed") != "0":
-            problems.append("summary: failed=%s" % fields.get("failed"))
+        fields = fields_of(summary[0])
+        if fields.get("failed") != str(len(failed)):
+            problems.append("summary: failed=%s, %d TEST lines FAIL" % (fields.get("failed"), len(failed)))
         if args.expect_cpus and fields.get("cpus") != str(args.expect_cpus):
             problems.append("summary: cpus=%s, expected %d" % (fields.get("cpus"), args.expect_cpus))
+        problems += check_consistency(lines, plan, tests, fields)
     missing = [t for t in REQUIRED_TESTS if t not in tests]
     if missing:
         problems.append("required tests missing: " + " ".join(missing))
@@ -154,6 +208,9 @@ def check_panic(args, status, lines):
         problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
     if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
         problems.append("no PANIC line matching %r" % args.expect_panic)
+    for regex in args.expect_line:
+        if not any(re.search(regex, l) for l in lines):
+            problems.append("no console line matching %r" % regex)
     return problems
 
 
@@ -180,6 +237,10 @@ def main():
     p.add_argument("--append", default="", help="kernel command line (e.g. irqshape.fault=ud)")
     p.add_argument("--expect-panic", default=None, metavar="REGEX",
                    help="pass only if the kernel panics with a PANIC line matching REGEX (negative test)")
+    p.add_argument("--expect-fail", action="append", default=[], metavar="REGEX",
+                   help="a TEST ... FAIL line must match REGEX; expected FAILs pass, QEMU must report failed tests (repeatable)")
+    p.add_argument("--expect-line", action="append", default=[], metavar="REGEX",
+                   help="some console line must match REGEX (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print only PLAN/TEST/SUMMARY/PANIC lines")
     p.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     args = p.parse_args()

@@ -59,6 +59,8 @@ constexpr std::uint64_t kNanosecondsPerMs = 1'000'000;
 // LVT delivery mode field (bits 10:8) for LINT1: NMI.
 constexpr std::uint32_t kLvtDeliveryNmi = 0x4 << 8;
 constexpr unsigned kIcrIdleSpins = 100'000;
+// Reserved in the xAPIC register page (SDM vol. 3A, table 10-1: 0x040-0x070).
+constexpr std::uint32_t kReservedOffset = 0x040;
 
 // Where the xAPIC ICR is still sending the previous IPI (delivery status 1).
 bool wait_icr_idle() {
@@ -150,6 +152,18 @@ void send_fixed(std::uint32_t apic_id, std::uint8_t vector) {
   x86::cli();
   registers().send_ipi(apic_id, vector);
   if (were_enabled) x86::sti();
+}
+
+std::uint32_t read_error_status() {
+  LocalApicRegisters& r = registers();
+  r.write(kEsr, 0);
+  return r.read(kEsr);
+}
+
+bool provoke_illegal_register_access() {
+  if (current_mode != Mode::XApic) return false;
+  (void)registers().read(kReservedOffset);
+  return true;
 }
 
 void calibrate_timer() {

@@ -39,6 +39,17 @@ bool send_startup(std::uint32_t apic_id, std::uint8_t page);
 // A fixed IPI through kern's adapter, with interrupts off around it as kern requires.
 void send_fixed(std::uint32_t apic_id, std::uint8_t vector);
 
+// The error status register (SDM vol. 3A, 10.5.3): a write latches the errors the APIC
+// detected since the previous write into the ESR, then the read returns them. (QEMU's
+// TCG APIC ignores the write and keeps the bits until reset: the read shows them all.)
+[[nodiscard]] std::uint32_t read_error_status();
+// Fault injection (irqshape.fault=apic_error): reads an offset the xAPIC page reserves,
+// which the APIC reports as "illegal register address" (ESR bit 7) - the one error
+// QEMU 7.2's TCG APIC latches (it delivers IPIs with vectors 0-15 like any other and
+// never raises the LVT error interrupt). False in x2APIC mode: there a reserved
+// register is an MSR that raises #GP, not an APIC error.
+bool provoke_illegal_register_access();
+
 // The timer in one-shot mode on kTimerVector. calibrate_timer() measures its rate
 // against the HPET (BSP once; every APIC in QEMU runs at the same bus clock).
 void calibrate_timer();

@@ -3,6 +3,7 @@
 //
 //   0x0000_0000 - 0x0000_0FFF  real-mode IVT / BIOS data (untouched)
 //   0x0000_8000 - 0x0000_8FFF  AP start-up trampoline (copied here; SIPI vector 0x08)
+//   0x0000_9000 - 0x0000_9FFF  fault injection only: the wrong start page (ap_no_start)
 //   0x0010_0000 - ...          this kernel (text, rodata, data, bss incl. page tables,
 //                              stacks and the interrupt-object pool), linked 1:1
 //   top of RAM                 SeaBIOS tables (ACPI) - read only
@@ -16,6 +17,9 @@
 // 8-bit vector VV and the AP starts in real mode at CS:IP = VV00:0000, i.e. physical
 // VV000 (Intel SDM vol. 3A, 8.4.4.1 "Typical BSP Initialization Sequence").
 #define GUEST_TRAMPOLINE_BASE 0x8000
+// The page the STARTUP IPIs name instead when irqshape.fault=ap_no_start=<id> asks for a
+// failed start (smp/smp.cc): a real-mode loop, not the trampoline.
+#define GUEST_DECOY_PAGE_BASE 0x9000
 
 // Identity map: 4 GiB in 2 MiB pages (4 page directories). The last GiB holds the PCI
 // hole and the APIC/HPET register pages and is mapped uncached (PCD|PWT).

@@ -20,6 +20,7 @@
 #include "kernel/clock.h"
 #include "kernel/command_line.h"
 #include "kernel/console.h"
+#include "kernel/fault_injection.h"
 #include "kernel/interrupt_system.h"
 #include "kernel/panic.h"
 #include "selftest/selftest.h"
@@ -102,18 +103,6 @@ void print_platform(const acpi::Platform& p, const smp::StartResult& smp_result,
   out.w.str(" tsc_khz=").dec(tsc_per_ms).str(" lapic_timer_khz=").dec(apic::timer_ticks_per_ms()).chr('\n');
 }
 
-// "irqshape.fault=ud": an invalid opcode on the last CPU; its exception handler must
-// report it and end the run with the panic status.
-void inject_fault_if_asked(unsigned cpus) {
-  if (!command_line_has("irqshape.fault=ud")) return;
-  {
-    Console out;
-    out.w.str("fault injection: ud2 on cpu ").dec(cpus - 1).chr('\n');
-  }
-  (void)smp::run_on(cpus - 1, [](void*) { asm volatile("ud2"); }, nullptr, 1000 * clock::kNsPerMs);
-  panic("the injected fault was not reported");
-}
-
 }  // namespace
 
 extern "C" [[noreturn]] void boot_main() {
@@ -138,9 +127,10 @@ extern "C" [[noreturn]] void boot_main() {
   x86::sti();
   const smp::StartResult smp_result = smp::start_application_processors(platform);
   print_platform(platform, smp_result, tsc_per_ms);
+  fault::before_interrupt_core(smp_result.online);
   InterruptSystemInfo info;
   init_interrupt_system(platform, smp_result.online, info);
-  inject_fault_if_asked(smp_result.online);
+  fault::after_interrupt_core(smp_result.online);
   selftest::Context context{platform, smp_result, info, tsc_per_ms};
   const bool passed = selftest::run_all(context);
   debug_exit::exit(passed ? debug_exit::Code::Success : debug_exit::Code::TestsFailed);

@@ -17,7 +17,6 @@
 #include "arch/interrupt_frame.h"
 #include "arch/x86.h"
 #include "devices/debug_exit.h"
-#include "hw/lapic_regs.h"
 #include "kern/dispatcher.h"
 #include "kern/irql.h"
 #include "kern/system_vectors.h"
@@ -46,9 +45,10 @@ void handle_platform_vector(PerCpu& cpu, std::uint8_t vector) {
     cpu.wakeup_interrupts.fetch_add(1, std::memory_order_relaxed);
   } else {
     cpu.apic_errors.fetch_add(1, std::memory_order_relaxed);  // the apic.errors self-test fails on any
-    lapic.write(irqshape::hw::lapic::kEsr, 0);
+    const std::uint32_t esr = apic::read_error_status();
+    cpu.esr_seen.fetch_or(esr, std::memory_order_relaxed);
     Console out;
-    out.w.str("apic error cpu=").dec(cpu.index).str(" esr=").hex(lapic.read(irqshape::hw::lapic::kEsr)).chr('\n');
+    out.w.str("apic error cpu=").dec(cpu.index).str(" esr=").hex(esr).chr('\n');
   }
   lapic.eoi();
 }

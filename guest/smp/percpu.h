@@ -30,6 +30,7 @@ struct PerCpu {
   std::atomic<std::uint64_t> wakeup_interrupts{0};
   std::atomic<std::uint64_t> stray_interrupts{0};  // before the interrupt core existed
   std::atomic<std::uint64_t> apic_errors{0};       // LVT error interrupts (ESR printed each time)
+  std::atomic<std::uint32_t> esr_seen{0};          // every ESR bit read on this CPU (handler, apic.errors)
 
   std::uint64_t stack_top = 0;
   CpuDescriptors descriptors;

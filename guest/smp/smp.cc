@@ -6,9 +6,11 @@
 #include "boot/layout.h"
 #include "kernel/clock.h"
 #include "kernel/console.h"
+#include "kernel/fault_injection.h"
 #include "kernel/panic.h"
 #include "smp/cpu_work.h"
 #include "smp/percpu.h"
+#include "smp/start_plan.h"
 
 extern "C" const char ap_trampoline_start[], ap_trampoline_end[];
 extern "C" const char ap_mailbox_cr3[], ap_mailbox_stack[], ap_mailbox_entry[], ap_mailbox_cpu[];
@@ -26,9 +28,30 @@ constexpr std::uint64_t kInitDelayNs = 10 * clock::kNsPerMs;
 constexpr std::uint64_t kStartupDelayNs = 200 * clock::kNsPerUs;
 constexpr std::uint64_t kReportInTimeoutNs = 2000 * clock::kNsPerMs;
 constexpr std::uint8_t kTrampolinePage = GUEST_TRAMPOLINE_BASE >> 12;
-// xAPIC physical destinations are 8 bits and 0xFF is the broadcast: a processor with a
-// larger id cannot be addressed alone.
-constexpr std::uint32_t kXApicBroadcast = 0xFF;
+
+// Fault injection (irqshape.fault=ap_no_start=<id>, kernel/fault_injection.h): that AP's
+// STARTUP IPIs name this page instead of the trampoline's, as a BSP with a wrong start
+// address would. The page holds a real-mode loop that counts in its own page and never
+// reports in: the AP runs, but not this kernel. The BSP must time out, park it with INIT,
+// and the count must then stand still (INIT stopped it; SDM vol. 3A, 8.4.1).
+constexpr std::uint8_t kDecoyPage = GUEST_DECOY_PAGE_BASE >> 12;
+constexpr std::uint32_t kDecoyCounterOffset = 0x100;
+constexpr unsigned char kDecoyCode[] = {
+    0x66, 0x2E, 0xFF, 0x06, 0x00, 0x01,  // inc dword cs:[0x100]  (CS base = the page)
+    0xF3, 0x90,                          // pause
+    0xEB, 0xF6,                          // jmp back to the inc (IP 10 - 10 = 0)
+};
+constexpr std::uint64_t kDecoyStillNs = 5 * clock::kNsPerMs;
+
+volatile std::uint32_t& decoy_counter() {
+  return *reinterpret_cast<volatile std::uint32_t*>(GUEST_DECOY_PAGE_BASE + kDecoyCounterOffset);
+}
+
+void install_decoy() {
+  __builtin_memcpy(reinterpret_cast<void*>(GUEST_DECOY_PAGE_BASE), kDecoyCode, sizeof kDecoyCode);
+  decoy_counter() = 0;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 
 alignas(16) unsigned char stacks[kMaxGuestCpus][GUEST_STACK_SIZE];
 alignas(16) unsigned char ist_stacks[kMaxGuestCpus][GUEST_IST_STACK_SIZE];
@@ -66,7 +89,7 @@ void copy_trampoline() {
   *in_trampoline<std::uint64_t>(ap_mailbox_entry) = reinterpret_cast<std::uint64_t>(&ap_main);
 }
 
-bool start_one(unsigned index, std::uint32_t apic_id) {
+bool start_one(unsigned index, std::uint32_t apic_id, std::uint8_t start_page) {
   PerCpu& cpu = cpu_data(index);
   cpu.index = index;
   cpu.stack_top = stack_top(index);
@@ -76,7 +99,7 @@ bool start_one(unsigned index, std::uint32_t apic_id) {
   if (!apic::send_init(apic_id)) return false;
   clock::delay_ns(kInitDelayNs);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!apic::send_startup(apic_id, kTrampolinePage)) return false;
+    if (!apic::send_startup(apic_id, start_page)) return false;
     clock::delay_ns(kStartupDelayNs);
     if (cpu.online.load(std::memory_order_acquire)) break;
   }
@@ -123,30 +146,50 @@ StartResult start_application_processors(const acpi::Platform& platform) {
   PerCpu& bsp = cpu_data(0);
   bsp.online.store(true, std::memory_order_release);
   copy_trampoline();
+  std::uint32_t decoy_id = 0;
+  const bool decoy = fault::ap_not_to_start(decoy_id);
   unsigned next = 1;
   bool stuck = false;  // an AP that failed could not be parked: its index is not free
   for (unsigned i = 0; i < platform.processors; ++i) {
     const std::uint32_t id = platform.processor_apic_ids[i];  // distinct (acpi.cc)
-    if (id == bsp.apic_id) continue;
-    if (next >= kMaxGuestCpus || stuck) {
-      ++r.failed;  // more CPUs than this kernel has room for, or no free index
-      continue;
+    switch (decide_start(id, bsp.apic_id, apic::mode() == apic::Mode::XApic, next, kMaxGuestCpus, stuck)) {
+      case StartDecision::IsBsp: continue;
+      case StartDecision::NoFreeIndex: ++r.failed; continue;  // no room, or no free index
+      case StartDecision::NotAddressable: {
+        ++r.failed;
+        Console out;
+        out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
+        continue;
+      }
+      case StartDecision::Start: break;
     }
-    if (apic::mode() == apic::Mode::XApic && id >= kXApicBroadcast) {
-      ++r.failed;
+    const bool wrong_page = decoy && id == decoy_id;
+    if (wrong_page) {
+      install_decoy();
       Console out;
-      out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
-      continue;
+      out.w.str("fault injection: apic ").hex(id).str(" gets start page ").hex(kDecoyPage).str(", not the trampoline\n");
     }
-    if (start_one(next, id)) {
+    if (start_one(next, id, wrong_page ? kDecoyPage : kTrampolinePage)) {
       ++next;
       continue;
     }
     ++r.failed;
+    const std::uint32_t count_before = wrong_page ? decoy_counter() : 0;
     stuck = !park(next, id, bsp.apic_id);
+    bool stopped = false;
+    if (wrong_page) {
+      const std::uint32_t after_init = decoy_counter();
+      clock::delay_ns(kDecoyStillNs);
+      stopped = decoy_counter() == after_init;
+    }
     Console out;
     out.w.str("smp: apic ").hex(id).str(" did not start");
     out.w.str(stuck ? "; INIT could not park it, no further APs are started\n" : "; parked with INIT\n");
+    if (wrong_page) {
+      out.w.str("fault injection: apic ").hex(id).str(" ran the wrong page (count ").dec(count_before);
+      out.w.str(count_before != 0 && stopped ? ") and stopped after INIT: parked\n"
+                                             : ") and did not stop after INIT: not parked\n");
+    }
   }
   cpus_online = r.online = next;
   r.elapsed_ns = clock::now_ns() - start;

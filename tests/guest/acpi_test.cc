@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "smp/start_plan.h"
+
 namespace guest::acpi {
 namespace {
 
@@ -302,6 +304,61 @@ TEST_F(AcpiTest, NoRsdpIsReported) {
   const PhysicalMemory nothing{kBase, kBase, 0};
   EXPECT_FALSE(parse(kBase, nothing, platform, error));
   EXPECT_STREQ(error, "no RSDP");
+}
+
+// What smp.cc does with a parsed MADT when every start it tries succeeds: the ids it
+// starts (CPU index 1, 2, ... in that order) and how many it counts failed.
+struct StartOutcome {
+  std::vector<std::uint32_t> started;
+  unsigned failed = 0;
+  unsigned not_addressable = 0;
+};
+
+StartOutcome plan_starts(const Platform& p, std::uint32_t bsp_id, bool xapic_mode, unsigned max_cpus) {
+  StartOutcome out;
+  unsigned next = 1;
+  for (unsigned i = 0; i < p.processors; ++i) {
+    switch (smp::decide_start(p.processor_apic_ids[i], bsp_id, xapic_mode, next, max_cpus, false)) {
+      case smp::StartDecision::IsBsp: break;
+      case smp::StartDecision::NoFreeIndex: ++out.failed; break;
+      case smp::StartDecision::NotAddressable: ++out.failed, ++out.not_addressable; break;
+      case smp::StartDecision::Start: out.started.push_back(p.processor_apic_ids[i]), ++next; break;
+    }
+  }
+  return out;
+}
+
+TEST_F(AcpiTest, XApicModeDoesNotStartIdsFrom0xFFOn) {
+  // 0xFF as a type-0 entry (the xAPIC broadcast id), 0x100 and 0x1234 as x2APIC entries.
+  madt = table("APIC", madt_body({local_apic(0), local_apic(1), local_apic(0xFF), local_x2apic(0x100), local_apic(0xFE),
+                                  local_x2apic(0x1234), local_apic(2), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  ASSERT_EQ(platform.processors, 7u);
+  const StartOutcome xapic = plan_starts(platform, 0, true, GUEST_MAX_CPUS);
+  EXPECT_EQ(xapic.started, (std::vector<std::uint32_t>{1, 0xFE, 2}));
+  EXPECT_EQ(xapic.failed, 3u);
+  EXPECT_EQ(xapic.not_addressable, 3u);
+  // x2APIC destinations are 32 bits: every one is started.
+  const StartOutcome x2apic = plan_starts(platform, 0, false, GUEST_MAX_CPUS);
+  EXPECT_EQ(x2apic.started, (std::vector<std::uint32_t>{1, 0xFF, 0x100, 0xFE, 0x1234, 2}));
+  EXPECT_EQ(x2apic.failed, 0u);
+}
+
+TEST_F(AcpiTest, StartDecisionSkipsTheBspAndRunsOutOfIndexes) {
+  // The BSP need not be the first entry, nor id 0.
+  madt = table("APIC", madt_body({local_apic(4), local_apic(7), local_apic(5), local_apic(6), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  const StartOutcome three = plan_starts(platform, 7, true, 3);  // room for the BSP and two APs
+  EXPECT_EQ(three.started, (std::vector<std::uint32_t>{4, 5}));
+  EXPECT_EQ(three.failed, 1u);
+  EXPECT_EQ(three.not_addressable, 0u);
+  // An AP that could not be parked holds its index: nothing more is started.
+  EXPECT_EQ(smp::decide_start(6, 7, true, 2, GUEST_MAX_CPUS, true), smp::StartDecision::NoFreeIndex);
+  // The room check comes before the address check, as in smp.cc: both count as failed.
+  EXPECT_EQ(smp::decide_start(0x100, 7, true, GUEST_MAX_CPUS, GUEST_MAX_CPUS, false),
+            smp::StartDecision::NoFreeIndex);
+  EXPECT_EQ(smp::decide_start(smp::kXApicBroadcast - 1, 7, true, 1, GUEST_MAX_CPUS, false),
+            smp::StartDecision::Start);
 }
 
 }  // namespace
