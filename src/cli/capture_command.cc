@@ -16,7 +16,7 @@ namespace irqshape::cli {
 void add_capture_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "capture",
-      "Record real interrupt activity (irq:irq_handler_entry/exit, block:block_rq_issue/complete, "
+      "Record real interrupt activity (irq:irq_handler_entry/exit, block:block_rq_issue/complete/requeue, "
       "napi:napi_poll, optionally kvm:*) through tracefs while an optional command runs. Needs root.");
   auto opt = std::make_shared<trace::CaptureOptions>();
   cmd->add_option("-o,--output", opt->output,

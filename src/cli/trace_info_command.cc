@@ -69,17 +69,35 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   if (t.lost.markers) fmt::print("{}\n", lost_events_warning(t.lost));
 
   fmt::print("\ninterrupt sources (inter-arrival and handler: mean / p50 / p99)\n");
-  fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}\n", "irq", "name", "kind", "entries",
-             "rate/s", "inter-arrival", "handler", "cpus", "serves");
+  // Each column is as wide as its widest cell, so that a long name or a long time does
+  // not push the rest of its row out of line.
+  struct Row {
+    std::string name, rate, inter_arrival, handler, cpus;
+  };
+  std::vector<Row> rows;
+  std::size_t w_name = 20, w_inter = 32, w_handler = 30, w_cpus = 14;
   for (const auto& s : t.sources) {
     const auto& src = t.catalog.sources[s.id];
     // rate/s is entries over the trace's duration. One entry is no rate: 1/duration would
     // only restate how long the trace is (1e9/s for a 1 ns trace), so it is shown as "-"
     // (and as null in the JSON).
-    const std::string rate = s.entries < 2 ? std::string("-") : fmt::format("{:.1f}", s.rate_hz);
-    fmt::print("  {:>5}  {:<20} {:<6} {:>9} {:>10}  {:<32} {:<30} {:<14} {}{}\n", src.irq,
-               src.name.empty() ? "(unnamed)" : src.name, to_string(src.kind), s.entries, rate,
-               brief(s.inter_arrival_ns), brief(s.handler_ns), cpu_shares(s),
+    Row r{src.name.empty() ? "(unnamed)" : src.name,
+          s.entries < 2 ? std::string("-") : fmt::format("{:.1f}", s.rate_hz), brief(s.inter_arrival_ns),
+          brief(s.handler_ns), cpu_shares(s)};
+    w_name = std::max(w_name, r.name.size());
+    w_inter = std::max(w_inter, r.inter_arrival.size());
+    w_handler = std::max(w_handler, r.handler.size());
+    w_cpus = std::max(w_cpus, r.cpus.size());
+    rows.push_back(std::move(r));
+  }
+  fmt::print("  {:>5}  {:<{}} {:<6} {:>9} {:>10}  {:<{}} {:<{}} {:<{}} {}\n", "irq", "name", w_name, "kind", "entries",
+             "rate/s", "inter-arrival", w_inter, "handler", w_handler, "cpus", w_cpus, "serves");
+  for (std::size_t i = 0; i < t.sources.size(); ++i) {
+    const auto& s = t.sources[i];
+    const auto& src = t.catalog.sources[s.id];
+    const Row& r = rows[i];
+    fmt::print("  {:>5}  {:<{}} {:<6} {:>9} {:>10}  {:<{}} {:<{}} {:<{}} {}{}\n", src.irq, r.name, w_name,
+               to_string(src.kind), s.entries, r.rate, r.inter_arrival, w_inter, r.handler, w_handler, r.cpus, w_cpus,
                s.serves ? device_name(t, *s.serves) : "-",
                s.unhandled ? fmt::format("  ({} unhandled)", s.unhandled) : "");
   }
