@@ -207,6 +207,9 @@ int run(const Options& o) {
       for (; next_arrival < replay.size() && replay[next_arrival].time < t; ++next_arrival) model.interrupt(replay[next_arrival]);
       model.advance(t);
     }
+    // In real time, period k's numbers exist at wall time k * period, not before: the
+    // simulation runs ahead, its results wait for the wall clock.
+    if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
     std::vector<isd::AdapterAction> actions;
     if (adapter) {
       auto a = adapter->step(driver, t);
@@ -228,7 +231,6 @@ int run(const Options& o) {
     if (!o.prometheus.empty()) server.publish(isd::to_prometheus(last));
     if (!o.quiet)
       for (const std::string& w : last.warnings) say("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
-    if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
   }
   if (perfetto) perfetto->finish();
   print_summary(last, *duration);
