@@ -10,11 +10,15 @@ function(run_ok out_var)
   set(${out_var} "${out}" PARENT_SCOPE)
 endfunction()
 
-# A bad argument: non-zero exit, one line on stderr that contains `expect`.
+# A bad argument: non-zero exit, one line on stderr that contains `expect` (for a usage
+# error, exit 2, followed by the line "Run 'irqshape <command> --help' for the options.").
 function(run_fails expect)
   execute_process(COMMAND ${IRQSHAPE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
   if(rc EQUAL 0)
     message(FATAL_ERROR "`irqshape ${ARGN}` should have failed:\n${out}")
+  endif()
+  if(rc EQUAL 2)
+    string(REGEX REPLACE "\nRun 'irqshape[a-z -]*--help' for the (options|commands)\\.\n$" "\n" err "${err}")
   endif()
   string(STRIP "${err}" err)
   string(FIND "${err}" "\n" newline)

@@ -5,14 +5,19 @@
 // With --from-history the arrivals go through the ISU model first and are read back
 // from its history ring through the registers, as the driver does on a real unit.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/trace_warnings.h"
@@ -57,6 +62,21 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// "1 source", "2 sources"; `plural` when it is not the noun with an s.
+std::string count(std::uint64_t n, std::string_view noun, std::string_view plural = {}) {
+  if (n == 1) return fmt::format("1 {}", noun);
+  return plural.empty() ? fmt::format("{} {}s", n, noun) : fmt::format("{} {}", n, plural);
+}
+
+// "a -> b within 10us..20us -> c within ...".
+std::string sequence_text(const isd::SequenceFinding& f, const isd::SourceMap& names) {
+  std::string text = isd::rule_source_name(names, f.sources[0]);
+  for (std::size_t k = 1; k < f.sources.size(); ++k)
+    text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
+                        isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
+  return text;
+}
+
 // The arrivals through the ISU model, read back from its history ring every 10 ms of
 // unit time through the driver (HIST_COUNT, HIST_INDEX, HIST_* registers).
 Result<std::vector<isd::Event>> through_history(const std::vector<isd::Event>& events, const isd::SourceMap& names,
@@ -87,7 +107,7 @@ Result<std::vector<isd::Event>> through_history(const std::vector<isd::Event>& e
 }
 
 void print_profiles(std::FILE* report, const isd::MiningResult& r, const isd::SourceMap& names) {
-  fmt::print(report, "{} interrupts, {} sources mined, {:.3f} s\n", r.events, r.sources.size(),
+  fmt::print(report, "{}, {} mined, {:.3f} s\n", count(r.events, "interrupt"), count(r.sources.size(), "source"),
              static_cast<double>(r.end_ns - r.start_ns) * 1e-9);
   fmt::print(report, "  {:<24} {:>9} {:>11} {:>7}  {}\n", "source", "events", "rate/s", "gap CV", "periodic");
   for (const isd::SourceProfile& p : r.sources)
@@ -96,28 +116,52 @@ void print_profiles(std::FILE* report, const isd::MiningResult& r, const isd::So
                           : "-");
 }
 
-void print_findings(std::FILE* report, const isd::MiningResult& r, const isd::SourceMap& names, const std::vector<bool>* correct) {
-  fmt::print(report, "{} sequences ({} source pairs tested):\n", r.sequences.size(), r.pairs_tested);
+// How many candidates print_findings shows when nothing passed.
+constexpr std::size_t kRejectedShown = 3;
+
+// Why a judged candidate was rejected, and what (if anything) on the command line admits it.
+std::string rejection_text(const isd::SequenceFinding& f, const isd::MinerOptions& mo) {
+  std::vector<std::string> why;
+  if (f.lift < mo.min_lift) why.push_back(fmt::format("lift {:.1f} is below {:.1f}", f.lift, mo.min_lift));
+  if (f.excess < mo.min_excess)
+    why.push_back(fmt::format("{:.1f}% of the starts are followed beyond chance, below {:.0f}%", 100 * f.excess, 100 * mo.min_excess));
+  const bool low_z = f.z < mo.min_z;
+  if (low_z) why.push_back(fmt::format("z {:.1f} is below --min-z {:g}", f.z, mo.min_z));
+  std::string text = fmt::format("rejected: {}", fmt::join(why, "; "));
+  // A whole --min-z that the candidate passes (z is printed rounded: 4.3 may be 4.29...).
+  const double z_needed = std::floor(f.z);
+  if (why.size() == 1 && low_z && z_needed >= 0)
+    text += fmt::format("; --min-z {:g} would keep it", z_needed);
+  else if (why.size() > 1 || !low_z)
+    text += "; no option keeps it";
+  return text;
+}
+
+void print_findings(std::FILE* report, const isd::MiningResult& r, const isd::SourceMap& names, const std::vector<bool>* correct,
+                    const isd::MinerOptions& mo) {
+  fmt::print(report, "{} ({} tested){}\n", count(r.sequences.size(), "sequence"), count(r.pairs_tested, "source pair"),
+             r.sequences.empty() ? "" : ":");
   for (std::size_t i = 0; i < r.sequences.size(); ++i) {
     const isd::SequenceFinding& f = r.sequences[i];
-    std::string text = isd::rule_source_name(names, f.sources[0]);
-    for (std::size_t k = 1; k < f.sources.size(); ++k)
-      text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
-                          isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
     fmt::print(report, "  {}{}  [{} of {}, confidence {:.2f}, lift {:.1f}, z {:.1f}]\n",
-               correct == nullptr ? "" : ((*correct)[i] ? "ok     " : "WRONG  "), text, f.support, f.starts, f.confidence,
-               f.lift, f.z);
+               correct == nullptr ? "" : ((*correct)[i] ? "ok     " : "WRONG  "), sequence_text(f, names), f.support, f.starts,
+               f.confidence, f.lift, f.z);
+  }
+  if (r.sequences.empty() && !r.rejected.empty()) {
+    const std::size_t shown = std::min(kRejectedShown, r.rejected.size());
+    fmt::print(report, "{} (of {}):\n", shown == 1 ? "the closest candidate" : fmt::format("the {} closest candidates", shown),
+               count(r.rejected.size(), "rejected candidate"));
+    for (std::size_t i = 0; i < shown; ++i) {
+      const isd::SequenceFinding& f = r.rejected[i];
+      fmt::print(report, "  {}  [{} of {}, confidence {:.2f}, lift {:.1f}, z {:.1f}]\n    {}\n", sequence_text(f, names), f.support,
+                 f.starts, f.confidence, f.lift, f.z, rejection_text(f, mo));
+    }
   }
   if (r.unprogrammable.empty()) return;
-  fmt::print(report, "{} sequences not proposed: a window is above the unit's maximum delay of {} (PAT_MAXk):\n",
-             r.unprogrammable.size(), isd::format_duration(isd::kMaxTimeNs));
-  for (const isd::SequenceFinding& f : r.unprogrammable) {
-    std::string text = isd::rule_source_name(names, f.sources[0]);
-    for (std::size_t k = 1; k < f.sources.size(); ++k)
-      text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
-                          isd::format_duration(f.windows[k - 1].first), isd::format_duration(f.windows[k - 1].second));
-    fmt::print(report, "  {}  [{} of {}]\n", text, f.support, f.starts);
-  }
+  fmt::print(report, "{} not proposed: a window is above the unit's maximum delay of {} (PAT_MAXk):\n",
+             count(r.unprogrammable.size(), "sequence"), isd::format_duration(isd::kMaxTimeNs));
+  for (const isd::SequenceFinding& f : r.unprogrammable)
+    fmt::print(report, "  {}  [{} of {}]\n", sequence_text(f, names), f.support, f.starts);
 }
 
 int run(const Options& o) {
@@ -151,7 +195,8 @@ int run(const Options& o) {
     std::uint64_t lost = 0;
     auto h = through_history(in.events, in.names, lost);
     if (!h) return fail(h.message());
-    fmt::print(report, "read back from the ISU history ring: {} entries ({} overwritten before they were read)\n", h->size(), lost);
+    fmt::print(report, "read back from the ISU history ring: {} ({} overwritten before {} read)\n",
+               count(h->size(), "entry", "entries"), lost, lost == 1 ? "it was" : "they were");
     in.events = std::move(*h);
   }
 
@@ -166,8 +211,8 @@ int run(const Options& o) {
       for (std::size_t k = 1; k < p.sources.size(); ++k)
         text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(in.names, p.sources[k]),
                             isd::format_duration(p.windows[k - 1].first), isd::format_duration(p.windows[k - 1].second));
-      fmt::print(report, "taught \"{}\" from {} examples: {}  (completes {} times in the input)\n", p.name, p.examples, text,
-                 p.matches_in_trace);
+      fmt::print(report, "taught \"{}\" from {}: {}  (completes {} in the input)\n", p.name, count(p.examples, "example"), text,
+                 count(p.matches_in_trace, "time"));
     }
     rules = isd::taught_rules(*taught, in.names, o.labels);
   } else {
@@ -179,11 +224,11 @@ int run(const Options& o) {
     print_profiles(report, r, in.names);
     if (planted) {
       const isd::harness::PlantedScore sc = isd::harness::score_against(r, *planted);
-      print_findings(report, r, in.names, &sc.found_correct);
+      print_findings(report, r, in.names, &sc.found_correct, mo);
       fmt::print(report, "against the planted answer: precision {:.2f} ({} of {} found are planted or implied by a planted chain), recall {:.2f} ({} of {} planted found)\n",
                  sc.precision, sc.correct, sc.found, sc.recall, sc.recalled, sc.planted);
     } else {
-      print_findings(report, r, in.names, nullptr);
+      print_findings(report, r, in.names, nullptr, mo);
     }
     isd::ProposalOptions po;
     po.max_rules = o.max_rules;
@@ -200,7 +245,7 @@ int run(const Options& o) {
   out << text;
   out.close();
   if (!out) return fail(fmt::format("{}: cannot write: {}", o.output, std::strerror(errno)));
-  fmt::print("wrote {} rules to {} (check with: irqshape isd-check {})\n", rules.rules.size(), o.output, o.output);
+  fmt::print("wrote {} to {} (check with: irqshape isd-check {})\n", count(rules.rules.size(), "rule"), o.output, o.output);
   return 0;
 }
 

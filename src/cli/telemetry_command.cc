@@ -5,13 +5,12 @@
 // budget every period.
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +25,7 @@
 #include "isd/harness/model_harness.h"
 #include "isd/telemetry.h"
 #include "isd/trace_input.h"
+#include "trace/output_file.h"
 
 namespace irqshape::cli {
 namespace {
@@ -56,6 +56,51 @@ int fail(const std::string& message) {
   fmt::print(stderr, "irqshape isd-telemetry: {}\n", message);
   return 1;
 }
+
+// "1 source", "2 sources".
+std::string count(std::uint64_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); }
+
+// An output file as the std::ostream the exporters write to, through trace::OutputFile:
+// the data goes to "<path>.partial", which commit() renames onto the path; a run that
+// fails (or never commits) removes it, so it leaves no output file behind.
+class OutputStream : private std::streambuf {
+ public:
+  static Result<std::unique_ptr<OutputStream>> open(const std::string& path) {
+    auto f = trace::OutputFile::open(path);
+    if (!f) return f.error();
+    return std::unique_ptr<OutputStream>(new OutputStream(std::move(*f)));
+  }
+  OutputStream(const OutputStream&) = delete;
+  OutputStream& operator=(const OutputStream&) = delete;
+  ~OutputStream() override = default;
+
+  std::ostream& stream() { return stream_; }
+  Status commit() {
+    stream_.flush();
+    if (!stream_) {
+      file_->abandon();
+      return make_error("{}: write failed", file_->target().path);
+    }
+    return file_->commit();
+  }
+
+ private:
+  explicit OutputStream(std::unique_ptr<trace::OutputFile> file) : file_(std::move(file)) {}
+
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    if (file_->file() == nullptr || std::fputc(traits_type::to_char_type(c), file_->file()) == EOF) return traits_type::eof();
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (file_->file() == nullptr) return 0;
+    return static_cast<std::streamsize>(std::fwrite(s, 1, static_cast<std::size_t>(n), file_->file()));
+  }
+  int sync() override { return file_->file() != nullptr && std::fflush(file_->file()) == 0 ? 0 : -1; }
+
+  std::unique_ptr<trace::OutputFile> file_;
+  std::ostream stream_{this};
+};
 
 struct Scenario {
   isd::SourceMap names;
@@ -148,46 +193,54 @@ int run(const Options& o) {
     if (auto s = isd::validate(ao); !s) return fail(s.message());
     adapter.emplace(ao);
   }
-  std::ofstream jsonl_file, perfetto_file;
-  std::optional<exporter::JsonLinesWriter> jsonl;
-  std::optional<exporter::TraceEventWriter> perfetto;
-  std::optional<isd::PerfettoCounters> tracks;
-  if (!o.jsonl.empty()) {
-    jsonl_file.open(o.jsonl, std::ios::binary);
-    if (!jsonl_file) return fail(fmt::format("{}: cannot write: {}", o.jsonl, std::strerror(errno)));
-    jsonl.emplace(jsonl_file);
-  }
-  if (!o.perfetto.empty()) {
-    perfetto_file.open(o.perfetto, std::ios::binary);
-    if (!perfetto_file) return fail(fmt::format("{}: cannot write: {}", o.perfetto, std::strerror(errno)));
-    perfetto.emplace(perfetto_file);
-    tracks.emplace(*perfetto);
-  }
   std::optional<std::uint64_t> serve_for;  // CLI11 makes --serve-for need --prometheus
   if (!o.serve_for.empty()) {
     auto hold = isd::parse_duration(o.serve_for);
     if (!hold) return fail(fmt::format("--serve-for: {}", hold.message()));
     serve_for = *hold;
   }
-  exporter::MetricsServer server;
+  std::optional<std::pair<std::string, int>> listen;
   if (!o.prometheus.empty()) {
     auto addr = exporter::parse_listen_address(o.prometheus);
     if (!addr) return fail(fmt::format("--prometheus: {}", addr.message()));
-    auto port = server.start(addr->first, addr->second);
-    if (!port) return fail(port.message());
-    say("serving Prometheus metrics on http://{}:{}/metrics\n", addr->first, *port);
+    listen = *addr;
   }
-
+  // The configuration is applied before any output file is created: a configuration the
+  // scenario cannot take leaves nothing behind.
   isd::harness::ModelHarness model;
   isd::Driver driver(model.window());
   auto report = driver.apply(config, scenario->names);
   if (!report) return fail(report.message());
-  say("programmed the unit: {} sources, {} patterns, {} rules; {} of load ({}), period {}{}\n", report->sources,
-             report->patterns, report->rules, seconds(*duration),
-             o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
-             adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}",
-                                   isd::format_duration(adapter->options().budget_ns))
-                     : "");
+
+  // Declared before the writers, which write into them: destroyed after the writers.
+  std::unique_ptr<OutputStream> jsonl_file, perfetto_file;
+  std::optional<exporter::JsonLinesWriter> jsonl;
+  std::optional<exporter::TraceEventWriter> perfetto;
+  std::optional<isd::PerfettoCounters> tracks;
+  if (!o.jsonl.empty()) {
+    auto f = OutputStream::open(o.jsonl);
+    if (!f) return fail(f.message());
+    jsonl_file = std::move(*f);
+    jsonl.emplace(jsonl_file->stream());
+  }
+  if (!o.perfetto.empty()) {
+    auto f = OutputStream::open(o.perfetto);
+    if (!f) return fail(f.message());
+    perfetto_file = std::move(*f);
+    perfetto.emplace(perfetto_file->stream());
+    tracks.emplace(*perfetto);
+  }
+  exporter::MetricsServer server;
+  if (listen) {
+    auto port = server.start(listen->first, listen->second);
+    if (!port) return fail(port.message());
+    say("serving Prometheus metrics on http://{}:{}/metrics\n", listen->first, *port);
+  }
+  say("programmed the unit: {}, {}, {}; {} of load ({}), period {}{}\n", count(report->sources, "source"),
+      count(report->patterns, "pattern"), count(report->rules, "rule"), seconds(*duration),
+      o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
+      adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}", isd::format_duration(adapter->options().budget_ns))
+              : "");
   isd::harness::SyntheticLoad load(scenario->load, o.seed);
   isd::TelemetryCollector collector(&scenario->names);
   if (adapter)
@@ -207,6 +260,9 @@ int run(const Options& o) {
       for (; next_arrival < replay.size() && replay[next_arrival].time < t; ++next_arrival) model.interrupt(replay[next_arrival]);
       model.advance(t);
     }
+    // In real time, period k's numbers exist at wall time k * period, not before: the
+    // simulation runs ahead, its results wait for the wall clock.
+    if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
     std::vector<isd::AdapterAction> actions;
     if (adapter) {
       auto a = adapter->step(driver, t);
@@ -228,13 +284,15 @@ int run(const Options& o) {
     if (!o.prometheus.empty()) server.publish(isd::to_prometheus(last));
     if (!o.quiet)
       for (const std::string& w : last.warnings) say("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
-    if (o.realtime) std::this_thread::sleep_until(wall_start + std::chrono::nanoseconds(t));
   }
   if (perfetto) perfetto->finish();
+  if (jsonl_file)
+    if (auto s = jsonl_file->commit(); !s) return fail(s.message());
+  if (perfetto_file)
+    if (auto s = perfetto_file->commit(); !s) return fail(s.message());
   print_summary(last, *duration);
-  if (jsonl)
-    fmt::print("wrote {} period{} to {} (JSON lines)\n", jsonl->lines(), jsonl->lines() == 1 ? "" : "s", o.jsonl);
-  if (perfetto) fmt::print("wrote {} trace events to {} (open in ui.perfetto.dev)\n", perfetto->events(), o.perfetto);
+  if (jsonl) fmt::print("wrote {} to {} (JSON lines)\n", count(jsonl->lines(), "period"), o.jsonl);
+  if (perfetto) fmt::print("wrote {} to {} (open in ui.perfetto.dev)\n", count(perfetto->events(), "trace event"), o.perfetto);
   if (serve_for) {
     say("serving the final metrics for {}\n", o.serve_for);
     std::this_thread::sleep_for(std::chrono::nanoseconds(*serve_for));

@@ -137,6 +137,9 @@ class Miner {
       const bool fits = std::all_of(f.windows.begin(), f.windows.end(), [](const auto& w) { return w.second <= kMaxTimeNs; });
       (fits ? result_.sequences : result_.unprogrammable).push_back(std::move(f));
     }
+    result_.rejected = std::move(rejected_);
+    std::stable_sort(result_.rejected.begin(), result_.rejected.end(),
+                     [](const SequenceFinding& x, const SequenceFinding& y) { return x.z > y.z; });
     return std::move(result_);
   }
 
@@ -220,21 +223,25 @@ class Miner {
     sd = counts.size() > 1 ? std::sqrt(var / static_cast<double>(counts.size() - 1)) : 0;
   }
 
+  // rare: too few occurrences (support or confidence) to be tested further; rejected: the
+  // statistics are filled, but lift, excess or z is below its threshold.
+  enum class Verdict { rare, rejected, kept };
+
   // Fills the statistics of `f` (its windows set) and says whether it passes.
-  bool judge(SequenceFinding& f, const Times& starts, const std::vector<Step>& steps) const {
+  Verdict judge(SequenceFinding& f, const Times& starts, const std::vector<Step>& steps) const {
     f.starts = starts.size();
     f.support = chain_support(starts, steps);
     f.confidence = starts.empty() ? 0 : static_cast<double>(f.support) / static_cast<double>(starts.size());
-    if (f.support < opt_.min_support || f.confidence < opt_.min_confidence) return false;
+    if (f.support < opt_.min_support || f.confidence < opt_.min_confidence) return Verdict::rare;
     null_of(starts, steps, f.null_mean, f.null_sd);
     f.lift = static_cast<double>(f.support) / std::max(f.null_mean, 0.5);
     const double sd = std::max({f.null_sd, std::sqrt(std::max(f.null_mean, 1.0))});
     f.z = (static_cast<double>(f.support) - f.null_mean) / sd;
-    const double excess = (static_cast<double>(f.support) - f.null_mean) / static_cast<double>(starts.size());
-    return f.lift >= opt_.min_lift && excess >= opt_.min_excess && f.z >= opt_.min_z;
+    f.excess = (static_cast<double>(f.support) - f.null_mean) / static_cast<double>(starts.size());
+    return f.lift >= opt_.min_lift && f.excess >= opt_.min_excess && f.z >= opt_.min_z ? Verdict::kept : Verdict::rejected;
   }
 
-  std::optional<SequenceFinding> mine_pair(std::size_t a, std::size_t b) const {
+  std::optional<SequenceFinding> mine_pair(std::size_t a, std::size_t b) {
     const Times& A = times_[a];
     const Times& B = times_[b];
     const double rate_b = static_cast<double>(B.size()) / static_cast<double>(span_);  // per ns
@@ -283,8 +290,12 @@ class Miner {
     // leave the window there too, and the finding is reported as unprogrammable.
     const std::uint64_t top = seen_hi <= kMaxTimeNs ? std::min(seen_hi + pad, kMaxTimeNs) : seen_hi + pad;
     f.windows = {{seen_lo > pad ? seen_lo - pad : 0, top}};
-    if (!judge(f, A, {Step{&B, f.windows[0]}})) return std::nullopt;
-    return f;
+    switch (judge(f, A, {Step{&B, f.windows[0]}})) {
+      case Verdict::kept: return f;
+      case Verdict::rejected: rejected_.push_back(std::move(f)); return std::nullopt;
+      case Verdict::rare: return std::nullopt;
+    }
+    return std::nullopt;
   }
 
   std::optional<SequenceFinding> extend(const std::vector<std::size_t>& chain, const SequenceFinding& head, std::size_t tail,
@@ -296,7 +307,7 @@ class Miner {
     std::vector<Step> steps;
     for (std::size_t k = 1; k < chain.size(); ++k) steps.push_back(Step{&times_[chain[k]], f.windows[k - 1]});
     steps.push_back(Step{&times_[tail], f.windows.back()});
-    if (!judge(f, times_[chain[0]], steps)) return std::nullopt;
+    if (judge(f, times_[chain[0]], steps) != Verdict::kept) return std::nullopt;
     return f;
   }
 
@@ -306,6 +317,7 @@ class Miner {
   std::uint64_t span_ = 1;
   std::vector<std::uint32_t> ids_;
   std::vector<Times> times_;
+  std::vector<SequenceFinding> rejected_;  // pairs judged and rejected (mine_pair)
 };
 
 }  // namespace

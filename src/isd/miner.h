@@ -76,6 +76,7 @@ struct SequenceFinding {
   double confidence = 0;        // support / starts
   double null_mean = 0, null_sd = 0;  // support under shifted (independent) timelines
   double lift = 0, z = 0;
+  double excess = 0;            // (support - null mean) / starts: starts followed beyond chance
 };
 
 struct MiningResult {
@@ -87,6 +88,10 @@ struct MiningResult {
   // kMaxTimeNs = 4.294967295s): reported, never proposed as rules.
   std::vector<SequenceFinding> unprogrammable;
   std::uint64_t pairs_tested = 0;
+  // Pairs frequent enough to be judged (support and confidence passed, statistics filled)
+  // that failed the lift, excess or z test, highest z first: what a looser threshold would
+  // admit (the command line shows the best when nothing was found).
+  std::vector<SequenceFinding> rejected;
 };
 
 // `events` in time order (ties in any order).

@@ -1,6 +1,7 @@
 # Runs one irqshape command line and checks how it ended.
-#   -DEXE=irqshape -DARGS="arg|arg|..." -DEXPECT_RC=0|1 [-DOUT=regex] [-DERR=regex]
-# A failing command must print exactly one line on stderr (the project's CLI rule).
+#   -DEXE=irqshape -DARGS="arg|arg|..." -DEXPECT_RC=0|1|2 [-DOUT=regex] [-DERR=regex]
+# A command that fails must print exactly one line on stderr (the project's CLI rule); a
+# usage error (exit 2) may add a second, "Run 'irqshape <command> --help' for the options."
 string(REPLACE "|" ";" args "${ARGS}")
 execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL EXPECT_RC)
@@ -13,9 +14,13 @@ if(DEFINED ERR AND NOT err MATCHES "${ERR}")
   message(FATAL_ERROR "stderr does not match '${ERR}':\n${err}")
 endif()
 if(NOT rc EQUAL 0)
-  string(REGEX MATCHALL "\n" lines "${err}")
+  set(message "${err}")
+  if(rc EQUAL 2)
+    string(REGEX REPLACE "\nRun 'irqshape[a-z -]*--help' for the (options|commands)\\.\n$" "\n" message "${err}")
+  endif()
+  string(REGEX MATCHALL "\n" lines "${message}")
   list(LENGTH lines n)
   if(NOT n EQUAL 1)
-    message(FATAL_ERROR "a failing command prints one line on stderr, this printed ${n}:\n${err}")
+    message(FATAL_ERROR "a failing command prints one line on stderr (and a usage error the hint), this printed ${n}:\n${err}")
   endif()
 endif()

@@ -48,6 +48,29 @@ TEST(TraceLearning, TheDownloadsReceiveAndTransmitInterruptsGoTogether) {
   EXPECT_TRUE(compile(*back, t->names).ok());
 }
 
+// With the default threshold nothing passes, but the pair that --min-z 4 keeps is reported
+// as rejected, with the statistics that rejected it (what `learn` shows the user).
+TEST(TraceLearning, APairBelowTheThresholdIsReportedAsRejected) {
+  auto t = load_trace_events("data/traces/net-download.irqt");
+  ASSERT_TRUE(t.ok()) << t.message();
+  const MiningResult r = mine(t->events, MinerOptions{});
+  EXPECT_TRUE(r.sequences.empty());
+  ASSERT_FALSE(r.rejected.empty());
+  const SequenceFinding& f = r.rejected.front();
+  EXPECT_EQ(f.sources, (std::vector<std::uint32_t>{*t->names.resolve("virtio2-input.0"), *t->names.resolve("virtio2-output.0")}));
+  EXPECT_GE(f.z, 4.0);
+  EXPECT_LT(f.z, MinerOptions{}.min_z);
+  EXPECT_GE(f.lift, MinerOptions{}.min_lift);
+  EXPECT_GE(f.excess, MinerOptions{}.min_excess);
+  for (std::size_t i = 1; i < r.rejected.size(); ++i) EXPECT_GE(r.rejected[i - 1].z, r.rejected[i].z);
+  // What passes is not also listed as rejected.
+  MinerOptions relaxed;
+  relaxed.min_z = 4;
+  const MiningResult kept = mine(t->events, relaxed);
+  for (const SequenceFinding& k : kept.sequences)
+    for (const SequenceFinding& x : kept.rejected) EXPECT_NE(k.sources, x.sources);
+}
+
 TEST(TraceLearning, TeachesFromLabelledEventsOfATrace) {
   auto t = load_trace_events("data/traces/net-download.irqt");
   ASSERT_TRUE(t.ok()) << t.message();
