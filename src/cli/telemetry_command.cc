@@ -5,8 +5,11 @@
 // budget every period.
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -213,15 +216,19 @@ int run(const Options& o) {
   if (!report) return fail(report.message());
 
   // Declared before the writers, which write into them: destroyed after the writers.
-  std::unique_ptr<OutputStream> jsonl_file, perfetto_file;
+  // The JSON lines are a stream, written in place and flushed period by period so that
+  // `tail -f` follows them (and a run stopped early keeps its periods); the Perfetto file
+  // is one JSON document, whole only at the end, so it goes through OutputStream.
+  std::ofstream jsonl_file;
+  std::unique_ptr<OutputStream> perfetto_file;
   std::optional<exporter::JsonLinesWriter> jsonl;
   std::optional<exporter::TraceEventWriter> perfetto;
   std::optional<isd::PerfettoCounters> tracks;
   if (!o.jsonl.empty()) {
-    auto f = OutputStream::open(o.jsonl);
-    if (!f) return fail(f.message());
-    jsonl_file = std::move(*f);
-    jsonl.emplace(jsonl_file->stream());
+    if (auto t = trace::check_output_path(o.jsonl); !t) return fail(t.message());
+    jsonl_file.open(o.jsonl, std::ios::binary | std::ios::trunc);
+    if (!jsonl_file) return fail(fmt::format("{}: cannot write: {}", o.jsonl, std::strerror(errno)));
+    jsonl.emplace(jsonl_file);
   }
   if (!o.perfetto.empty()) {
     auto f = OutputStream::open(o.perfetto);
@@ -286,8 +293,7 @@ int run(const Options& o) {
       for (const std::string& w : last.warnings) say("{:>8.3f} ms  warning: {}\n", t / 1e6, w);
   }
   if (perfetto) perfetto->finish();
-  if (jsonl_file)
-    if (auto s = jsonl_file->commit(); !s) return fail(s.message());
+  if (jsonl && !jsonl_file.flush()) return fail(fmt::format("{}: write failed", o.jsonl));
   if (perfetto_file)
     if (auto s = perfetto_file->commit(); !s) return fail(s.message());
   print_summary(last, *duration);
