@@ -128,6 +128,7 @@ void run(benchmark::State& state, Configure&& configure) {
   for (unsigned p = 0; p < kPatterns; ++p) completions += unit->pattern_matches(p);
   state.counters["pattern_completions_per_input"] = static_cast<double>(completions) / static_cast<double>(in + 1);
   state.counters["live_partials_at_end"] = unit->read32(PM_LIVE);
+  state.counters["pm_dropped"] = unit->read32(PM_DROPPED);  // must be 0: a dropped partial is work not done
   state.counters["virtual_interrupts_per_input"] =
       benchmark::Counter(static_cast<double>(unit->telemetry(0).out + unit->telemetry(1).out) /
                          static_cast<double>(unit->telemetry(0).in + unit->telemetry(1).in + 1));
