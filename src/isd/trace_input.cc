@@ -12,10 +12,14 @@ namespace irqshape::isd {
 Result<TraceEvents> load_trace_events(const std::string& path) {
   auto reader = trace::open_trace(path);
   if (!reader) return reader.error();
+  return read_trace_events(**reader, path);
+}
+
+Result<TraceEvents> read_trace_events(trace::TraceReader& reader, const std::string& name) {
   TraceEvents out;
   trace::Record rec;
   for (;;) {
-    auto more = (*reader)->next(rec);
+    auto more = reader.next(rec);
     if (!more) return more.error();
     if (!*more) break;
     ++out.records;
@@ -31,7 +35,7 @@ Result<TraceEvents> load_trace_events(const std::string& path) {
     out.events.push_back({rec.ts, rec.id});
   }
   std::stable_sort(out.events.begin(), out.events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
-  const trace::Catalog& catalog = (*reader)->catalog();
+  const trace::Catalog& catalog = reader.catalog();
   std::size_t seen = 0;
   for (std::size_t id = 0; id < catalog.sources.size() && id < isu::regs::kSources; ++id) {
     const trace::Source& s = catalog.sources[id];
@@ -45,7 +49,7 @@ Result<TraceEvents> load_trace_events(const std::string& path) {
     }
     ++seen;
   }
-  out.description = fmt::format("{} ({}, {} interrupts of {} sources{})", path, trace::to_string((*reader)->meta().format),
+  out.description = fmt::format("{} ({}, {} interrupts of {} sources{})", name, trace::to_string(reader.meta().format),
                                 out.events.size(), seen,
                                 out.left_out != 0 ? fmt::format("; {} of sources beyond id 255 left out", out.left_out) : "");
   return out;

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "isd/miner.h"
 #include "trace/model.h"
+#include "trace/reader.h"
 #include "isd/source_map.h"
 
 namespace irqshape::isd {
@@ -28,5 +29,7 @@ struct TraceEvents {
 };
 
 Result<TraceEvents> load_trace_events(const std::string& path);
+// The same from an open reader; `name` names the input in the description.
+Result<TraceEvents> read_trace_events(trace::TraceReader& reader, const std::string& name);
 
 }  // namespace irqshape::isd

@@ -38,6 +38,25 @@ std::string source_name(const trace::Source& s, std::size_t id) {
   return s.irq >= 0 ? fmt::format("irq {}", s.irq) : fmt::format("source {}", id);
 }
 
+// A scenario's sources need distinct names, a trace's need not: two controllers' irqs
+// are often both "xhci_hcd", and a device named like a block queue can meet "blk:...".
+// Each name used more than once gets its `origin` ("irq 30") appended, then a number if
+// that is not enough.
+void make_names_unique(std::vector<SourceSpec>& sources, const std::vector<std::string>& origin,
+                       std::vector<std::string>& notes) {
+  std::map<std::string, unsigned> uses;
+  for (const SourceSpec& s : sources) ++uses[s.name];
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (uses[sources[i].name] < 2) continue;
+    const std::string before = sources[i].name;
+    std::string after = fmt::format("{} ({})", before, origin[i]);
+    for (unsigned n = 2; uses.count(after) != 0; ++n) after = fmt::format("{} ({}, {})", before, origin[i], n);
+    uses[after] = 1;
+    sources[i].name = after;
+    notes.push_back(fmt::format("\"{}\" names more than one source; this one is \"{}\"", before, after));
+  }
+}
+
 }  // namespace
 
 Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::string& name,
@@ -75,6 +94,7 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     if (by_device.empty()) out.notes.push_back("--closed-loop: the trace has no matched block requests; replaying open loop");
   }
   const bool replace_block = !by_device.empty();
+  std::vector<std::string> origin;  // per scenario source: where it came from, for make_names_unique
 
   for (std::size_t id = 0; id < per.size(); ++id) {
     const PerSource& p = per[id];
@@ -98,6 +118,7 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     times.erase(std::upper_bound(times.begin(), times.end(), sc.duration_ns - 1), times.end());
     s.workload = Arrivals{Recorded{std::move(times)}};
     sc.sources.push_back(std::move(s));
+    origin.push_back(ts.irq >= 0 ? fmt::format("irq {}", ts.irq) : fmt::format("source {}", id));
   }
 
   for (auto& [device, requests] : by_device) {
@@ -135,7 +156,9 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     }
     s.workload = Requests{.issue = std::move(rr), .service = Dist::fixed(0)};
     sc.sources.push_back(std::move(s));
+    origin.push_back(fmt::format("device {}", device));
   }
+  make_names_unique(sc.sources, origin, out.notes);
   if (sc.sources.empty()) return make_error("{}: the trace has no interrupts to replay", name);
   if (sc.sources.size() > 100)
     return make_error("{}: {} interrupt sources; the guest kernel supports at most 100 here", name, sc.sources.size());

@@ -73,5 +73,29 @@ TEST(Replay, EveryTraceInTheRepositoryConverts) {
   }
 }
 
+// Two irqs with one action name (two controllers' "xhci_hcd") are two sources: the
+// scenario gives them distinct names (with their irq), where it used to refuse the trace
+// ("name used twice").
+TEST(Replay, SourcesThatShareANameAreToldApart) {
+  const std::string text =
+      "  <idle>-0 [000] 1.000000: irq_handler_entry: irq=30 name=xhci_hcd\n"
+      "  <idle>-0 [000] 1.000002: irq_handler_exit: irq=30 ret=handled\n"
+      "  <idle>-0 [001] 1.000100: irq_handler_entry: irq=31 name=xhci_hcd\n"
+      "  <idle>-0 [001] 1.000102: irq_handler_exit: irq=31 ret=handled\n"
+      "  <idle>-0 [000] 1.000200: irq_handler_entry: irq=30 name=xhci_hcd\n"
+      "  <idle>-0 [000] 1.000202: irq_handler_exit: irq=30 ret=handled\n";
+  auto reader = trace::open_trace(trace::memory_input(std::span<const char>(text), "two.txt"), trace::Format::ftrace_text);
+  ASSERT_TRUE(reader) << reader.message();
+  auto t = trace::read_all(**reader);
+  ASSERT_TRUE(t) << t.message();
+  auto conv = scenario_from_trace(*t, "two", ReplayOptions{});
+  ASSERT_TRUE(conv) << conv.message();
+  ASSERT_EQ(conv->scenario.sources.size(), 2u);
+  EXPECT_EQ(conv->scenario.sources[0].name, "xhci_hcd (irq 30)");
+  EXPECT_EQ(conv->scenario.sources[1].name, "xhci_hcd (irq 31)");
+  EXPECT_TRUE(conv->scenario.validate());
+  EXPECT_EQ(run_ok(conv->scenario, "none").total.events, 3u);
+}
+
 }  // namespace
 }  // namespace irqshape::sim
