@@ -4,8 +4,9 @@
 //   - turned into a replay scenario, open and closed loop (irqshape replay), which must
 //     either be refused with a message or validate, and simulated for at most 20 ms under
 //     none and the ISU, which must finish or fail with a message;
-//   - mined for rules (irqshape learn), and the proposed configuration must be one the
-//     driver programs into a unit without an error (what isd-check would say).
+//   - mined for rules (irqshape learn, with its default thresholds and with loose ones so
+//     that small inputs propose sequences too), and every proposed configuration must be
+//     one the driver programs into a unit without an error (what isd-check would say).
 // Never a crash, a hang or an unbounded allocation.
 #include <cstddef>
 #include <cstdint>
@@ -55,11 +56,15 @@ void learn(std::span<const std::uint8_t> data) {
   check(static_cast<bool>(reader));
   auto in = isd::read_trace_events(**reader, "fuzz");
   check(static_cast<bool>(in));
-  const isd::MiningResult mined = isd::mine(in->events);
-  const isd::Config rules = isd::propose_rules(mined, in->names);
-  isd::harness::ModelHarness model;
-  isd::Driver driver(model.window());
-  check(static_cast<bool>(driver.apply(rules, in->names)));
+  isd::MinerOptions loose;
+  loose.min_events = loose.min_support = 2;
+  loose.min_lift = loose.min_excess = loose.min_z = 0;
+  for (const isd::MinerOptions& o : {isd::MinerOptions{}, loose}) {
+    const isd::Config rules = isd::propose_rules(isd::mine(in->events, o), in->names);
+    isd::harness::ModelHarness model;
+    isd::Driver driver(model.window());
+    check(static_cast<bool>(driver.apply(rules, in->names)));
+  }
 }
 
 }  // namespace
