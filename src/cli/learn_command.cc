@@ -16,10 +16,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/count_text.h"
 #include "cli/trace_warnings.h"
 #include "isd/config.h"
 #include "isd/driver.h"
@@ -62,14 +62,9 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// "1 source", "2 sources"; `plural` when it is not the noun with an s.
-std::string count(std::uint64_t n, std::string_view noun, std::string_view plural = {}) {
-  if (n == 1) return fmt::format("1 {}", noun);
-  return plural.empty() ? fmt::format("{} {}s", n, noun) : fmt::format("{} {}", n, plural);
-}
-
-// "a -> b within 10us..20us -> c within ...".
-std::string sequence_text(const isd::SequenceFinding& f, const isd::SourceMap& names) {
+// "a -> b within 10us..20us -> c within ..." (a found sequence, or a taught pattern).
+template <typename Sequence>
+std::string sequence_text(const Sequence& f, const isd::SourceMap& names) {
   std::string text = isd::rule_source_name(names, f.sources[0]);
   for (std::size_t k = 1; k < f.sources.size(); ++k)
     text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(names, f.sources[k]),
@@ -207,12 +202,8 @@ int run(const Options& o) {
     auto taught = isd::teach(in.events, *labels, in.names);
     if (!taught) return fail(taught.message());
     for (const isd::TaughtPattern& p : *taught) {
-      std::string text = isd::rule_source_name(in.names, p.sources[0]);
-      for (std::size_t k = 1; k < p.sources.size(); ++k)
-        text += fmt::format(" -> {} within {}..{}", isd::rule_source_name(in.names, p.sources[k]),
-                            isd::format_duration(p.windows[k - 1].first), isd::format_duration(p.windows[k - 1].second));
-      fmt::print(report, "taught \"{}\" from {}: {}  (completes {} in the input)\n", p.name, count(p.examples, "example"), text,
-                 count(p.matches_in_trace, "time"));
+      fmt::print(report, "taught \"{}\" from {}: {}  (completes {} in the input)\n", p.name, count(p.examples, "example"),
+                 sequence_text(p, in.names), count(p.matches_in_trace, "time"));
     }
     rules = isd::taught_rules(*taught, in.names, o.labels);
   } else {

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "cli/commands.h"
+#include "cli/count_text.h"
 #include "cli/trace_warnings.h"
 #include "export/jsonl_writer.h"
 #include "export/metrics_server.h"
@@ -59,9 +60,6 @@ int fail(const std::string& message) {
   fmt::print(stderr, "irqshape isd-telemetry: {}\n", message);
   return 1;
 }
-
-// "1 source", "2 sources".
-std::string count(std::uint64_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); }
 
 // An output file as the std::ostream the exporters write to, through trace::OutputFile:
 // the data goes to "<path>.partial", which commit() renames onto the path; a run that

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/count_text.h"
 #include "trace/model.h"
 
 namespace irqshape::cli {
@@ -16,7 +17,7 @@ namespace irqshape::cli {
 // Empty when nothing was lost.
 inline std::string lost_events_warning(const trace::LostEvents& lost) {
   if (lost.markers == 0) return {};
-  const std::string where = fmt::format("at {} {} in the trace", lost.markers, lost.markers == 1 ? "place" : "places");
+  const std::string where = fmt::format("at {} in the trace", count(lost.markers, "place"));
   if (lost.uncounted_markers == 0) return fmt::format("WARNING: the ring buffer lost {} events {}", lost.events, where);
   if (lost.uncounted_markers == lost.markers)
     return fmt::format("WARNING: the ring buffer lost events {} (how many, the trace does not say)", where);
