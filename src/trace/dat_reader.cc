@@ -31,9 +31,32 @@ constexpr std::uint32_t kMaxOptionSections = 64;
 
 // Option ids (trace-cmd.dat.v7(5)).
 enum : std::uint16_t {
-  kOptDone = 0, kOptBuffer = 3, kOptTraceClock = 4, kOptUname = 5, kOptOffset = 7,
+  kOptDone = 0, kOptDate = 1, kOptBuffer = 3, kOptTraceClock = 4, kOptUname = 5, kOptOffset = 7,
   kOptCpuCount = 8, kOptTsc2Nsec = 14, kOptHeaderInfo = 16, kOptEventFormats = 18,
 };
+
+// An integer as C writes it and strtoll(s, nullptr, 0) reads it: an optional sign, then
+// "0x" hex, a leading 0 octal, or decimal; the whole text, nothing after it.
+std::optional<std::int64_t> c_integer(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  } else if (text.size() > 1 && text[0] == '0') {
+    base = 8;
+  }
+  std::uint64_t magnitude = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+  if (magnitude > limit) return std::nullopt;
+  return negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+}
 
 // Sequential, bounds-checked reads in file endianness, from the input at file offsets
 // or from a decompressed section held in memory. Errors say where.
@@ -552,13 +575,20 @@ Status DatReader::read_option(std::uint16_t id, Cursor& opt, std::uint32_t size)
       tsc2nsec_ = tsc_mult_ != 0;
       return {};
     }
+    // DATE (`trace-cmd record --date`): microseconds from the trace clock to wall-clock
+    // time; OFFSET: nanoseconds. Both are added to every timestamp, as libtracecmd does;
+    // both are C integers in text ("0x5f5e100", "-1000").
+    case kOptDate:
     case kOptOffset: {
-      if (auto s = opt.text(text, size, 64, "offset option"); !s) return s;
+      const char* what = id == kOptDate ? "date" : "offset";
+      if (auto s = opt.text(text, size, 4096, fmt::format("{} option", what)); !s) return s;
       text = text.substr(0, text.find('\0'));
-      long long v = 0;
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || p != text.data() + text.size()) return opt.error("bad offset option '{}'", text);
-      ts_offset_ = v;
+      const std::optional<std::int64_t> v = c_integer(text);
+      if (!v) return opt.error("bad {} option '{}'", what, text);
+      std::int64_t add = *v;
+      if (id == kOptDate && __builtin_mul_overflow(*v, std::int64_t{1000}, &add))
+        return opt.error("date option '{}' out of range", text);
+      if (__builtin_add_overflow(ts_offset_, add, &ts_offset_)) return opt.error("{} option '{}' out of range", what, text);
       return {};
     }
     case kOptCpuCount:

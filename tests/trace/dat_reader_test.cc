@@ -173,15 +173,18 @@ TEST(DatReader, TimestampOptionsAgreeWithLibtracecmd) {
   const std::string tsc = std::string("\x0e\x00", 2) + u32(16) + u32(5) + u32(1) + u64(123'456);
   const std::string unused_tsc = std::string("\x0e\x00", 2) + u32(16) + u32(0) + u32(1) + u64(7);  // multiplier 0
   const std::string offset = std::string("\x07\x00", 2) + u32(6) + std::string("-1000\0", 6);
-  // libtracecmd maps the CPU data by pages: a DATE option (1) of "0" (an offset of 0 us,
-  // which our reader ignores and libtracecmd adds) pads the insertion to a whole page so
-  // that the data stays page aligned. (A uname option would do as well, but libtracecmd
-  // 3.1.6 never frees the uname it copies, which LeakSanitizer reports.)
+  // DATE (1): microseconds, written by trace-cmd as hex; also decimal and octal.
+  const auto date = [&](const std::string& text) { return std::string("\x01\x00", 2) + u32(static_cast<std::uint32_t>(text.size() + 1)) + text + '\0'; };
+  // libtracecmd maps the CPU data by pages: a DATE option of "0" (an offset of 0 us)
+  // pads the insertion to a whole page so that the data stays page aligned. (A uname
+  // option would do as well, but libtracecmd 3.1.6 never frees the uname it copies,
+  // which LeakSanitizer reports.)
   const auto padded = [&](const std::string& option) {
     const std::size_t pad = 4096 - (option.size() + 6) % 4096;
     return option + std::string("\x01\x00", 2) + u32(static_cast<std::uint32_t>(pad)) + "0" + std::string(pad - 1, '\0');
   };
-  for (const std::string& option : {tsc, unused_tsc, offset, tsc + offset}) {
+  for (const std::string& option : {tsc, unused_tsc, offset, tsc + offset, date("0x5f5e100"), date("-250"),
+                                    date("0777") + offset, tsc + date("1000000")}) {
     TempDir dir;
     const auto path = dir.file("ts.dat");
     testing::write_file(path, sample_dat_with_option(dir, padded(option)));
@@ -241,6 +244,21 @@ TEST(DatReader, AnImplausibleCpuCountOptionIsAnError) {
   const std::string bytes = sample_dat_with_option(dir, std::string("\x08\x00\x04\x00\x00\x00\xa0\x86\x01\x00", 10));
   const std::string error = testing::error_of(bytes, "c.dat");  // 100000 CPUs
   EXPECT_NE(error.find("implausible CPU count 100000"), std::string::npos) << error;
+}
+
+TEST(DatReader, BadDateAndOffsetOptionsAreErrors) {
+  TempDir dir;
+  const auto option = [](char id, const std::string& text) {
+    return std::string{id, '\0'} + static_cast<char>(text.size() + 1) + std::string(3, '\0') + text + '\0';
+  };
+  for (const auto& [bytes, want] : {std::pair{option(1, "12abc"), "bad date option '12abc'"},
+                                    std::pair{option(1, "0x7fffffffffffffff"), "date option '0x7fffffffffffffff' out of range"},
+                                    std::pair{option(7, "-"), "bad offset option '-'"},
+                                    std::pair{option(7, "99999999999999999999"), "bad offset option '99999999999999999999'"}}) {
+    const std::string error = testing::error_of(sample_dat_with_option(dir, bytes), "d.dat");
+    EXPECT_NE(error.find(want), std::string::npos) << error;
+    EXPECT_NE(error.find("byte offset"), std::string::npos) << error;
+  }
 }
 
 // A v6 file recorded with trace-cmd record -B holds BUFFER options (id 3); only the top
