@@ -7,6 +7,7 @@
 
 #include "base/json_text.h"
 #include "cli/commands.h"
+#include "cli/count_text.h"
 #include "cli/trace_warnings.h"
 #include "trace/reader.h"
 #include "trace/stats.h"
@@ -63,7 +64,9 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
   for (const auto& [k, v] : t.meta.properties) {
     if (k != "source_format") fmt::print("  {}: {}\n", k, v);
   }
-  fmt::print("duration: {}, {} records on {} CPUs", human_ns(static_cast<double>(t.duration_ns())), t.records, t.cpus);
+  fmt::print("duration: {}, {} records on {}", human_ns(static_cast<double>(t.duration_ns())), t.records,
+             count(t.cpus_with_records, "CPU"));
+  if (t.cpus_with_records != t.cpus) fmt::print(" (the highest is CPU {})", t.cpus - 1);
   if (t.skipped_events) fmt::print(", {} events of other kinds skipped", t.skipped_events);
   fmt::print("\n");
   if (t.lost.markers) fmt::print("{}\n", lost_events_warning(t.lost));
@@ -157,6 +160,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
   j["duration_ns"] = t.duration_ns();
   j["records"] = t.records;
   j["cpus"] = t.cpus;
+  j["cpus_with_records"] = t.cpus_with_records;
   j["skipped_events"] = t.skipped_events;
   j["lost"] = {{"markers", t.lost.markers}, {"events", t.lost.events}, {"uncounted_markers", t.lost.uncounted_markers}};
   j["unmatched"] = {{"completions", t.unmatched_completions},

@@ -102,6 +102,7 @@ struct CpuState {
   SourceId last_exit = 0;
   Nanos last_exit_ts = 0;
   bool any_exit = false;
+  bool any_record = false;
 };
 
 class StatsBuilder {
@@ -144,6 +145,10 @@ Status StatsBuilder::feed(const Record& r, const Catalog& cat) {
   if (blk_.size() < cat.devices.size()) blk_.resize(cat.devices.size());
   if (net_.size() < cat.devices.size()) net_.resize(cat.devices.size());
   CpuState& cpu = cpu_[r.cpu];
+  if (!cpu.any_record) {
+    cpu.any_record = true;
+    ++t_.cpus_with_records;
+  }
   switch (r.type) {
     case RecordType::irq_entry: {
       SourceAcc& s = src_[r.id];

@@ -101,6 +101,7 @@ struct TraceStats {
   std::uint64_t skipped_events = 0;
   LostEvents lost;
   std::uint32_t cpus = 0;  // highest CPU seen + 1
+  std::uint32_t cpus_with_records = 0;
   std::uint64_t unmatched_completions = 0, unfinished_requests = 0, unmatched_exits = 0;
   std::uint64_t reissues = 0;
   std::vector<SourceStats> sources;  // index: SourceId
