@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/format_option.h"
 #include "trace/native.h"
 #include "trace/reader.h"
 #include "trace/text_writer.h"
@@ -22,21 +23,23 @@ void add_convert_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   cmd->add_option("IN", opt->in, "Input trace ('-' reads standard input)")->required();
   cmd->add_option("OUT", opt->out, "Output file ('-' writes ftrace text to standard output)")->required();
-  cmd->add_option("--from", opt->from, "Input format instead of detecting it: native, trace-cmd-dat, ftrace-text, "
-                                       "perf-script");
+  add_format_option(cmd, "--from,--format", opt->from);
   cmd->add_option("--to", opt->to, "Output format: native (default) or ftrace-text (default for OUT ending in "
                                    ".txt, and for '-')");
   cmd->callback([opt]() {
-    auto fail = [](const std::string& msg, int code = 1) {
+    auto fail = [](const std::string& msg) {
       fmt::print(stderr, "irqshape convert: {}\n", msg);
-      throw CLI::RuntimeError(code);
+      throw CLI::RuntimeError(1);
     };
     std::optional<trace::Format> from;
-    if (!opt->from.empty() && !(from = trace::parse_format(opt->from))) fail(fmt::format("--from: unknown format '{}'", opt->from), 2);
+    if (!opt->from.empty()) from = trace::parse_format(opt->from);  // checked by the option
     std::string to = opt->to;
     if (to.empty()) to = (opt->out == "-" || opt->out.ends_with(".txt")) ? "ftrace-text" : "native";
-    if (to != "native" && to != "ftrace-text") fail(fmt::format("--to: cannot write '{}' (native or ftrace-text)", to), 2);
-    if (to == "native" && opt->out == "-") fail("the native format is written to a file, not standard output", 2);
+    // Usage errors, reported as such by main() (with where to find the options).
+    if (to != "native" && to != "ftrace-text")
+      throw CLI::ValidationError("--to", fmt::format("cannot write '{}' (native or ftrace-text)", to));
+    if (to == "native" && opt->out == "-")
+      throw CLI::ValidationError("the native format is written to a file, not standard output");
     auto reader = trace::open_trace(opt->in, from);
     if (!reader) fail(reader.message());
     std::uint64_t records = 0;

@@ -34,7 +34,8 @@ void add_replay_command(CLI::App& app) {
                 "time) instead of recorded interrupt arrivals");
   cmd->add_option("--vcpus", o->vcpus, "vCPUs of the simulated guest (default: the trace's CPU count)")
       ->check(CLI::Range(1u, 64u));
-  cmd->add_option("--max-duration", o->max_duration, "Replay at most this many seconds of the trace (0: the whole trace)")
+  cmd->add_option("--max-duration,--duration", o->max_duration,
+                  "Replay at most this many seconds of the trace (0: the whole trace)")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--seed", o->seed, "Seed (background load and anything drawn at random)")->capture_default_str();
   add_common_options(cmd, o->common,

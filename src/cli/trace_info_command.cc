@@ -8,6 +8,7 @@
 #include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/count_text.h"
+#include "cli/format_option.h"
 #include "cli/trace_warnings.h"
 #include "trace/reader.h"
 #include "trace/stats.h"
@@ -240,18 +241,11 @@ void add_trace_info_command(CLI::App& app) {
   cmd->add_option("FILE", opt->file, "Trace file: irqshape native, trace-cmd .dat, ftrace text or perf script "
                                      "('-' reads standard input)")
       ->required();
-  cmd->add_option("--format", opt->format,
-                  "Input format instead of detecting it: native, trace-cmd-dat, ftrace-text, perf-script");
+  add_format_option(cmd, "--format,--from", opt->format);
   cmd->add_flag("--json", opt->json, "Print JSON instead of text");
   cmd->callback([opt]() {
     std::optional<trace::Format> format;
-    if (!opt->format.empty()) {
-      format = trace::parse_format(opt->format);
-      if (!format) {
-        fmt::print(stderr, "irqshape trace-info: --format: unknown format '{}'\n", opt->format);
-        throw CLI::RuntimeError(2);
-      }
-    }
+    if (!opt->format.empty()) format = trace::parse_format(opt->format);  // checked by the option
     auto reader = trace::open_trace(opt->file, format);
     if (!reader) {
       fmt::print(stderr, "irqshape trace-info: {}\n", reader.message());
