@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,21 @@ std::string command_name(const CLI::App& app) {
   return name;
 }
 
-int usage_error(const CLI::App& app, const CLI::ParseError& e) {
-  const std::string command = command_name(app);
+// Whether the first word CLI11 did not expect came before the subcommand (`irqshape --bogus
+// demo`): then it is the top level's error, not the subcommand's.
+bool unexpected_before_subcommand(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
+  const std::string_view lead = "not expected: ";
+  const std::string what = e.what();
+  const auto at = what.find(lead);
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr || at == std::string::npos || app.get_subcommands().empty())
+    return false;
+  const std::string word = what.substr(at + lead.size(), what.find(' ', at + lead.size()) - (at + lead.size()));
+  const auto first = [&](const std::string& w) { return std::find(args.begin(), args.end(), w) - args.begin(); };
+  return first(word) < first(app.get_subcommands().front()->get_name());
+}
+
+int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
+  const std::string command = unexpected_before_subcommand(app, e, args) ? "irqshape" : command_name(app);
   std::string message = e.what();
   // Without a subcommand CLI11 says only that one is required, even when a word that is
   // none was given: name it.
@@ -69,7 +83,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {  // --help, --help-all, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_error(app, e);
+    return usage_error(app, e, std::vector<std::string>(argv + 1, argv + argc));
   }
   return 0;
 }
