@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -220,6 +221,11 @@ class TextReader final : public TraceReader {
   std::uint64_t skipped_ = 0;
   Nanos last_ts_ = 0;
   std::vector<Nanos> last_ts_by_cpu_;  // indexed by CPU, grown on demand (< kMaxCpus)
+  // A lost-events marker waits for the next line, whose time it takes if that is its
+  // CPU's event (the line the kernel and trace-cmd print it before); the event then
+  // waits for the next call.
+  std::optional<Record> lost_;
+  std::optional<Record> held_;
   Status status_;
   bool done_ = false;
 };
@@ -237,19 +243,34 @@ bool TextReader::is_ignorable(std::string_view line) {
 }
 
 Result<bool> TextReader::next_record(Record& out) {
+  if (held_) {
+    out = *held_;
+    held_.reset();
+    return true;
+  }
   std::string_view line;
   for (;;) {
     auto more = lines_.next(line);
     if (!more) return more.error();
-    if (!*more) return false;
+    if (!*more) {
+      if (!lost_) return false;
+      out = *lost_;  // at the end: it keeps the time of the line before it
+      lost_.reset();
+      return true;
+    }
     if (is_ignorable(line)) continue;
     std::uint32_t cpu = 0;
     std::uint64_t count = 0;
     if (line.starts_with("CPU:") && parse_lost_line(line, cpu, count)) {
-      if (auto s = builder_.lost_events(last_ts_, cpu, count, out); !s) {
+      Record lost;
+      if (auto s = builder_.lost_events(last_ts_, cpu, count, lost); !s) {
         return line_error("{}", s.message());
       }
-      return true;
+      const bool earlier = lost_.has_value();
+      if (earlier) out = *lost_;  // two markers in a row: the first keeps the earlier time
+      lost_ = lost;
+      if (earlier) return true;
+      continue;
     }
     EventLine ev;
     if (const char* err = parse_event_line(line, ev)) {
@@ -275,6 +296,17 @@ Result<bool> TextReader::next_record(Record& out) {
                           format_seconds(last));
       }
       last = ev.ts;
+    }
+    if (lost_) {
+      if (lost_->cpu == ev.cpu) lost_->ts = ev.ts;
+      Record event;
+      bool produced = false;
+      if (auto s = decode(ev, event, produced); !s) return line_error("{}: {}", ev.event, s.message());
+      last_ts_ = ev.ts;
+      if (produced) held_ = event; else ++skipped_;
+      out = *lost_;
+      lost_.reset();
+      return true;
     }
     bool produced = false;
     if (auto s = decode(ev, out, produced); !s) return line_error("{}: {}", ev.event, s.message());

@@ -14,6 +14,7 @@
 #include "trace/dat_writer.h"
 #include "trace/event_format.h"
 #include "trace/ring_buffer.h"
+#include "trace/text_writer.h"
 
 namespace irqshape::trace {
 namespace {
@@ -192,6 +193,29 @@ TEST(DatReader, TimestampOptionsAgreeWithLibtracecmd) {
     EXPECT_EQ(ours.find("error:"), std::string::npos) << ours;
     EXPECT_EQ(ours, dump_oracle(path));
   }
+}
+
+// The .dat reader dates a lost-events marker with the event after the loss; written as
+// ftrace text (a line without a time, right before that event) and read back, it keeps
+// that time, as every other record keeps its own.
+TEST(DatReader, LostMarkersKeepTheirTimeThroughFtraceText) {
+  TempDir dir;
+  const auto path = dir.file("t.dat");
+  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  auto t = load_trace(path);
+  ASSERT_TRUE(t) << t.message();
+  std::string text;
+  for (const Record& r : t->records) text += format_ftrace_line(r, t->catalog) + "\n";
+  const Trace back = testing::read_string(text);
+  ASSERT_EQ(back.records.size(), t->records.size()) << text;
+  int markers = 0;
+  for (std::size_t i = 0; i < back.records.size(); ++i) {
+    EXPECT_EQ(back.records[i].type, t->records[i].type) << i;
+    EXPECT_EQ(back.records[i].cpu, t->records[i].cpu) << i;
+    EXPECT_EQ(back.records[i].ts, t->records[i].ts) << i << ": " << to_string(t->records[i].type);
+    markers += t->records[i].type == RecordType::lost_events;
+  }
+  EXPECT_EQ(markers, 1);
 }
 
 TEST(DatReader, AgreesWithLibtracecmdOnRealFiles) {

@@ -91,6 +91,7 @@ CPU:1 [12 EVENTS DROPPED]
   EXPECT_EQ(t.records[4].type, RecordType::lost_events);
   EXPECT_EQ(t.records[4].cpu, 1);
   EXPECT_EQ(t.records[4].lost, 12u);
+  EXPECT_EQ(t.records[4].ts, 669'918'041'678u);  // the time of its CPU's next event
   EXPECT_EQ(t.records[5].type, RecordType::block_requeue);
   EXPECT_EQ(t.records[5].sector, 77u);
 }
@@ -104,7 +105,35 @@ TEST(FtraceText, OlderKernelsWithoutIoPriority) {
   EXPECT_EQ(t.catalog.devices.at(t.records[0].id).name, "8,16");
   EXPECT_EQ(t.records[1].error, -5);
   EXPECT_EQ(t.records[2].lost, 2930u);
-  EXPECT_EQ(t.records[2].ts, t.records[1].ts);  // lost markers take the last time seen
+  EXPECT_EQ(t.records[2].ts, t.records[1].ts);  // the last line: it keeps the time before it
+}
+
+// The kernel (and trace-cmd report) print a marker right before the first event its CPU
+// kept after the loss: the marker takes that event's time. Followed by another CPU's
+// event, by another marker or by nothing, it keeps the time of the line before it.
+TEST(FtraceText, LostMarkersTakeTheTimeOfTheirCpusNextEvent) {
+  auto t = read_string(
+      "  <idle>-0 [000] 1.000000: irq_handler_entry: irq=11 name=eth1\n"
+      "CPU:1 [LOST 3 EVENTS]\n"
+      "  <idle>-0 [001] 1.000500: sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120\n"
+      "CPU:0 [LOST 4 EVENTS]\n"
+      "  <idle>-0 [001] 1.000700: irq_handler_entry: irq=12 name=eth2\n"
+      "CPU:1 [LOST 5 EVENTS]\n"
+      "CPU:1 [LOST 6 EVENTS]\n"
+      "  <idle>-0 [001] 1.000900: irq_handler_exit: irq=12 ret=handled\n");
+  ASSERT_EQ(t.records.size(), 7u);
+  const auto lost = [&](std::size_t i, std::uint64_t count, Nanos ts) {
+    EXPECT_EQ(t.records[i].type, RecordType::lost_events) << i;
+    EXPECT_EQ(t.records[i].lost, count) << i;
+    EXPECT_EQ(t.records[i].ts, ts) << i;
+  };
+  lost(1, 3, 1'000'500'000);  // its CPU's next line is an event the model skips: its time all the same
+  lost(2, 4, 1'000'500'000);  // the next line is CPU 1's: the time before it
+  EXPECT_EQ(t.records[3].type, RecordType::irq_entry);
+  lost(4, 5, 1'000'700'000);  // another marker follows
+  lost(5, 6, 1'000'900'000);
+  EXPECT_EQ(t.records[6].type, RecordType::irq_exit);
+  EXPECT_EQ(t.skipped_events, 1u);
 }
 
 // The kernel prints "[LOST EVENTS]" without a count when it does not know how many were
