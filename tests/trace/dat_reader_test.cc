@@ -112,11 +112,16 @@ std::string sample_dat_with_option(TempDir& dir, const std::string& option) {
   return bytes;
 }
 
+// The sample written as a .dat and read back.
+Result<Trace> load_sample(TempDir& dir) {
+  const auto path = dir.file("t.dat");
+  EXPECT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  return load_trace(path);
+}
+
 TEST(DatReader, ReadsWhatTheWriterWrote) {
   TempDir dir;
-  const auto path = dir.file("t.dat");
-  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
-  auto t = load_trace(path);
+  auto t = load_sample(dir);
   ASSERT_TRUE(t) << t.message();
   EXPECT_EQ(t->meta.format, Format::trace_cmd_dat);
   EXPECT_EQ(t->meta.clock, "local");
@@ -200,9 +205,7 @@ TEST(DatReader, TimestampOptionsAgreeWithLibtracecmd) {
 // that time, as every other record keeps its own.
 TEST(DatReader, LostMarkersKeepTheirTimeThroughFtraceText) {
   TempDir dir;
-  const auto path = dir.file("t.dat");
-  ASSERT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
-  auto t = load_trace(path);
+  auto t = load_sample(dir);
   ASSERT_TRUE(t) << t.message();
   std::string text;
   for (const Record& r : t->records) text += format_ftrace_line(r, t->catalog) + "\n";
