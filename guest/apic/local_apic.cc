@@ -160,6 +160,19 @@ std::uint32_t read_error_status() {
   return r.read(kEsr);
 }
 
+// ISR0..ISR7, 32 vectors each (SDM vol. 3A, 10.8.4).
+std::uint32_t in_service_bits(unsigned word) { return registers().read(kIsr0 + word * 0x10u); }
+
+bool in_service(std::uint8_t vector) { return (in_service_bits(vector / 32u) >> (vector % 32u) & 1u) != 0; }
+
+std::uint8_t highest_in_service() {
+  for (unsigned word = 8; word-- > 0;) {
+    if (const std::uint32_t bits = in_service_bits(word); bits != 0)
+      return static_cast<std::uint8_t>(word * 32 + 31 - __builtin_clz(bits));
+  }
+  return 0;
+}
+
 bool provoke_illegal_register_access() {
   if (current_mode != Mode::XApic) return false;
   (void)registers().read(kReservedOffset);

@@ -43,6 +43,10 @@ void send_fixed(std::uint32_t apic_id, std::uint8_t vector);
 // detected since the previous write into the ESR, then the read returns them. (QEMU's
 // TCG APIC ignores the write and keeps the bits until reset: the read shows them all.)
 [[nodiscard]] std::uint32_t read_error_status();
+// Whether `vector`'s bit is set in this CPU's in-service register (ISR); the highest
+// vector in service, 0 if none.
+[[nodiscard]] bool in_service(std::uint8_t vector);
+[[nodiscard]] std::uint8_t highest_in_service();
 // Fault injection (irqshape.fault=apic_error): reads an offset the xAPIC page reserves,
 // which the APIC reports as "illegal register address" (ESR bit 7) - the one error
 // QEMU 7.2's TCG APIC latches (it delivers IPIs with vectors 0-15 like any other and

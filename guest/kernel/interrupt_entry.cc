@@ -67,6 +67,10 @@ extern "C" void guest_interrupt_entry(InterruptFrame* frame) {
     if (vector != irqshape::kern::kSpuriousVector) apic::registers().eoi();
     return;
   }
+  if (vector != irqshape::kern::kSpuriousVector) {  // the spurious vector is never put in service
+    cpu.device_entries.fetch_add(1, std::memory_order_relaxed);
+    if (!apic::in_service(vector)) cpu.isr_clear_at_entry.fetch_add(1, std::memory_order_relaxed);
+  }
   const std::uint8_t previous = x86::read_cr8();
   const std::uint8_t level = irqshape::kern::irql_of_vector(vector);
   if (level > previous) x86::write_cr8(level);

@@ -2,7 +2,6 @@
 
 #include "apic/local_apic.h"
 #include "arch/x86.h"
-#include "hw/lapic_regs.h"
 #include "kern/irql.h"
 
 namespace guest::selftest {
@@ -11,8 +10,6 @@ namespace {
 std::atomic<std::uint64_t> total_checks{0};
 std::atomic<std::uint64_t> total_irql_mismatch{0};
 std::atomic<std::uint64_t> total_class_mismatch{0};
-constexpr unsigned kIsrRegisters = 8;  // ISR0..ISR7, 32 vectors each (SDM vol. 3A, 10.8.4)
-constexpr std::uint32_t kRegisterStride = 0x10;
 }  // namespace
 
 void Probe::reset() {
@@ -27,13 +24,13 @@ void Probe::reset() {
   after_close = 0;
 }
 
-std::uint8_t in_service_vector() {
-  auto& lapic = apic::registers();
-  for (unsigned i = kIsrRegisters; i-- > 0;) {
-    const std::uint32_t bits = lapic.read(irqshape::hw::lapic::kIsr0 + i * kRegisterStride);
-    if (bits != 0) return static_cast<std::uint8_t>(i * 32 + 31 - __builtin_clz(bits));
+IsrAtEntry isr_at_entry(unsigned cpus) {
+  IsrAtEntry r{0, 0};
+  for (unsigned cpu = 0; cpu < cpus; ++cpu) {
+    r.entries += cpu_data(cpu).device_entries.load(std::memory_order_relaxed);
+    r.clear += cpu_data(cpu).isr_clear_at_entry.load(std::memory_order_relaxed);
   }
-  return 0;
+  return r;
 }
 
 void Probe::note(const irqshape::kern::KINTERRUPT* interrupt) {
@@ -43,7 +40,7 @@ void Probe::note(const irqshape::kern::KINTERRUPT* interrupt) {
   if (expected != kAnyApic && apic_id != expected) wrong_cpu.fetch_add(1, std::memory_order_relaxed);
   last_apic.store(apic_id, std::memory_order_relaxed);
   on_cpu[this_cpu_index()].fetch_add(1, std::memory_order_relaxed);
-  const std::uint8_t vector = in_service_vector();
+  const std::uint8_t vector = apic::highest_in_service();
   last_vector.store(vector, std::memory_order_relaxed);
   total_checks.fetch_add(1, std::memory_order_relaxed);
   if (x86::read_cr8() != interrupt->SynchronizeIrql) {

@@ -55,11 +55,15 @@ void run_phases(SharedLine& l) {
   }
 }
 
-void record(const SharedLine& l, std::uint32_t gsi, unsigned cpu, const SourceInterruptCounters& c) {
+// A platform that does not keep the vector in service (probe.h) fires a level line again
+// before its handler has run, and that dispatch finds nothing to claim: unhandled
+// dispatches are then its doing, not the chain's.
+void record(const SharedLine& l, std::uint32_t gsi, unsigned cpu, const SourceInterruptCounters& c,
+            const IsrAtEntry& isr) {
   const bool same_source = l.si_a.Vector == l.si_b.Vector;
   const bool ok = same_source && l.timeouts == 0 && l.a.probe.claims() == l.raised_a &&
-                  l.b.probe.claims() == l.raised_b && c.unhandled == 0 && l.a.probe.wrong_cpu == 0 &&
-                  l.b.probe.wrong_cpu == 0;
+                  l.b.probe.claims() == l.raised_b && (c.unhandled == 0 || isr.not_modelled()) &&
+                  l.a.probe.wrong_cpu == 0 && l.b.probe.wrong_cpu == 0;
   report().record("shared.level", ok,
                   {Field::dec("gsi", gsi), Field::dec("slot_a", l.a.device->address.slot),
                    Field::dec("slot_b", l.b.device->address.slot), Field::dec("same_source", same_source ? 1 : 0),
@@ -67,7 +71,7 @@ void record(const SharedLine& l, std::uint32_t gsi, unsigned cpu, const SourceIn
                    Field::dec("raised_b", l.raised_b), Field::dec("claimed_b", l.b.probe.claims()),
                    Field::dec("isr_a_calls", l.a.probe.count()), Field::dec("isr_b_calls", l.b.probe.count()),
                    Field::dec("dispatches", c.total), Field::dec("unhandled", c.unhandled),
-                   Field::dec("timeouts", l.timeouts)});
+                   Field::dec("timeouts", l.timeouts), Field::text("isr", isr.name())});
 }
 
 }  // namespace
@@ -97,7 +101,7 @@ void shared_line_tests(Fixture& f) {
   IoDisconnectInterrupt(line.obj_a);
   (void)release_source(line.si_b);
   (void)release_source(line.si_a);
-  record(line, gsi, cpu, counters);
+  record(line, gsi, cpu, counters, isr_at_entry(f.cpus));
 }
 
 }  // namespace guest::selftest
