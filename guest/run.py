@@ -42,6 +42,7 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -149,6 +150,13 @@ def run_qemu(args):
     return status, lines, time.monotonic() - start
 
 
+def killed(status, args):
+    """Why QEMU ended on a signal: run_qemu's timer sends SIGKILL at --timeout."""
+    if -status == signal.SIGKILL:
+        return "QEMU killed by signal %d (the %g s timeout, or from outside)" % (-status, args.timeout)
+    return "QEMU ended by signal %d (%s)" % (-status, signal.Signals(-status).name)
+
+
 def fields_of(line):
     return dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
 
@@ -182,7 +190,7 @@ def check(args, status, lines):
     problems = []
     want_status = QEMU_TESTS_FAILED_STATUS if args.expect_fail else QEMU_SUCCESS_STATUS
     if status < 0:
-        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
+        problems.append(killed(status, args))
     if status != want_status:
         problems.append("QEMU exit status %d (want %d: isa-debug-exit %s)" % (
             status, want_status, "tests failed" if args.expect_fail else "success"))
@@ -237,7 +245,7 @@ def check_panic(args, status, lines):
     """For --expect-panic: the kernel must report the fault and exit with the panic code."""
     problems = []
     if status < 0:
-        problems.append("QEMU killed by signal %d (timeout: %g s)" % (-status, args.timeout))
+        problems.append(killed(status, args))
     if status != QEMU_PANIC_STATUS:
         problems.append("QEMU exit status %d (want %d: isa-debug-exit panic)" % (status, QEMU_PANIC_STATUS))
     if not any(l.startswith("PANIC") and re.search(args.expect_panic, l) for l in lines):
@@ -252,6 +260,8 @@ def expected_apic_mode(args):
     if args.expect_apic in ("xapic", "x2apic"):
         return args.expect_apic
     if args.expect_apic == "auto":
+        if args.accel == "kvm":  # KVM offers x2APIC with every CPU model unless it is taken out
+            return "xapic" if "-x2apic" in args.cpu else "x2apic"
         offers = args.cpu == "max" or "+x2apic" in args.cpu
         return "x2apic" if offers and qemu_version(args.qemu) >= QEMU_TCG_X2APIC else "xapic"
     return None
@@ -269,7 +279,8 @@ def main():
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before QEMU is killed")
     p.add_argument("--expect-cpus", type=int, default=None, help="fail unless the kernel brought up this many CPUs")
     p.add_argument("--expect-apic", default="any", choices=["any", "xapic", "x2apic", "auto"],
-                   help="auto: x2apic if the CPU model offers it and this QEMU's TCG emulates it (>= 9.0)")
+                   help="auto: x2apic if the CPU model offers it and this QEMU's TCG emulates it (>= 9.0); "
+                        "under KVM, unless the model says -x2apic")
     p.add_argument("--append", default="", help="kernel command line (e.g. irqshape.fault=ud)")
     p.add_argument("--expect-panic", default=None, metavar="REGEX",
                    help="pass only if the kernel panics with a PANIC line matching REGEX (negative test)")

@@ -68,8 +68,7 @@ extern "C" void guest_interrupt_entry(InterruptFrame* frame) {
     return;
   }
   if (vector != irqshape::kern::kSpuriousVector) {  // the spurious vector is never put in service
-    cpu.device_entries.fetch_add(1, std::memory_order_relaxed);
-    if (!apic::in_service(vector)) cpu.isr_clear_at_entry.fetch_add(1, std::memory_order_relaxed);
+    (apic::in_service(vector) ? cpu.isr_set_at_entry : cpu.isr_clear_at_entry).fetch_add(1, std::memory_order_relaxed);
   }
   const std::uint8_t previous = x86::read_cr8();
   const std::uint8_t level = irqshape::kern::irql_of_vector(vector);

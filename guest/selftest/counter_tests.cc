@@ -204,7 +204,7 @@ void counter_tests(Fixture& f) {
                       (isr.kept() ? checks.class_mismatch == 0 : isr.not_modelled()),
                   {Field::dec("isr_calls", checks.checks), Field::dec("irql_mismatch", checks.irql_mismatch),
                    Field::dec("class_mismatch", checks.class_mismatch), Field::text("isr", isr.name()),
-                   Field::dec("entries", isr.entries), Field::dec("isr_clear_at_entry", isr.clear)});
+                   Field::dec("entries", isr.entries()), Field::dec("isr_clear_at_entry", isr.clear)});
   const FixedBlockPool& pool = interrupt_pool();
   report().record("pool.balance", pool.in_use() == 0 && pool.refused() == 0,
                   {Field::dec("in_use", pool.in_use()), Field::dec("high_water", pool.high_water()),

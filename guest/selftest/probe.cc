@@ -27,7 +27,7 @@ void Probe::reset() {
 IsrAtEntry isr_at_entry(unsigned cpus) {
   IsrAtEntry r{0, 0};
   for (unsigned cpu = 0; cpu < cpus; ++cpu) {
-    r.entries += cpu_data(cpu).device_entries.load(std::memory_order_relaxed);
+    r.set += cpu_data(cpu).isr_set_at_entry.load(std::memory_order_relaxed);
     r.clear += cpu_data(cpu).isr_clear_at_entry.load(std::memory_order_relaxed);
   }
   return r;

@@ -56,11 +56,12 @@ IsrChecks isr_checks();
 // acceptance. On such a platform the ISR cannot be checked (class checks), and a shared
 // level line dispatches once more per interrupt with nothing to claim.
 struct IsrAtEntry {
-  std::uint64_t entries, clear;
+  std::uint64_t set, clear;  // interrupts taken with their vector in service, and without
+  [[nodiscard]] std::uint64_t entries() const { return set + clear; }
   // No entry with the ISR clear: the platform keeps it (0 entries: nothing says otherwise).
   [[nodiscard]] bool kept() const { return clear == 0; }
   // Every entry with the ISR clear: the platform does not model it.
-  [[nodiscard]] bool not_modelled() const { return entries != 0 && clear == entries; }
+  [[nodiscard]] bool not_modelled() const { return set == 0 && clear != 0; }
   [[nodiscard]] const char* name() const { return kept() ? "kept" : not_modelled() ? "not-modelled" : "lost"; }
 };
 IsrAtEntry isr_at_entry(unsigned cpus);

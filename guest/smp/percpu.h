@@ -31,10 +31,11 @@ struct PerCpu {
   std::atomic<std::uint64_t> stray_interrupts{0};  // before the interrupt core existed
   std::atomic<std::uint64_t> apic_errors{0};       // LVT error interrupts (ESR printed each time)
   std::atomic<std::uint32_t> esr_seen{0};          // every ESR bit read on this CPU (handler, apic.errors)
-  // Device interrupts taken, and those whose vector was not in service (ISR) on entry:
+  // Device interrupts taken with their vector in service (ISR) on entry, and without:
   // an APIC sets it on accepting the interrupt, so only a platform that does not model
-  // it (this machine's KVM) makes these differ from 0 (selftest isr.checks).
-  std::atomic<std::uint64_t> device_entries{0};
+  // it (this machine's KVM) counts any without (selftest isr.checks). Two counters, each
+  // only growing, so that a reader on another CPU sees no half-counted interrupt.
+  std::atomic<std::uint64_t> isr_set_at_entry{0};
   std::atomic<std::uint64_t> isr_clear_at_entry{0};
 
   std::uint64_t stack_top = 0;

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 
 #include "trace/event_format.h"
+#include "trace/lost_markers.h"
 #include "trace/record_builder.h"
 #include "trace/ring_buffer.h"
 
@@ -36,8 +38,9 @@ enum : std::uint16_t {
 };
 
 // An integer as C writes it and strtoll(s, nullptr, 0) reads it: an optional sign, then
-// "0x" hex, a leading 0 octal, or decimal; the whole text, nothing after it.
-std::optional<std::int64_t> c_integer(std::string_view text) {
+// "0x" hex, a leading 0 octal, or decimal; the whole text, nothing after it. On failure,
+// why: not such an integer, or one outside int64_t.
+Result<std::int64_t> c_integer(std::string_view text) {
   bool negative = false;
   if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
     negative = text[0] == '-';
@@ -52,9 +55,10 @@ std::optional<std::int64_t> c_integer(std::string_view text) {
   }
   std::uint64_t magnitude = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (text.empty() || end != text.data() + text.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+    return Error{"not an integer"};
   const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
-  if (magnitude > limit) return std::nullopt;
+  if (ec == std::errc::result_out_of_range || magnitude > limit) return Error{"out of range"};
   return negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
 }
 
@@ -264,17 +268,28 @@ class DatReader final : public TraceReader {
 
   Result<bool> next(Record& out) override {
     if (!status_) return status_.error();
-    for (;;) {
+    while (ready_.empty()) {
       CpuStream* best = nullptr;
       for (auto& s : streams_) {
         if (s.has_event && (best == nullptr || s.event.ts < best->event.ts)) best = &s;
       }
-      if (best == nullptr) return false;
+      if (best == nullptr) {
+        lost_.release_all(latest_ts_, ready_);
+        if (ready_.empty()) return false;
+        break;
+      }
+      Record record;
       bool produced = false;
-      if (auto s = decode(*best, out, produced); !s) return fail(s.error());
+      if (auto s = decode(*best, record, produced); !s) return fail(s.error());
       if (auto s = advance(*best); !s) return fail(s.error());
-      if (produced) return true;
+      if (!produced) continue;
+      latest_ts_ = std::max(latest_ts_, record.ts);
+      if (record.type == RecordType::lost_events) lost_.hold(record, latest_ts_, ready_);
+      else lost_.release_before(record, ready_);
     }
+    out = ready_.front();
+    ready_.pop_front();
+    return true;
   }
 
   [[nodiscard]] const Catalog& catalog() const override { return builder_.catalog(); }
@@ -312,6 +327,9 @@ class DatReader final : public TraceReader {
   RecordBuilder builder_;
   Status status_;
   std::uint64_t skipped_ = 0;
+  LostMarkers lost_;         // markers waiting for their CPU's next record (lost_markers.h)
+  std::deque<Record> ready_;  // records decoded and not yet handed out
+  Nanos latest_ts_ = 0;
 
   int version_ = 0;
   bool big_endian_ = false;
@@ -583,12 +601,13 @@ Status DatReader::read_option(std::uint16_t id, Cursor& opt, std::uint32_t size)
       const char* what = id == kOptDate ? "date" : "offset";
       if (auto s = opt.text(text, size, 4096, fmt::format("{} option", what)); !s) return s;
       text = text.substr(0, text.find('\0'));
-      const std::optional<std::int64_t> v = c_integer(text);
-      if (!v) return opt.error("bad {} option '{}'", what, text);
+      const Result<std::int64_t> v = c_integer(text);
+      if (!v) return opt.error("{} option '{}': {}", what, text, v.message());
       std::int64_t add = *v;
       if (id == kOptDate && __builtin_mul_overflow(*v, std::int64_t{1000}, &add))
-        return opt.error("date option '{}' out of range", text);
-      if (__builtin_add_overflow(ts_offset_, add, &ts_offset_)) return opt.error("{} option '{}' out of range", what, text);
+        return opt.error("date option '{}': out of range in nanoseconds", text);
+      if (__builtin_add_overflow(ts_offset_, add, &ts_offset_))
+        return opt.error("{} option '{}': out of range added to the earlier offsets", what, text);
       return {};
     }
     case kOptCpuCount:

@@ -1,15 +1,17 @@
 #include "trace/text_reader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "trace/line_reader.h"
+#include "trace/lost_markers.h"
 #include "trace/record_builder.h"
 
 namespace irqshape::trace {
@@ -219,13 +221,10 @@ class TextReader final : public TraceReader {
   RecordBuilder builder_;
   TraceMeta meta_;
   std::uint64_t skipped_ = 0;
-  Nanos last_ts_ = 0;
+  Nanos latest_ts_ = 0;  // the latest time read (lines of different CPUs may step back)
   std::vector<Nanos> last_ts_by_cpu_;  // indexed by CPU, grown on demand (< kMaxCpus)
-  // A lost-events marker waits for the next line, whose time it takes if that is its
-  // CPU's event (the line the kernel and trace-cmd print it before); the event then
-  // waits for the next call.
-  std::optional<Record> lost_;
-  std::optional<Record> held_;
+  LostMarkers lost_;         // markers waiting for their CPU's next record (lost_markers.h)
+  std::deque<Record> ready_;  // records read and not yet handed out
   Status status_;
   bool done_ = false;
 };
@@ -243,33 +242,24 @@ bool TextReader::is_ignorable(std::string_view line) {
 }
 
 Result<bool> TextReader::next_record(Record& out) {
-  if (held_) {
-    out = *held_;
-    held_.reset();
-    return true;
-  }
   std::string_view line;
-  for (;;) {
+  while (ready_.empty()) {
     auto more = lines_.next(line);
     if (!more) return more.error();
     if (!*more) {
-      if (!lost_) return false;
-      out = *lost_;  // at the end: it keeps the time of the line before it
-      lost_.reset();
-      return true;
+      lost_.release_all(latest_ts_, ready_);
+      if (ready_.empty()) return false;
+      break;
     }
     if (is_ignorable(line)) continue;
     std::uint32_t cpu = 0;
     std::uint64_t count = 0;
     if (line.starts_with("CPU:") && parse_lost_line(line, cpu, count)) {
-      Record lost;
-      if (auto s = builder_.lost_events(last_ts_, cpu, count, lost); !s) {
+      Record marker;
+      if (auto s = builder_.lost_events(latest_ts_, cpu, count, marker); !s) {
         return line_error("{}", s.message());
       }
-      const bool earlier = lost_.has_value();
-      if (earlier) out = *lost_;  // two markers in a row: the first keeps the earlier time
-      lost_ = lost;
-      if (earlier) return true;
+      lost_.hold(marker, latest_ts_, ready_);
       continue;
     }
     EventLine ev;
@@ -297,23 +287,16 @@ Result<bool> TextReader::next_record(Record& out) {
       }
       last = ev.ts;
     }
-    if (lost_) {
-      if (lost_->cpu == ev.cpu) lost_->ts = ev.ts;
-      Record event;
-      bool produced = false;
-      if (auto s = decode(ev, event, produced); !s) return line_error("{}: {}", ev.event, s.message());
-      last_ts_ = ev.ts;
-      if (produced) held_ = event; else ++skipped_;
-      out = *lost_;
-      lost_.reset();
-      return true;
-    }
+    Record record;
     bool produced = false;
-    if (auto s = decode(ev, out, produced); !s) return line_error("{}: {}", ev.event, s.message());
-    last_ts_ = ev.ts;
-    if (produced) return true;
-    ++skipped_;
+    if (auto s = decode(ev, record, produced); !s) return line_error("{}: {}", ev.event, s.message());
+    latest_ts_ = std::max(latest_ts_, ev.ts);
+    if (produced) lost_.release_before(record, ready_);
+    else ++skipped_;
   }
+  out = ready_.front();
+  ready_.pop_front();
+  return true;
 }
 
 Status irq_entry(RecordBuilder& b, const EventLine& ev, Record& out) {

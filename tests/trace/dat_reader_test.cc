@@ -69,8 +69,10 @@ std::string dump_oracle(const std::string& path) {
   return out;
 }
 
-// Two CPUs, every event type, a large time gap (time extend) and a long event.
-std::vector<std::vector<std::vector<std::uint8_t>>> sample_pages() {
+// Two CPUs, every event type, a large time gap (time extend) and a long event; CPU 1's
+// second page follows 17 lost events, and starts with an event the model skips when
+// `skipped_after_loss`.
+std::vector<std::vector<std::vector<std::uint8_t>>> sample_pages(bool skipped_after_loss = false) {
   const std::uint64_t t0 = 5'000'000'000;
   std::vector<PageEvent> cpu0 = {
       {t0 + 100, testing::block_issue_payload(kVda, 2048, 8, 4096, "RS")},
@@ -88,6 +90,7 @@ std::vector<std::vector<std::vector<std::uint8_t>>> sample_pages() {
   std::vector<PageEvent> cpu1_page2 = {
       {t0 + 900'100'000, testing::block_complete_payload(kVda, 4096, 256, -5, "WFS")},
   };
+  if (skipped_after_loss) cpu1_page2.insert(cpu1_page2.begin(), {t0 + 900'050'000, testing::sched_switch_payload()});
   return {{testing::build_page(cpu0)}, {testing::build_page(cpu1), testing::build_page(cpu1_page2, 4096, 17)}};
 }
 
@@ -113,9 +116,9 @@ std::string sample_dat_with_option(TempDir& dir, const std::string& option) {
 }
 
 // The sample written as a .dat and read back.
-Result<Trace> load_sample(TempDir& dir) {
+Result<Trace> load_sample(TempDir& dir, bool skipped_after_loss = false) {
   const auto path = dir.file("t.dat");
-  EXPECT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages()), path));
+  EXPECT_TRUE(write_dat(testing::make_dat_contents(dir, sample_pages(skipped_after_loss)), path));
   return load_trace(path);
 }
 
@@ -200,25 +203,28 @@ TEST(DatReader, TimestampOptionsAgreeWithLibtracecmd) {
   }
 }
 
-// The .dat reader dates a lost-events marker with the event after the loss; written as
-// ftrace text (a line without a time, right before that event) and read back, it keeps
+// A lost-events marker takes the time of the next record its CPU keeps (the kernel's
+// first event after the loss, unless that is of a kind the model skips); written as
+// ftrace text (a line without a time, right before that record) and read back, it keeps
 // that time, as every other record keeps its own.
 TEST(DatReader, LostMarkersKeepTheirTimeThroughFtraceText) {
-  TempDir dir;
-  auto t = load_sample(dir);
-  ASSERT_TRUE(t) << t.message();
-  std::string text;
-  for (const Record& r : t->records) text += format_ftrace_line(r, t->catalog) + "\n";
-  const Trace back = testing::read_string(text);
-  ASSERT_EQ(back.records.size(), t->records.size()) << text;
-  int markers = 0;
-  for (std::size_t i = 0; i < back.records.size(); ++i) {
-    EXPECT_EQ(back.records[i].type, t->records[i].type) << i;
-    EXPECT_EQ(back.records[i].cpu, t->records[i].cpu) << i;
-    EXPECT_EQ(back.records[i].ts, t->records[i].ts) << i << ": " << to_string(t->records[i].type);
-    markers += t->records[i].type == RecordType::lost_events;
+  for (const bool skipped_after_loss : {false, true}) {
+    TempDir dir;
+    auto t = load_sample(dir, skipped_after_loss);
+    ASSERT_TRUE(t) << t.message();
+    const auto marker = std::find_if(t->records.begin(), t->records.end(),
+                                     [](const Record& r) { return r.type == RecordType::lost_events; });
+    ASSERT_NE(marker, t->records.end());
+    EXPECT_EQ(marker->lost, 17u);
+    EXPECT_EQ(marker->ts, 5'900'100'000u) << "the block_complete after it, skipped event or not";
+    ASSERT_NE(marker + 1, t->records.end());
+    EXPECT_EQ((marker + 1)->type, RecordType::block_complete);
+    EXPECT_EQ(t->skipped_events, skipped_after_loss ? 2u : 1u);
+    std::string text;
+    for (const Record& r : t->records) text += format_ftrace_line(r, t->catalog) + "\n";
+    const Trace back = testing::read_string(text);
+    EXPECT_EQ(back.records, t->records) << text;
   }
-  EXPECT_EQ(markers, 1);
 }
 
 TEST(DatReader, AgreesWithLibtracecmdOnRealFiles) {
@@ -278,10 +284,14 @@ TEST(DatReader, BadDateAndOffsetOptionsAreErrors) {
   const auto option = [](char id, const std::string& text) {
     return std::string{id, '\0'} + static_cast<char>(text.size() + 1) + std::string(3, '\0') + text + '\0';
   };
-  for (const auto& [bytes, want] : {std::pair{option(1, "12abc"), "bad date option '12abc'"},
-                                    std::pair{option(1, "0x7fffffffffffffff"), "date option '0x7fffffffffffffff' out of range"},
-                                    std::pair{option(7, "-"), "bad offset option '-'"},
-                                    std::pair{option(7, "99999999999999999999"), "bad offset option '99999999999999999999'"}}) {
+  for (const auto& [bytes, want] :
+       {std::pair{option(1, "12abc"), "date option '12abc': not an integer"},
+        std::pair{option(1, "0x7fffffffffffffff"), "date option '0x7fffffffffffffff': out of range in nanoseconds"},
+        std::pair{option(7, "-"), "offset option '-': not an integer"},
+        std::pair{option(7, "99999999999999999999"), "offset option '99999999999999999999': out of range"},
+        std::pair{option(7, "9223372036854775808"), "offset option '9223372036854775808': out of range"},
+        std::pair{option(7, "9223372036854775807") + option(1, "1"),
+                  "date option '1': out of range added to the earlier offsets"}}) {
     const std::string error = testing::error_of(sample_dat_with_option(dir, bytes), "d.dat");
     EXPECT_NE(error.find(want), std::string::npos) << error;
     EXPECT_NE(error.find("byte offset"), std::string::npos) << error;

@@ -109,9 +109,9 @@ TEST(FtraceText, OlderKernelsWithoutIoPriority) {
 }
 
 // The kernel (and trace-cmd report) print a marker right before the first event its CPU
-// kept after the loss: the marker takes that event's time. Followed by another CPU's
-// event, by another marker or by nothing, it keeps the time of the line before it.
-TEST(FtraceText, LostMarkersTakeTheTimeOfTheirCpusNextEvent) {
+// recorded after the loss. The marker takes the time of its CPU's next record the model
+// keeps (trace/lost_markers.h), and comes right before it; with none, the latest time.
+TEST(FtraceText, LostMarkersTakeTheTimeOfTheirCpusNextRecord) {
   auto t = read_string(
       "  <idle>-0 [000] 1.000000: irq_handler_entry: irq=11 name=eth1\n"
       "CPU:1 [LOST 3 EVENTS]\n"
@@ -127,28 +127,14 @@ TEST(FtraceText, LostMarkersTakeTheTimeOfTheirCpusNextEvent) {
     EXPECT_EQ(t.records[i].lost, count) << i;
     EXPECT_EQ(t.records[i].ts, ts) << i;
   };
-  lost(1, 3, 1'000'500'000);  // its CPU's next line is an event the model skips: its time all the same
-  lost(2, 4, 1'000'500'000);  // the next line is CPU 1's: the time before it
-  EXPECT_EQ(t.records[3].type, RecordType::irq_entry);
-  lost(4, 5, 1'000'700'000);  // another marker follows
-  lost(5, 6, 1'000'900'000);
-  EXPECT_EQ(t.records[6].type, RecordType::irq_exit);
+  EXPECT_EQ(t.records[0].type, RecordType::irq_entry);
+  lost(1, 3, 1'000'700'000);  // past the skipped sched_switch, to CPU 1's next record
+  EXPECT_EQ(t.records[2].type, RecordType::irq_entry);
+  lost(3, 5, 1'000'900'000);  // two markers in a row: both before the same record
+  lost(4, 6, 1'000'900'000);
+  EXPECT_EQ(t.records[5].type, RecordType::irq_exit);
+  lost(6, 4, 1'000'900'000);  // CPU 0 has no record after it: the end, the latest time
   EXPECT_EQ(t.skipped_events, 1u);
-}
-
-// The kernel prints "[LOST EVENTS]" without a count when it does not know how many were
-// lost (the `trace` file read while tracing): a marker with an unknown count (0), not an
-// unreadable line.
-TEST(FtraceText, LostEventsWithoutACount) {
-  auto t = read_string(
-      "          <idle>-0     [001] d.h1.   100.000100: irq_handler_entry: irq=36 name=virtio1-req.0\n"
-      "CPU:1 [LOST EVENTS]\n"
-      "          <idle>-0     [001] d.h1.   100.000300: irq_handler_exit: irq=36 ret=handled\n");
-  ASSERT_EQ(t.records.size(), 3u);
-  EXPECT_EQ(t.records[1].type, RecordType::lost_events);
-  EXPECT_EQ(t.records[1].cpu, 1);
-  EXPECT_EQ(t.records[1].lost, 0u);
-  EXPECT_EQ(t.records[2].type, RecordType::irq_exit);
 }
 
 TEST(FtraceText, SharedLinesPairExitsWithTheirAction) {

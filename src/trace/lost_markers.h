@@ -1,0 +1,63 @@
+// Lost-events markers as the readers of kernel formats (ftrace text, trace-cmd .dat)
+// hand them out: each waits for the next record its CPU keeps and takes that record's
+// time. The kernel reports a loss at the first event its CPU recorded after it, but that
+// event may be of a kind the model skips (softirq_entry under irq:*), which no native or
+// text copy keeps; dating the marker by the next kept record gives it the same time in
+// every copy, and it is handed out right before that record. A marker with no such
+// record (the end of the input) takes the latest time read.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <vector>
+
+#include "trace/model.h"
+
+namespace irqshape::trace {
+
+class LostMarkers {
+ public:
+  // Markers waiting at once; past that the oldest goes out with the latest time (a
+  // malformed input full of markers does not grow memory).
+  static constexpr std::size_t kMaxWaiting = 1024;
+
+  // A marker read (its fields final but the time); `latest` is the latest time read.
+  void hold(const Record& marker, Nanos latest, std::deque<Record>& ready) {
+    if (waiting_.size() == kMaxWaiting) {
+      ready.push_back(waiting_.front());
+      ready.back().ts = latest;
+      waiting_.erase(waiting_.begin());
+    }
+    waiting_.push_back(marker);
+  }
+
+  // A record read: the markers of its CPU, dated by it, then the record.
+  void release_before(const Record& r, std::deque<Record>& ready) {
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->cpu != r.cpu) {
+        ++it;
+        continue;
+      }
+      ready.push_back(*it);
+      ready.back().ts = r.ts;
+      it = waiting_.erase(it);
+    }
+    ready.push_back(r);
+  }
+
+  // The end of the input: every waiting marker, with the latest time read.
+  void release_all(Nanos latest, std::deque<Record>& ready) {
+    for (const Record& m : waiting_) {
+      ready.push_back(m);
+      ready.back().ts = latest;
+    }
+    waiting_.clear();
+  }
+
+  [[nodiscard]] bool empty() const { return waiting_.empty(); }
+
+ private:
+  std::vector<Record> waiting_;
+};
+
+}  // namespace irqshape::trace
