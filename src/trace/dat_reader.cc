@@ -284,8 +284,14 @@ class DatReader final : public TraceReader {
       if (auto s = advance(*best); !s) return fail(s.error());
       if (!produced) continue;
       latest_ts_ = std::max(latest_ts_, record.ts);
-      if (record.type == RecordType::lost_events) lost_.hold(record, latest_ts_, ready_);
-      else lost_.release_before(record, ready_);
+      if (record.type == RecordType::lost_events) {
+        lost_.hold(record, latest_ts_, ready_);
+      } else if (lost_.empty()) {  // nearly always: straight out, past the queue
+        out = record;
+        return true;
+      } else {
+        lost_.release_before(record, ready_);
+      }
     }
     out = ready_.front();
     ready_.pop_front();
