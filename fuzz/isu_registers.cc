@@ -47,7 +47,8 @@ std::uint32_t offset(Input& in) {
 void check_source(const isu::Isu& unit, unsigned s) {
   const isu::SourceTelemetry& t = unit.telemetry(s);
   if (t.in != t.events + t.dropped + unit.pending(s)) std::abort();  // nothing lost
-  if (unit.pending(s) != 0 && unit.next_deadline() == isu::kNever) std::abort();  // every held event has a deadline
+  // Every held event has a deadline: its source's is armed (2^64 - 1 is one too).
+  if (unit.pending(s) != 0 && !unit.deadline_armed(s)) std::abort();
 }
 
 void check_all(const isu::Isu& unit) {

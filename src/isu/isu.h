@@ -76,6 +76,9 @@ class Isu final : public hw::RegisterWindow {
   [[nodiscard]] const HistoryRing& history() const { return history_; }
   [[nodiscard]] const SourceTelemetry& telemetry(unsigned source) const { return source_[source].telemetry; }
   [[nodiscard]] std::uint32_t pending(unsigned source) const { return source_[source].batch.count; }
+  // Whether the source's held batch has its deadline armed (it may be 2^64 - 1, which
+  // next_deadline() cannot tell from none: docs/isu-spec.md 5.7).
+  [[nodiscard]] bool deadline_armed(unsigned source) const { return deadlines_.contains(source); }
   [[nodiscard]] std::uint64_t rule_matches(unsigned rule) const { return rules_.matches(rule); }
   [[nodiscard]] std::uint64_t pattern_matches(unsigned pattern) const { return patterns_.matches(pattern); }
   [[nodiscard]] std::uint64_t now() const { return now_; }
