@@ -284,14 +284,7 @@ class DatReader final : public TraceReader {
       if (auto s = advance(*best); !s) return fail(s.error());
       if (!produced) continue;
       latest_ts_ = std::max(latest_ts_, record.ts);
-      if (record.type == RecordType::lost_events) {
-        lost_.hold(record, latest_ts_, ready_);
-      } else if (lost_.empty()) {  // nearly always: straight out, past the queue
-        out = record;
-        return true;
-      } else {
-        lost_.release_before(record, ready_);
-      }
+      if (lost_.add(record, latest_ts_, ready_, out)) return true;
     }
     out = ready_.front();
     ready_.pop_front();

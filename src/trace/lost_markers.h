@@ -21,7 +21,32 @@ class LostMarkers {
   // malformed input full of markers does not grow memory).
   static constexpr std::size_t kMaxWaiting = 1024;
 
-  // A marker read (its fields final but the time); `latest` is the latest time read.
+  // A record read, `latest` the latest time read. A marker waits (its fields final but
+  // the time). Any other record comes out in `out` (true) when no marker waits, nearly
+  // always; else the markers of its CPU, dated by it, and then it go to `ready`.
+  bool add(const Record& r, Nanos latest, std::deque<Record>& ready, Record& out) {
+    if (r.type == RecordType::lost_events) {
+      hold(r, latest, ready);
+      return false;
+    }
+    if (waiting_.empty()) {
+      out = r;
+      return true;
+    }
+    release_before(r, ready);
+    return false;
+  }
+
+  // The end of the input: every waiting marker, with the latest time read.
+  void release_all(Nanos latest, std::deque<Record>& ready) {
+    for (const Record& m : waiting_) {
+      ready.push_back(m);
+      ready.back().ts = latest;
+    }
+    waiting_.clear();
+  }
+
+ private:
   void hold(const Record& marker, Nanos latest, std::deque<Record>& ready) {
     if (waiting_.size() == kMaxWaiting) {
       ready.push_back(waiting_.front());
@@ -31,7 +56,6 @@ class LostMarkers {
     waiting_.push_back(marker);
   }
 
-  // A record read: the markers of its CPU, dated by it, then the record.
   void release_before(const Record& r, std::deque<Record>& ready) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (it->cpu != r.cpu) {
@@ -45,18 +69,6 @@ class LostMarkers {
     ready.push_back(r);
   }
 
-  // The end of the input: every waiting marker, with the latest time read.
-  void release_all(Nanos latest, std::deque<Record>& ready) {
-    for (const Record& m : waiting_) {
-      ready.push_back(m);
-      ready.back().ts = latest;
-    }
-    waiting_.clear();
-  }
-
-  [[nodiscard]] bool empty() const { return waiting_.empty(); }
-
- private:
   std::vector<Record> waiting_;
 };
 

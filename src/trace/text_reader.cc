@@ -259,7 +259,7 @@ Result<bool> TextReader::next_record(Record& out) {
       if (auto s = builder_.lost_events(latest_ts_, cpu, count, marker); !s) {
         return line_error("{}", s.message());
       }
-      lost_.hold(marker, latest_ts_, ready_);
+      (void)lost_.add(marker, latest_ts_, ready_, out);  // a marker waits
       continue;
     }
     EventLine ev;
@@ -291,14 +291,8 @@ Result<bool> TextReader::next_record(Record& out) {
     bool produced = false;
     if (auto s = decode(ev, record, produced); !s) return line_error("{}: {}", ev.event, s.message());
     latest_ts_ = std::max(latest_ts_, ev.ts);
-    if (!produced) {
-      ++skipped_;
-    } else if (lost_.empty()) {  // nearly always: straight out, past the queue
-      out = record;
-      return true;
-    } else {
-      lost_.release_before(record, ready_);
-    }
+    if (!produced) ++skipped_;
+    else if (lost_.add(record, latest_ts_, ready_, out)) return true;
   }
   out = ready_.front();
   ready_.pop_front();

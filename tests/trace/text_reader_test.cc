@@ -1,5 +1,6 @@
 #include "trace/text_reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -135,6 +136,28 @@ TEST(FtraceText, LostMarkersTakeTheTimeOfTheirCpusNextRecord) {
   EXPECT_EQ(t.records[5].type, RecordType::irq_exit);
   lost(6, 4, 1'000'900'000);  // CPU 0 has no record after it: the end, the latest time
   EXPECT_EQ(t.skipped_events, 1u);
+}
+
+// Markers of a CPU that records nothing more wait at most LostMarkers::kMaxWaiting at a
+// time; past that the oldest come out with the latest time. None is lost, and the
+// records stay in time order.
+TEST(FtraceText, ManyWaitingMarkersComeOutInOrder) {
+  std::string text;
+  for (int i = 0; i < 1500; ++i) {
+    text += "CPU:1 [LOST 1 EVENTS]\n";
+    text += fmt::format("  <idle>-0 [000] {}.000000: irq_handler_entry: irq=11 name=eth1\n", i + 1);
+  }
+  auto t = read_string(text);
+  ASSERT_EQ(t.records.size(), 3000u);
+  std::size_t markers = 0;
+  for (std::size_t i = 0; i < t.records.size(); ++i) {
+    markers += t.records[i].type == RecordType::lost_events;
+    if (i > 0) {
+      EXPECT_GE(t.records[i].ts, t.records[i - 1].ts) << i;
+    }
+  }
+  EXPECT_EQ(markers, 1500u);
+  EXPECT_EQ(t.records.back().ts, 1500'000'000'000u);
 }
 
 TEST(FtraceText, SharedLinesPairExitsWithTheirAction) {
