@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <optional>
 
@@ -268,15 +267,14 @@ class DatReader final : public TraceReader {
 
   Result<bool> next(Record& out) override {
     if (!status_) return status_.error();
-    while (ready_.empty()) {
+    while (!lost_.next(out)) {
       CpuStream* best = nullptr;
       for (auto& s : streams_) {
         if (s.has_event && (best == nullptr || s.event.ts < best->event.ts)) best = &s;
       }
       if (best == nullptr) {
-        lost_.release_all(latest_ts_, ready_);
-        if (ready_.empty()) return false;
-        break;
+        lost_.finish(latest_ts_);
+        return lost_.next(out);
       }
       Record record;
       bool produced = false;
@@ -284,10 +282,8 @@ class DatReader final : public TraceReader {
       if (auto s = advance(*best); !s) return fail(s.error());
       if (!produced) continue;
       latest_ts_ = std::max(latest_ts_, record.ts);
-      if (lost_.add(record, latest_ts_, ready_, out)) return true;
+      if (lost_.add(record, latest_ts_, out)) return true;
     }
-    out = ready_.front();
-    ready_.pop_front();
     return true;
   }
 
@@ -326,8 +322,7 @@ class DatReader final : public TraceReader {
   RecordBuilder builder_;
   Status status_;
   std::uint64_t skipped_ = 0;
-  LostMarkers lost_;         // markers waiting for their CPU's next record (lost_markers.h)
-  std::deque<Record> ready_;  // records decoded and not yet handed out
+  LostMarkers lost_;  // markers waiting for their CPU's next record (lost_markers.h)
   Nanos latest_ts_ = 0;
 
   int version_ = 0;

@@ -23,53 +23,62 @@ class LostMarkers {
 
   // A record read, `latest` the latest time read. A marker waits (its fields final but
   // the time). Any other record comes out in `out` (true) when no marker waits, nearly
-  // always; else the markers of its CPU, dated by it, and then it go to `ready`.
-  bool add(const Record& r, Nanos latest, std::deque<Record>& ready, Record& out) {
+  // always; else the markers of its CPU, dated by it, and then it wait for next().
+  bool add(const Record& r, Nanos latest, Record& out) {
     if (r.type == RecordType::lost_events) {
-      hold(r, latest, ready);
+      hold(r, latest);
       return false;
     }
     if (waiting_.empty()) {
       out = r;
       return true;
     }
-    release_before(r, ready);
+    release_before(r);
     return false;
   }
 
   // The end of the input: every waiting marker, with the latest time read.
-  void release_all(Nanos latest, std::deque<Record>& ready) {
-    for (const Record& m : waiting_) {
-      ready.push_back(m);
-      ready.back().ts = latest;
-    }
+  void finish(Nanos latest) {
+    for (const Record& m : waiting_) ready(m, latest);
     waiting_.clear();
   }
 
+  // The next record add() or finish() let go of, in order; false if none.
+  bool next(Record& out) {
+    if (ready_.empty()) return false;
+    out = ready_.front();
+    ready_.pop_front();
+    return true;
+  }
+
  private:
-  void hold(const Record& marker, Nanos latest, std::deque<Record>& ready) {
+  void ready(const Record& r, Nanos ts) {
+    ready_.push_back(r);
+    ready_.back().ts = ts;
+  }
+
+  void hold(const Record& marker, Nanos latest) {
     if (waiting_.size() == kMaxWaiting) {
-      ready.push_back(waiting_.front());
-      ready.back().ts = latest;
+      ready(waiting_.front(), latest);
       waiting_.erase(waiting_.begin());
     }
     waiting_.push_back(marker);
   }
 
-  void release_before(const Record& r, std::deque<Record>& ready) {
+  void release_before(const Record& r) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (it->cpu != r.cpu) {
         ++it;
         continue;
       }
-      ready.push_back(*it);
-      ready.back().ts = r.ts;
+      ready(*it, r.ts);
       it = waiting_.erase(it);
     }
-    ready.push_back(r);
+    ready(r, r.ts);
   }
 
   std::vector<Record> waiting_;
+  std::deque<Record> ready_;  // let go of, not yet handed out
 };
 
 }  // namespace irqshape::trace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <deque>
 #include <limits>
 #include <string>
 #include <vector>
@@ -223,8 +222,7 @@ class TextReader final : public TraceReader {
   std::uint64_t skipped_ = 0;
   Nanos latest_ts_ = 0;  // the latest time read (lines of different CPUs may step back)
   std::vector<Nanos> last_ts_by_cpu_;  // indexed by CPU, grown on demand (< kMaxCpus)
-  LostMarkers lost_;         // markers waiting for their CPU's next record (lost_markers.h)
-  std::deque<Record> ready_;  // records read and not yet handed out
+  LostMarkers lost_;  // markers waiting for their CPU's next record (lost_markers.h)
   Status status_;
   bool done_ = false;
 };
@@ -243,13 +241,12 @@ bool TextReader::is_ignorable(std::string_view line) {
 
 Result<bool> TextReader::next_record(Record& out) {
   std::string_view line;
-  while (ready_.empty()) {
+  while (!lost_.next(out)) {
     auto more = lines_.next(line);
     if (!more) return more.error();
     if (!*more) {
-      lost_.release_all(latest_ts_, ready_);
-      if (ready_.empty()) return false;
-      break;
+      lost_.finish(latest_ts_);
+      return lost_.next(out);
     }
     if (is_ignorable(line)) continue;
     std::uint32_t cpu = 0;
@@ -259,7 +256,7 @@ Result<bool> TextReader::next_record(Record& out) {
       if (auto s = builder_.lost_events(latest_ts_, cpu, count, marker); !s) {
         return line_error("{}", s.message());
       }
-      (void)lost_.add(marker, latest_ts_, ready_, out);  // a marker waits
+      (void)lost_.add(marker, latest_ts_, out);  // a marker waits
       continue;
     }
     EventLine ev;
@@ -292,10 +289,8 @@ Result<bool> TextReader::next_record(Record& out) {
     if (auto s = decode(ev, record, produced); !s) return line_error("{}: {}", ev.event, s.message());
     latest_ts_ = std::max(latest_ts_, ev.ts);
     if (!produced) ++skipped_;
-    else if (lost_.add(record, latest_ts_, ready_, out)) return true;
+    else if (lost_.add(record, latest_ts_, out)) return true;
   }
-  out = ready_.front();
-  ready_.pop_front();
   return true;
 }
 
