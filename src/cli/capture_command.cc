@@ -1,7 +1,8 @@
-// irqshape capture --output FILE [--duration S] [-- COMMAND ...]: record this machine's
+// irqshape capture --output FILE [--duration DURATION] [-- COMMAND ...]: record this machine's
 // interrupts, block requests and NAPI polls through tracefs.
 #include <sys/wait.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "cli/duration_option.h"
 #include "trace/capture.h"
 
 namespace irqshape::cli {
@@ -23,16 +25,18 @@ void add_capture_command(CLI::App& app) {
                   "Output file: FILE.dat writes a trace-cmd .dat (readable by trace-cmd report), any other name "
                   "irqshape's native format")
       ->required();
-  cmd->add_option("-d,--duration", opt->duration_s,
-                  "Seconds to capture (0, the default: until the COMMAND exits, or until Ctrl-C without one); "
-                  "with a COMMAND, it is stopped (SIGTERM) when they run out")
-      ->check(CLI::NonNegativeNumber);
+  auto duration_ns = std::make_shared<std::uint64_t>(0);
+  add_duration_option(cmd, "-d,--duration", *duration_ns,
+                      "How long to capture (0, the default: until the COMMAND exits, or until Ctrl-C without one); "
+                      "with a COMMAND, it is stopped (SIGTERM) when the time runs out",
+                      {0, ~std::uint64_t{0}, true});
   cmd->add_flag("--kvm", opt->kvm, "Also record kvm:* events (kept in .dat output; the model ignores them)");
   cmd->add_option("--buffer-kb", opt->buffer_kb, "Ring buffer size per CPU in KiB (default 16384)")
       ->check(CLI::Range(64u, 4u << 20));
   cmd->add_option("COMMAND", opt->command, "Command to run while capturing (after --)");
   cmd->footer("Example: irqshape capture -o randread.irqt -- fio --name=r --rw=randread --size=256M");
-  cmd->callback([opt]() {
+  cmd->callback([opt, duration_ns]() {
+    opt->duration_s = static_cast<double>(*duration_ns) * 1e-9;
     opt->log = [](const std::string& m) { fmt::print(stderr, "irqshape capture: {}\n", m); };
     auto rep = trace::capture(*opt);
     if (!rep) {

@@ -4,10 +4,10 @@
 // scenario and how to read the table.
 #include <fmt/format.h>
 
-#include <cmath>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/duration_option.h"
 #include "cli/sim_common.h"
 #include "sim/scenario.h"
 
@@ -16,13 +16,13 @@ namespace irqshape::cli {
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Simulate the built-in scenario under every shaping policy and compare them");
   struct Options {
-    double duration = 1.0;
+    std::uint64_t duration_ns = 1'000'000'000;
     bool list = false;
     std::uint64_t seed = 1;
     SimCommonOptions common;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--duration", o->duration, "Simulated seconds")->check(CLI::Range(0.001, 3600.0))->capture_default_str();
+  add_duration_option(cmd, "--duration", o->duration_ns, "Simulated time (default 1s)", {1'000'000, 3600'000'000'000, true});
   cmd->add_option("--seed", o->seed, "Seed of every random stream of the scenario")->capture_default_str();
   add_common_options(cmd, o->common, "Policy to run (repeatable; default: every registered policy); none always runs");
   cmd->add_flag("--list-policies", o->list, "Print the registered policy names and exit");
@@ -31,7 +31,7 @@ void add_demo_command(CLI::App& app) {
       for (const std::string& n : sim::policy_names()) fmt::print("{}\n", n);
       return;
     }
-    sim::Scenario sc = sim::demo_scenario(static_cast<sim::Nanos>(std::llround(o->duration * 1e9)), o->seed);
+    sim::Scenario sc = sim::demo_scenario(static_cast<sim::Nanos>(o->duration_ns), o->seed);
     run_and_report("demo", sc, o->common, "");
   });
 }

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/count_text.h"
+#include "cli/duration_option.h"
 #include "cli/trace_warnings.h"
 #include "isd/config.h"
 #include "isd/driver.h"
@@ -34,9 +35,9 @@ namespace {
 
 struct Options {
   std::string trace, labels, output;
-  double synthetic_s = 0;
+  std::optional<std::uint64_t> synthetic_ns;
   std::uint64_t seed = 1;
-  std::string horizon = "20ms";
+  std::uint64_t horizon = 20'000'000;
   std::uint32_t min_support = 20;
   double min_z = 6.0;
   std::size_t max_rules = 16;
@@ -160,10 +161,8 @@ void print_findings(std::FILE* report, const isd::MiningResult& r, const isd::So
 }
 
 int run(const Options& o) {
-  if (o.trace.empty() == (o.synthetic_s <= 0)) return fail("give exactly one input: --trace FILE or --synthetic SECONDS");
-  auto horizon = isd::parse_duration(o.horizon);
-  if (!horizon) return fail(fmt::format("--horizon: {}", horizon.message()));
-  if (*horizon == 0) return fail("--horizon: must be longer than 0ns");
+  if (o.trace.empty() == !o.synthetic_ns) return fail("give exactly one input: --trace FILE or --synthetic DURATION");
+  std::uint64_t horizon = o.horizon;
   Input in;
   std::optional<isd::harness::PlantedTrace> planted;
   if (!o.trace.empty()) {
@@ -171,19 +170,20 @@ int run(const Options& o) {
     if (!t) return fail(t.message());
     in = std::move(*t);
   } else {
-    planted = isd::harness::planted_trace(static_cast<std::uint64_t>(o.synthetic_s * 1e9), o.seed);
+    planted = isd::harness::planted_trace(*o.synthetic_ns, o.seed);
     in.events = planted->events;
     in.names = planted->names;
-    in.description = fmt::format("synthetic traffic with planted sequences ({} s, seed {})", o.synthetic_s, o.seed);
+    in.description = fmt::format("synthetic traffic with planted sequences ({}, seed {})",
+                                 isd::format_duration(*o.synthetic_ns), o.seed);
   }
   // The report goes to standard output, unless the rule file does: then standard output
   // carries only the TOML and the report goes to standard error.
   std::FILE* const report = o.output == "-" ? stderr : stdout;
   fmt::print(report, "input: {}\n", in.description);
-  if (*horizon > isd::kMaxTimeNs) {  // a pattern step waits at most PAT_MAXk: no rule could use a longer delay
+  if (horizon > isd::kMaxTimeNs) {  // a pattern step waits at most PAT_MAXk: no rule could use a longer delay
     fmt::print(report, "--horizon {} is above the unit's maximum delay of {} (PAT_MAXk): mining delays up to {}\n",
-               isd::format_duration(*horizon), isd::format_duration(isd::kMaxTimeNs), isd::format_duration(isd::kMaxTimeNs));
-    *horizon = isd::kMaxTimeNs;
+               isd::format_duration(horizon), isd::format_duration(isd::kMaxTimeNs), isd::format_duration(isd::kMaxTimeNs));
+    horizon = isd::kMaxTimeNs;
   }
   if (in.lost.markers != 0) fmt::print(stderr, "learn: {}\n", lost_events_warning(in.lost));
   if (o.from_history) {
@@ -208,7 +208,7 @@ int run(const Options& o) {
     rules = isd::taught_rules(*taught, in.names, o.labels);
   } else {
     isd::MinerOptions mo;
-    mo.horizon_ns = *horizon;
+    mo.horizon_ns = horizon;
     mo.min_support = o.min_support;
     mo.min_z = o.min_z;
     const isd::MiningResult r = isd::mine(in.events, mo);
@@ -247,11 +247,13 @@ void add_learn_command(CLI::App& app) {
                                           "editable ISD rule file");
   auto o = std::make_shared<Options>();
   cmd->add_option("--trace", o->trace, "Trace to learn from (trace-cmd .dat, ftrace text, perf script, native .irqt)");
-  cmd->add_option("--synthetic", o->synthetic_s, "Learn from SECONDS of synthetic traffic with planted sequences instead")
-      ->check(CLI::Range(0.1, 600.0));
+  add_duration_option(cmd, "--synthetic", o->synthetic_ns,
+                      "Learn from this much synthetic traffic with planted sequences instead",
+                      {100'000'000, 600'000'000'000, true});
   cmd->add_option("--labels", o->labels, "Labelled examples (TOML, see docs/isd.md): teach these patterns instead of mining");
   cmd->add_option("-o,--output", o->output, "Rule file to write (TOML; - for standard output)")->required();
-  cmd->add_option("--horizon", o->horizon, "Longest delay between two steps to look for (default 20ms)");
+  add_duration_option(cmd, "--horizon", o->horizon, "Longest delay between two steps to look for (default 20ms)",
+                      {1, ~std::uint64_t{0}, false});
   cmd->add_option("--min-support", o->min_support, "Fewest occurrences a sequence needs (default 20)")->check(CLI::Range(2, 1000000));
   cmd->add_option("--min-z", o->min_z, "Significance a sequence needs: z-score against shifted timelines (default 6)")
       ->check(CLI::Range(0.0, 1000.0));

@@ -4,10 +4,10 @@
 // block requests so that a delayed completion delays the next request.
 #include <fmt/format.h>
 
-#include <cmath>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/duration_option.h"
 #include "cli/sim_common.h"
 #include "cli/trace_warnings.h"
 #include "sim/replay.h"
@@ -21,7 +21,7 @@ void add_replay_command(CLI::App& app) {
     std::string trace;
     bool closed_loop = false;
     unsigned vcpus = 0;
-    double max_duration = 0;
+    std::uint64_t max_duration_ns = 0;
     std::uint64_t seed = 1;
     SimCommonOptions common;
   };
@@ -34,9 +34,9 @@ void add_replay_command(CLI::App& app) {
                 "time) instead of recorded interrupt arrivals");
   cmd->add_option("--vcpus", o->vcpus, "vCPUs of the simulated guest (default: the trace's CPU count)")
       ->check(CLI::Range(1u, 64u));
-  cmd->add_option("--max-duration,--duration", o->max_duration,
-                  "Replay at most this many seconds of the trace (0: the whole trace)")
-      ->check(CLI::Range(0.0, 3600.0));
+  add_duration_option(cmd, "--max-duration,--duration", o->max_duration_ns,
+                      "Replay at most this much of the trace (0, the default: the whole trace)",
+                      {0, 3600'000'000'000, true});
   cmd->add_option("--seed", o->seed, "Seed (background load and anything drawn at random)")->capture_default_str();
   add_common_options(cmd, o->common,
                      "Policy to run (repeatable: NAME[:k=v,...] or FILE.toml; default: every registered policy); none "
@@ -51,7 +51,7 @@ void add_replay_command(CLI::App& app) {
     sim::ReplayOptions ro;
     ro.closed_loop = o->closed_loop;
     ro.vcpus = o->vcpus;
-    ro.max_duration = static_cast<sim::Nanos>(std::llround(o->max_duration * 1e9));
+    ro.max_duration = static_cast<sim::Nanos>(o->max_duration_ns);
     ro.seed = o->seed;
     auto conv = sim::scenario_from_trace(*trace, o->trace, ro);
     if (!conv) fail("replay", conv.message());

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "base/json_text.h"
 #include "cli/commands.h"
+#include "cli/duration_option.h"
 #include "cli/sim_common.h"
 #include "sim/replay.h"
 #include "sim/sweep.h"
@@ -27,7 +27,7 @@ struct SweepOptionsCli {
   unsigned threads = 0;
   std::string shard = "1/1";
   std::string out;
-  double duration = 1.0;
+  std::uint64_t duration_ns = 1'000'000'000;
   std::uint64_t seed = 1;
   std::string delivery = "posted";
   bool closed_loop = false;
@@ -53,21 +53,21 @@ void progress(std::size_t done, std::size_t total, bool tty) {
 }
 
 // "demo", or a trace file replayed as in `irqshape replay`.
-sim::Scenario scenario_for(const SweepOptionsCli& o, double duration, bool duration_given) {
-  if (o.scenario == "demo") return sim::demo_scenario(static_cast<sim::Nanos>(std::llround(duration * 1e9)), o.seed);
+sim::Scenario scenario_for(const SweepOptionsCli& o, bool duration_given) {
+  if (o.scenario == "demo") return sim::demo_scenario(static_cast<sim::Nanos>(o.duration_ns), o.seed);
   auto trace = trace::load_trace(o.scenario);
   if (!trace) fail("sweep", fmt::format("--scenario: {}", trace.message()));
   sim::ReplayOptions ro;
   ro.closed_loop = o.closed_loop;
   ro.seed = o.seed;
-  if (duration_given) ro.max_duration = static_cast<sim::Nanos>(std::llround(duration * 1e9));
+  if (duration_given) ro.max_duration = static_cast<sim::Nanos>(o.duration_ns);
   auto conv = sim::scenario_from_trace(*trace, o.scenario, ro);
   if (!conv) fail("sweep", conv.message());
   return std::move(conv->scenario);
 }
 
 void run(const SweepOptionsCli& o, bool duration_given) {
-  sim::Scenario sc = scenario_for(o, o.duration, duration_given);
+  sim::Scenario sc = scenario_for(o, duration_given);
   auto path = sim::parse_delivery_path(o.delivery);
   if (!path) fail("sweep", path.message());
   sc.costs.path = *path;
@@ -128,9 +128,9 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Points simulated at once (default: every core)");
   cmd->add_option("--shard", o->shard, "Run shard K of N: points i with i mod N == K-1")->capture_default_str();
   cmd->add_option("--out", o->out, "Output file: .csv or .jsonl ('-': CSV on stdout)")->required()->type_name("FILE");
-  auto* duration = cmd->add_option("--duration", o->duration, "Simulated seconds per point (a trace: at most this much of it)")
-                       ->check(CLI::Range(0.001, 3600.0))
-                       ->capture_default_str();
+  auto* duration = add_duration_option(cmd, "--duration", o->duration_ns,
+                                       "Simulated time per point (default 1s; a trace: at most this much of it)",
+                                       {1'000'000, 3600'000'000'000, true});
   cmd->add_option("--seed", o->seed, "Scenario seed (unless the grid varies it)")->capture_default_str();
   cmd->add_option("--delivery", o->delivery, "posted or exit")
       ->check(CLI::IsMember({"posted", "exit"}))

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/count_text.h"
+#include "cli/duration_option.h"
 #include "cli/trace_warnings.h"
 #include "export/jsonl_writer.h"
 #include "export/metrics_server.h"
@@ -40,7 +41,8 @@ using isd::harness::LoadShape;
 using isd::harness::SyntheticSource;
 
 struct Options {
-  std::string config, trace, scenario = "mixed", duration, period, budget, jsonl, perfetto, prometheus, serve_for;
+  std::string config, trace, scenario = "mixed", jsonl, perfetto, prometheus;
+  std::optional<std::uint64_t> duration, period, budget, serve_for;  // ns; empty: not given
   std::uint64_t seed = 1;
   bool realtime = false, quiet = false;
 };
@@ -165,12 +167,10 @@ Result<Scenario> trace_scenario(const std::string& path, std::vector<isd::harnes
 int run(const Options& o) {
   std::vector<isd::harness::Arrival> replay;
   std::uint64_t span = 0;
-  Result<std::uint64_t> duration = std::uint64_t{1'000'000'000};
-  if (!o.duration.empty()) duration = isd::parse_duration(o.duration);
-  if (!duration || *duration == 0) return fail(fmt::format("--duration: {}", duration ? "must be positive" : duration.message()));
-  auto scenario = o.trace.empty() ? make_scenario(o.scenario, *duration) : trace_scenario(o.trace, replay, span);
+  std::uint64_t duration = o.duration.value_or(1'000'000'000);
+  auto scenario = o.trace.empty() ? make_scenario(o.scenario, duration) : trace_scenario(o.trace, replay, span);
   if (!scenario) return fail(scenario.message());
-  if (!o.trace.empty()) duration = o.duration.empty() ? span : std::min(*duration, span);
+  if (!o.trace.empty()) duration = std::min(o.duration.value_or(span), span);
   isd::Config config = isd::default_config(scenario->names);
   if (!o.config.empty()) {
     auto c = isd::load_config(o.config);
@@ -178,27 +178,16 @@ int run(const Options& o) {
     config = std::move(*c);
   }
   // The file's [adapt] table gives the budget and the period unless the flags do.
-  Result<std::uint64_t> period = std::uint64_t{10'000'000};
-  if (!o.period.empty()) period = isd::parse_duration(o.period);
+  std::uint64_t period = 10'000'000;
+  if (o.period) period = *o.period;
   else if (config.adapt && config.adapt->period_ns) period = config.adapt->period_ns->value;
-  if (!period || *period == 0) return fail(fmt::format("--period: {}", period ? "must be positive" : period.message()));
   std::optional<isd::Adapter> adapter;
-  if (!o.budget.empty() || config.adapt) {
+  if (o.budget || config.adapt) {
     isd::AdapterOptions ao = config.adapt ? isd::adapter_options(*config.adapt) : isd::AdapterOptions{};
-    if (!o.budget.empty()) {
-      auto b = isd::parse_duration(o.budget);
-      if (!b) return fail(fmt::format("--max-added-p99: {}", b.message()));
-      ao.budget_ns = *b;
-    }
-    ao.period_ns = *period;
+    if (o.budget) ao.budget_ns = *o.budget;
+    ao.period_ns = period;
     if (auto s = isd::validate(ao); !s) return fail(s.message());
     adapter.emplace(ao);
-  }
-  std::optional<std::uint64_t> serve_for;  // CLI11 makes --serve-for need --prometheus
-  if (!o.serve_for.empty()) {
-    auto hold = isd::parse_duration(o.serve_for);
-    if (!hold) return fail(fmt::format("--serve-for: {}", hold.message()));
-    serve_for = *hold;
   }
   std::optional<std::pair<std::string, int>> listen;
   if (!o.prometheus.empty()) {
@@ -242,8 +231,8 @@ int run(const Options& o) {
     say("serving Prometheus metrics on http://{}:{}/metrics\n", listen->first, *port);
   }
   say("programmed the unit: {}, {}, {}; {} of load ({}), period {}{}\n", count(report->sources, "source"),
-      count(report->patterns, "pattern"), count(report->rules, "rule"), seconds(*duration),
-      o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(*period),
+      count(report->patterns, "pattern"), count(report->rules, "rule"), seconds(duration),
+      o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(period),
       adapter ? fmt::format(", adapting coalescing to p99 added delay <= {}", isd::format_duration(adapter->options().budget_ns))
               : "");
   isd::harness::SyntheticLoad load(scenario->load, o.seed);
@@ -254,11 +243,11 @@ int run(const Options& o) {
   isd::Period last;
   const auto wall_start = std::chrono::steady_clock::now();
   std::size_t next_arrival = 0;
-  // Every period is *period long except the last, which ends at *duration: every
-  // arrival before *duration is simulated and reported, even when *duration is shorter
+  // Every period is period long except the last, which ends at duration: every
+  // arrival before duration is simulated and reported, even when duration is shorter
   // than one period.
-  for (std::uint64_t start = 0, t = 0; start < *duration; start = t) {
-    t = *duration - start > *period ? start + *period : *duration;
+  for (std::uint64_t start = 0, t = 0; start < duration; start = t) {
+    t = duration - start > period ? start + period : duration;
     if (o.trace.empty()) {
       model.run(load, t);
     } else {
@@ -294,12 +283,12 @@ int run(const Options& o) {
   if (jsonl && !jsonl_file.flush()) return fail(fmt::format("{}: write failed", o.jsonl));
   if (perfetto_file)
     if (auto s = perfetto_file->commit(); !s) return fail(s.message());
-  print_summary(last, *duration);
+  print_summary(last, duration);
   if (jsonl) fmt::print("wrote {} to {} (JSON lines)\n", count(jsonl->lines(), "period"), o.jsonl);
   if (perfetto) fmt::print("wrote {} to {} (open in ui.perfetto.dev)\n", count(perfetto->events(), "trace event"), o.perfetto);
-  if (serve_for) {
-    say("serving the final metrics for {}\n", o.serve_for);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(*serve_for));
+  if (o.serve_for) {
+    say("serving the final metrics for {}\n", isd::format_duration(*o.serve_for));
+    std::this_thread::sleep_for(std::chrono::nanoseconds(*o.serve_for));
   }
   return 0;
 }
@@ -314,16 +303,21 @@ void add_isd_telemetry_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "ISD configuration (TOML); default: isd::default_config for the scenario's sources");
   cmd->add_option("--scenario", o->scenario, "Synthetic load: mixed (NIC and NVMe whose load changes, a timer, a storm)");
   cmd->add_option("--trace", o->trace, "Replay this trace's interrupts instead of synthetic load");
-  cmd->add_option("--duration", o->duration, "Simulated time, e.g. 1s (default: 1s, or the whole trace)");
-  cmd->add_option("--period", o->period, "Telemetry and adaptation period (default: the config's [adapt] period, or 10ms)");
+  constexpr std::uint64_t kForever = ~std::uint64_t{0};
+  add_duration_option(cmd, "--duration", o->duration, "Simulated time (default: 1s, or the whole trace)", {1, kForever, true});
+  add_duration_option(cmd, "--period", o->period, "Telemetry and adaptation period (default: the config's [adapt] period, or 10ms)",
+                      {1, kForever, false});
   cmd->add_option("--seed", o->seed, "Seed of the synthetic load");
-  cmd->add_option("--max-added-p99", o->budget, "Adapt each source's coalescing time to keep its p99 added delay within this, e.g. 50us "
-                                    "(default: the config's [adapt] max-added-p99, if any)");
+  add_duration_option(cmd, "--max-added-p99", o->budget,
+                      "Adapt each source's coalescing time to keep its p99 added delay within this (default: the config's "
+                      "[adapt] max-added-p99, if any)",
+                      {0, kForever, false});
   cmd->add_option("--jsonl", o->jsonl, "Write one JSON object per period to this file");
   cmd->add_option("--perfetto", o->perfetto, "Write Perfetto counter tracks (Chrome trace-event JSON) to this file");
   auto* prometheus =
       cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");
-  cmd->add_option("--serve-for", o->serve_for, "Keep serving the final metrics this long after the run, e.g. 30s")
+  add_duration_option(cmd, "--serve-for", o->serve_for, "Keep serving the final metrics this long after the run",
+                      {0, kForever, true})
       ->needs(prometheus);
   cmd->add_flag("--realtime", o->realtime, "Pace the simulation at wall-clock speed (to watch it in Prometheus)");
   cmd->add_flag("--quiet", o->quiet, "Print only the summary");
