@@ -8,9 +8,9 @@
 // meant in microseconds as in seconds.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdint>
 #include <optional>
@@ -27,9 +27,11 @@ struct DurationLimits {
 };
 
 // The duration `text` gives, in ns, or why it is not one within `limits`.
-inline Result<std::uint64_t> parse_cli_duration(const std::string& text, const DurationLimits& limits) {
+inline Result<std::uint64_t> parse_cli_duration(const std::string& text,
+                                                const DurationLimits& limits) {
   const std::size_t end = text.find_last_not_of(" \t");
-  const bool bare = end != std::string::npos && (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.');
+  const bool bare = end != std::string::npos &&
+                    (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.');
   auto ns = isd::parse_duration(bare && limits.bare_seconds ? text.substr(0, end + 1) + "s" : text);
   if (!ns) return make_error("{}", ns.message());
   if (*ns < limits.min_ns || *ns > limits.max_ns) {
@@ -44,12 +46,14 @@ inline Result<std::uint64_t> parse_cli_duration(const std::string& text, const D
 // Adds an option taking a duration into `ns` (std::uint64_t, or std::optional of one to
 // tell "not given" apart).
 template <typename Target>
-CLI::Option* add_duration_option(CLI::App* cmd, const std::string& names, Target& ns, const std::string& description,
-                                 const DurationLimits& limits) {
-  const std::string syntax = limits.bare_seconds ? "; a duration such as 2s, 500ms or 1.5 (seconds)"
-                                                 : "; a duration with its unit, such as 50us or 10ms";
+CLI::Option* add_duration_option(CLI::App* cmd, const std::string& names, Target& ns,
+                                 const std::string& description, const DurationLimits& limits) {
+  const std::string syntax = limits.bare_seconds
+                                 ? "; a duration such as 2s, 500ms or 1.5 (seconds)"
+                                 : "; a duration with its unit, such as 50us or 10ms";
   auto* opt = cmd->add_option_function<std::string>(
-      names, [&ns, limits](const std::string& text) { ns = *parse_cli_duration(text, limits); }, description + syntax);
+      names, [&ns, limits](const std::string& text) { ns = *parse_cli_duration(text, limits); },
+      description + syntax);
   opt->check(CLI::Validator(
       [limits](std::string& text) {
         auto v = parse_cli_duration(text, limits);
