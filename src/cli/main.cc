@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,21 +30,25 @@ std::string command_name(const CLI::App& app) {
   return name;
 }
 
-// Whether the first word CLI11 did not expect came before the subcommand (`irqshape --bogus
-// demo`): then it is the top level's error, not the subcommand's.
-bool unexpected_before_subcommand(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
-  const std::string_view lead = "not expected: ";
-  const std::string what = e.what();
-  const auto at = what.find(lead);
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr || at == std::string::npos || app.get_subcommands().empty())
-    return false;
-  const std::string word = what.substr(at + lead.size(), what.find(' ', at + lead.size()) - (at + lead.size()));
-  const auto first = [&](const std::string& w) { return std::find(args.begin(), args.end(), w) - args.begin(); };
-  return first(word) < first(app.get_subcommands().front()->get_name());
+// An option before the subcommand that the top level does not have (`irqshape --bogus
+// demo`). It is the top level's error, and is reported before the subcommand parses:
+// CLI11 would first report anything the subcommand misses (trace-info's FILE) instead.
+// The top level's options are all flags, so the first word that is none is the subcommand.
+std::optional<std::string> unknown_top_level_option(const CLI::App& app, const std::vector<std::string>& args) {
+  for (const std::string& word : args) {
+    if (!word.starts_with("-")) break;
+    if (app.get_option_no_throw(word.substr(0, word.find('='))) == nullptr) return word;
+  }
+  return std::nullopt;
 }
 
-int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
-  const std::string command = unexpected_before_subcommand(app, e, args) ? "irqshape" : command_name(app);
+void print_usage_error(const std::string& command, const std::string& message) {
+  fmt::print(stderr, "{}: {}\nRun '{} --help' for the {}.\n", command, message, command,
+             command == "irqshape" ? "commands" : "options");
+}
+
+int usage_error(const CLI::App& app, const CLI::ParseError& e) {
+  const std::string command = command_name(app);
   std::string message = e.what();
   // Without a subcommand CLI11 says only that one is required, even when a word that is
   // none was given: name it.
@@ -53,8 +57,7 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector
     message = first.starts_with("-") ? fmt::format("The following argument was not expected: {}", first)
                                      : fmt::format("unknown command \"{}\"", first);
   }
-  fmt::print(stderr, "{}: {}\nRun '{} --help' for the {}.\n", command, message, command,
-             command == "irqshape" ? "commands" : "options");
+  print_usage_error(command, message);
   return kUsageError;
 }
 
@@ -76,6 +79,11 @@ int main(int argc, char** argv) {
   irqshape::cli::add_isd_telemetry_command(app);
   irqshape::cli::add_learn_command(app);
 
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (const auto word = unknown_top_level_option(app, args)) {
+    print_usage_error("irqshape", "The following argument was not expected: " + *word);
+    return kUsageError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {  // a command failed and has said why (commands.h)
@@ -83,7 +91,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {  // --help, --help-all, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_error(app, e, std::vector<std::string>(argv + 1, argv + argc));
+    return usage_error(app, e);
   }
   return 0;
 }
