@@ -40,11 +40,16 @@ Result<TraceEvents> read_trace_events(trace::TraceReader& reader, const std::str
   for (std::size_t id = 0; id < catalog.sources.size() && id < isu::regs::kSources; ++id) {
     const trace::Source& s = catalog.sources[id];
     SourceInfo info{static_cast<std::uint32_t>(id), s.name, s.irq, s.kind};
-    if (!out.names.add(info)) {  // a name or irq the trace used twice: keep the source, drop what clashes
-      info.name.clear();
-      if (!out.names.add(info)) {
-        info.irq = -1;
-        (void)out.names.add(info);
+    // A name or irq the trace used twice (a shared legacy line, a handler re-registered
+    // under a new name): keep the source and drop only what clashes - the irq, the name,
+    // or both.
+    if (!out.names.add(info)) {
+      SourceInfo without_irq = info, without_name = info;
+      without_irq.irq = -1;
+      without_name.name.clear();
+      if (!out.names.add(without_irq) && !out.names.add(without_name)) {
+        without_name.irq = -1;
+        (void)out.names.add(without_name);
       }
     }
     ++seen;

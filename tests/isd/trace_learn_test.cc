@@ -27,6 +27,28 @@ TEST(TraceLearning, ReadsTheSourcesAndArrivalsOfATrace) {
   EXPECT_NE(missing.message().find("no-such.irqt"), std::string::npos);
 }
 
+// A trace that uses an irq number or a name twice (irq 30 re-registered from eth0-old to
+// eth0-new; "timer" on irqs 31 and 32) keeps every source and drops only what clashes: the
+// second source on irq 30 keeps its name, the second "timer" keeps its irq.
+TEST(TraceLearning, ASourceThatSharesAnIrqOrANameKeepsWhatItDoesNotShare) {
+  auto t = load_trace_events("tests/isd/data/shared-irq-and-name.txt");
+  ASSERT_TRUE(t.ok()) << t.message();
+  EXPECT_EQ(t->events.size(), 12u);
+  ASSERT_EQ(t->names.sources().size(), 4u);
+  auto old_nic = t->names.resolve("eth0-old"), new_nic = t->names.resolve("eth0-new");
+  ASSERT_TRUE(old_nic.ok()) << old_nic.message();
+  ASSERT_TRUE(new_nic.ok()) << new_nic.message();
+  EXPECT_NE(*old_nic, *new_nic);
+  EXPECT_EQ(*t->names.resolve("irq=30"), *old_nic) << "the first source keeps the irq";
+  EXPECT_EQ(t->names.find(*new_nic)->irq, -1);
+  auto timer = t->names.resolve("timer"), second_timer = t->names.resolve("irq=32");
+  ASSERT_TRUE(timer.ok()) << timer.message();
+  ASSERT_TRUE(second_timer.ok()) << second_timer.message();
+  EXPECT_EQ(*t->names.resolve("irq=31"), *timer);
+  EXPECT_NE(*second_timer, *timer);
+  EXPECT_EQ(t->names.find(*second_timer)->name, "");
+}
+
 TEST(TraceLearning, TheDownloadsReceiveAndTransmitInterruptsGoTogether) {
   auto t = load_trace_events("data/traces/net-download.irqt");
   ASSERT_TRUE(t.ok()) << t.message();
