@@ -28,7 +28,7 @@ void source_line(TextWriter& w, const InterruptSource& s, unsigned cpu, unsigned
   if (moving && s.has_bridge && s.bridge == VectorAssignment{cpu, static_cast<std::uint8_t>(vector)}) {
     w.str(" (bridge vector, move in progress)");
   }
-  if (s.storm_reported.load(std::memory_order_relaxed)) w.str(" (masked: spurious storm)");
+  if (s.storm_reported.load(std::memory_order_relaxed)) w.str(s.is_line() ? " (masked: spurious storm)" : " (spurious storm reported)");
   w.chr('\n');
 }
 

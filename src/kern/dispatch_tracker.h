@@ -17,6 +17,13 @@
 // acquire: everything that dispatch did with the object happens-before the free.
 // Reading the generation *before* the depth keeps a dispatch that ends and a new one
 // that starts between the two loads from being mistaken for the old one still running.
+// Then the writer sees the old generation and the new dispatch's depth, and passes as
+// soon as it reads the new generation - which is safe only because that dispatch cannot
+// see the object: unlink < generation load < the ending dispatch's generation bump <
+// the new dispatch's depth increment < its chain loads, in the seq_cst total order. That
+// chain needs the generation's load and bump to be seq_cst too (with acquire/acq_rel
+// the load may read a stale generation outside the total order; x86 emits the same
+// instructions either way).
 //
 // Nested dispatches (a higher-priority vector interrupting an ISR) only change depth;
 // a CPU that is interrupted back-to-back forever never quiesces, as in RCU.
@@ -36,11 +43,11 @@ class DispatchTracker {
 
   void enter() { depth_.fetch_add(1, std::memory_order_seq_cst); }
   void exit() {
-    if (depth_.fetch_sub(1, std::memory_order_seq_cst) == 1) generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (depth_.fetch_sub(1, std::memory_order_seq_cst) == 1) generation_.fetch_add(1, std::memory_order_seq_cst);
   }
 
   [[nodiscard]] Snapshot snapshot() const {
-    const std::uint64_t g = generation_.load(std::memory_order_acquire);
+    const std::uint64_t g = generation_.load(std::memory_order_seq_cst);
     return {g, depth_.load(std::memory_order_seq_cst) != 0};
   }
   [[nodiscard]] bool passed(const Snapshot& s) const {

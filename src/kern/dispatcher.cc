@@ -131,13 +131,16 @@ CpuInterruptCounters KeQueryCpuInterruptCounters(InterruptCore& core, unsigned c
 }
 
 NTSTATUS QuerySourceInterruptCounters(InterruptCore& core, SystemVector vector, SourceInterruptCounters* out) {
-  if (out == nullptr) return STATUS_INVALID_PARAMETER_3;
+  // Parameters are numbered without `core` (as in QuerySystemInterrupt).
+  if (out == nullptr) return STATUS_INVALID_PARAMETER_2;
   SpinLockGuard config(core.config_lock, core.platform);
   InterruptSource* src = detail::lookup(core, vector);
-  if (src == nullptr) return STATUS_INVALID_PARAMETER_2;
+  if (src == nullptr) return STATUS_INVALID_PARAMETER_1;
   out->total = src->spurious.total();
   out->unhandled = src->spurious.unhandled();
-  out->storm_masked = src->storm_reported.load(std::memory_order_relaxed);
+  // note_interrupt masks a line in the same step that reports it; an MSI is only reported.
+  out->storm_reported = src->storm_reported.load(std::memory_order_relaxed);
+  out->storm_masked = out->storm_reported && src->is_line();
   return STATUS_SUCCESS;
 }
 

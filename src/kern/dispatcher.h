@@ -53,6 +53,9 @@ struct CpuInterruptCounters {
 struct SourceInterruptCounters {
   std::uint64_t total = 0;      // interrupts dispatched for the source
   std::uint64_t unhandled = 0;  // of which no ISR claimed
+  // A spurious storm was reported (DrainStormReports) for the source; only an I/O APIC
+  // line is then masked - an MSI cannot be, and keeps being delivered.
+  bool storm_reported = false;
   bool storm_masked = false;
 };
 NTSTATUS QuerySourceInterruptCounters(InterruptCore& core, SystemVector vector, SourceInterruptCounters* out);

@@ -36,7 +36,7 @@ struct InterruptSource {
   // Identity (config lock; immutable while allocated).
   SourceKind kind = SourceKind::Unused;
   std::uint16_t index = 0;
-  std::uint16_t generation = 0;
+  std::uint32_t generation = 0;  // kRetired: never handed out again (SystemVector)
   std::uint32_t gsi = 0;
   IoApicPin pin;
   hw::TriggerMode trigger = hw::TriggerMode::Edge;
@@ -68,6 +68,7 @@ struct InterruptSource {
   SpuriousDetector spurious;
   std::atomic<bool> storm_reported{false};
 
+  static constexpr std::uint32_t kRetired = ~std::uint32_t{0};
   [[nodiscard]] SystemVector handle() const { return {index, generation}; }
   [[nodiscard]] bool is_line() const { return kind == SourceKind::IoApicLine; }
   [[nodiscard]] bool is_level() const { return is_line() && trigger == hw::TriggerMode::Level; }

@@ -18,7 +18,7 @@ InterruptSource* find_line(InterruptCore& core, std::uint32_t gsi) {
 
 InterruptSource* free_record(InterruptCore& core) {
   for (InterruptSource& s : core.sources)
-    if (s.kind == SourceKind::Unused) return &s;
+    if (s.kind == SourceKind::Unused && s.generation != InterruptSource::kRetired) return &s;
   return nullptr;
 }
 

@@ -110,7 +110,7 @@ bool release_reference(InterruptCore& core, InterruptSource& src) {
 
 void recycle_source(InterruptSource& src) {
   src.kind = SourceKind::Unused;
-  ++src.generation;
+  ++src.generation;  // at kRetired the record is never allocated again (free_record)
 }
 
 void wait_for_dispatchers(InterruptCore& core) {

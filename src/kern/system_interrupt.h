@@ -12,10 +12,11 @@ namespace irqshape::kern {
 
 // Index into the core's source table plus a generation, so a handle kept after its
 // source was released is refused (STATUS_INVALID_PARAMETER) instead of reaching the
-// source's next owner.
+// source's next owner. A record whose generation has reached its last value is retired
+// rather than reused, so no generation ever comes round again.
 struct SystemVector {
   std::uint16_t index = 0xFFFF;
-  std::uint16_t generation = 0;
+  std::uint32_t generation = 0;
   friend constexpr bool operator==(const SystemVector&, const SystemVector&) = default;
 };
 

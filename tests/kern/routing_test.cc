@@ -200,6 +200,31 @@ TEST(Routing, TargetErrors) {
             STATUS_INVALID_PARAMETER_4);
 }
 
+// A record whose generation reaches its last value is retired, not reused: its last
+// handle can never reach a new owner, however many times sources were recycled. (The
+// generation is set by hand to stand for four billion allocate/release rounds.)
+TEST(Routing, ARecordIsRetiredBeforeItsGenerationComesRound) {
+  HostedMachine m;
+  SystemInterrupt si;
+  ASSERT_EQ(AllocateMessageInterrupt(m.core(), "q", 8, RouteTarget::cpus(1), &si), STATUS_SUCCESS);
+  const std::uint16_t record = si.Vector.index;
+  ASSERT_EQ(ReleaseSystemInterrupt(m.core(), si.Vector), STATUS_SUCCESS);
+  m.run_until_idle();
+  m.core().sources[record].generation = InterruptSource::kRetired - 1;
+  ASSERT_EQ(AllocateMessageInterrupt(m.core(), "q", 8, RouteTarget::cpus(1), &si), STATUS_SUCCESS);
+  ASSERT_EQ(si.Vector.index, record);
+  const SystemVector last = si.Vector;
+  ASSERT_EQ(ReleaseSystemInterrupt(m.core(), last), STATUS_SUCCESS);
+  m.run_until_idle();
+  SystemInterrupt next;
+  ASSERT_EQ(AllocateMessageInterrupt(m.core(), "r", 8, RouteTarget::cpus(1), &next), STATUS_SUCCESS);
+  EXPECT_NE(next.Vector.index, record) << "the record was reused after its last generation";
+  EXPECT_EQ(ReleaseSystemInterrupt(m.core(), last), STATUS_INVALID_PARAMETER_1);
+  EXPECT_EQ(QuerySystemInterrupt(m.core(), SystemVector{record, InterruptSource::kRetired}, &si),
+            STATUS_INVALID_PARAMETER_1);
+  EXPECT_EQ(ReleaseSystemInterrupt(m.core(), next.Vector), STATUS_SUCCESS);
+}
+
 TEST(Routing, SecondAllocationOfALineSharesIt) {
   HostedMachine m;
   const SystemInterrupt a = allocate_line(m.core(), LineRequest::gsi(17, "a"), 6, RouteTarget::cpus(3));
