@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/option_check.h"
 #include "isd/units.h"
 
 namespace irqshape::cli {
@@ -33,7 +34,7 @@ inline Result<std::uint64_t> parse_cli_duration(const std::string& text,
   const bool bare = end != std::string::npos &&
                     (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.');
   auto ns = isd::parse_duration(bare && limits.bare_seconds ? text.substr(0, end + 1) + "s" : text);
-  if (!ns) return make_error("{}", ns.message());
+  if (!ns) return ns.error();
   if (*ns < limits.min_ns || *ns > limits.max_ns) {
     const std::string low = limits.min_ns == 0 ? "0" : isd::format_duration(limits.min_ns);
     if (limits.max_ns == ~std::uint64_t{0})
@@ -54,12 +55,8 @@ CLI::Option* add_duration_option(CLI::App* cmd, const std::string& names, Target
   auto* opt = cmd->add_option_function<std::string>(
       names, [&ns, limits](const std::string& text) { ns = *parse_cli_duration(text, limits); },
       description + syntax);
-  opt->check(CLI::Validator(
-      [limits](std::string& text) {
-        auto v = parse_cli_duration(text, limits);
-        return v ? std::string{} : v.message();
-      },
-      ""));
+  opt->check(checked_by(
+      names, [limits](const std::string& text) { return parse_cli_duration(text, limits); }));
   return opt->type_name("DURATION");
 }
 

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/option_check.h"
 #include "cli/version.h"
 #include "sim/outputs.h"
 #include "sim/policies/registry.h"
@@ -57,6 +58,7 @@ inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::st
       ->type_name("FILE");
   cmd->add_option("--perfetto-window", o.perfetto_window,
                   "Simulated time the timeline covers, START_MS:LENGTH_MS (bounds the file's size)")
+      ->check(checked_by("--perfetto-window", [](const std::string& w) { return sim::parse_trace_window(w, 1); }))
       ->capture_default_str();
   cmd->add_option("--perfetto-max-events", o.perfetto_max_events, "At most this many timeline events per policy")
       ->capture_default_str()

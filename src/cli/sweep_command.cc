@@ -3,14 +3,18 @@
 // the thread count. `--shard K/N` takes every N-th point starting at K, so a batch
 // scheduler can spread a large grid over many machines and concatenate the outputs.
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "base/json_text.h"
 #include "cli/commands.h"
 #include "cli/duration_option.h"
+#include "cli/option_check.h"
 #include "cli/sim_common.h"
 #include "sim/replay.h"
 #include "sim/sweep.h"
@@ -81,18 +85,36 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   }
   auto shard = sim::parse_shard(o.shard);
   if (!shard) fail("sweep", shard.message());
-  const bool jsonl = ends_with(o.out, ".jsonl") || ends_with(o.out, ".json");
+  const bool jsonl = ends_with(o.out, ".jsonl");
   if (!jsonl && !ends_with(o.out, ".csv") && o.out != "-")
     fail("sweep", fmt::format("--out \"{}\": the name must end in .csv or .jsonl", o.out));
-  std::FILE* f = o.out == "-" ? stdout : std::fopen(o.out.c_str(), "w");
-  if (f == nullptr) fail("sweep", fmt::format("--out {}: cannot open for writing", o.out));
+  // The file is opened (so a path that cannot be written fails before any simulation) but
+  // emptied only when the first row is written: a sweep that fails before it (a bad grid
+  // value) leaves an existing file as it was, and removes one it created.
+  const bool existed = o.out != "-" && ::access(o.out.c_str(), F_OK) == 0;
+  std::FILE* f = stdout;
+  if (o.out != "-") {
+    const int fd = ::open(o.out.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    f = fd < 0 ? nullptr : ::fdopen(fd, "w");
+    if (f == nullptr) fail("sweep", fmt::format("--out {}: cannot open for writing: {}", o.out, std::strerror(errno)));
+  }
+  bool emptied = f == stdout;
+  std::string write_error;  // reported after the sweep: on_row runs inside it
+  auto begin_output = [&] {
+    if (!emptied && ::ftruncate(fileno(f), 0) != 0)
+      write_error = fmt::format("--out {}: cannot empty it: {}", o.out, std::strerror(errno));
+    emptied = true;
+  };
   const bool tty = isatty(fileno(stderr)) != 0;
   sim::SweepOptions so;
   so.threads = o.threads;
   so.shard = *shard;
   std::size_t rows = 0;
   so.on_row = [&](const sim::SweepRow& row) {
-    if (rows++ == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
+    if (rows++ == 0) {
+      begin_output();
+      if (!jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
+    }
     if (jsonl) fmt::print(f, "{}\n", json_text(sim::sweep_json_row(row)));
     else fmt::print(f, "{}", sim::sweep_csv_row(row, o.per_source));
     std::fflush(f);
@@ -101,12 +123,15 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   const Status st = sim::run_sweep(sc, *base, grid, so);
   // A shard with no grid point (3/3 of a two-point grid) still writes the CSV header, so
   // that every shard's file has the same shape when they are put together.
-  if (st && rows == 0 && !jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
+  if (st && rows == 0) {
+    begin_output();
+    if (!jsonl) fmt::print(f, "{}", sim::sweep_csv_header(grid, sc, o.per_source));
+  }
   if (f != stdout) std::fclose(f);
-  // A sweep that fails before its first row (a bad grid value) leaves no file behind;
-  // rows already written stay, they are complete and in order.
-  if (!st && rows == 0 && f != stdout) std::remove(o.out.c_str());
+  // Rows already written when a point fails stay: they are complete and in order.
+  if (!st && rows == 0 && f != stdout && !existed) std::remove(o.out.c_str());
   if (!st) fail("sweep", st.message());
+  if (!write_error.empty()) fail("sweep", write_error);
 }
 
 }  // namespace
@@ -124,9 +149,12 @@ void add_sweep_command(CLI::App& app) {
       ->required()
       ->type_name("NAME[:k=v,...]");
   cmd->add_option("--grid", o->grid, "One axis: KEY=V1,V2,... (repeatable; the key 'seed' varies the scenario seed)")
+      ->check(checked_by("--grid", sim::parse_grid_axis))
       ->type_name("KEY=V1,V2,...");
   cmd->add_option("--threads", o->threads, "Points simulated at once (default: every core)");
-  cmd->add_option("--shard", o->shard, "Run shard K of N: points i with i mod N == K-1")->capture_default_str();
+  cmd->add_option("--shard", o->shard, "Run shard K of N: points i with i mod N == K-1")
+      ->check(checked_by("--shard", sim::parse_shard))
+      ->capture_default_str();
   cmd->add_option("--out", o->out, "Output file: .csv or .jsonl ('-': CSV on stdout)")->required()->type_name("FILE");
   auto* duration = add_duration_option(cmd, "--duration", o->duration_ns,
                                        "Simulated time per point (default 1s; a trace: at most this much of it)",

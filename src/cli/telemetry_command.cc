@@ -202,6 +202,15 @@ int run(const Options& o) {
   auto report = driver.apply(config, scenario->names);
   if (!report) return fail(report.message());
 
+  // The metrics server is bound before any output file is opened: a port that is taken
+  // leaves an existing --jsonl file as it was.
+  exporter::MetricsServer server;
+  int port = 0;
+  if (listen) {
+    auto bound = server.start(listen->first, listen->second);
+    if (!bound) return fail(bound.message());
+    port = *bound;
+  }
   // Declared before the writers, which write into them: destroyed after the writers.
   // The JSON lines are a stream, written in place and flushed period by period so that
   // `tail -f` follows them (and a run stopped early keeps its periods); the Perfetto file
@@ -224,12 +233,7 @@ int run(const Options& o) {
     perfetto.emplace(perfetto_file->stream());
     tracks.emplace(*perfetto);
   }
-  exporter::MetricsServer server;
-  if (listen) {
-    auto port = server.start(listen->first, listen->second);
-    if (!port) return fail(port.message());
-    say("serving Prometheus metrics on http://{}:{}/metrics\n", listen->first, *port);
-  }
+  if (listen) say("serving Prometheus metrics on http://{}:{}/metrics\n", listen->first, port);
   say("programmed the unit: {}, {}, {}; {} of load ({}), period {}{}\n", count(report->sources, "source"),
       count(report->patterns, "pattern"), count(report->rules, "rule"), seconds(duration),
       o.trace.empty() ? o.scenario + " scenario" : "the trace", isd::format_duration(period),
