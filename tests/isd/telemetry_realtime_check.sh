@@ -11,7 +11,9 @@ set -u
 exe=$1
 log=$2/realtime.log
 mkdir -p "$2"
-rm -f "$2/periods.jsonl"
+# The log goes too: the command truncates it only once it has forked, and a loaded machine
+# can run the address search below first - which would then find the last run's address.
+rm -f "$2/periods.jsonl" "$log"
 command -v curl > /dev/null 2>&1 || { echo "no curl: skipped"; exit 77; }
 now() { date +%s.%N; }
 t0=$(now)
