@@ -181,6 +181,12 @@ int run(const Options& o) {
   std::uint64_t period = 10'000'000;
   if (o.period) period = *o.period;
   else if (config.adapt && config.adapt->period_ns) period = config.adapt->period_ns->value;
+  // Every period is a line of --jsonl and a scrape's worth of work: a period far below the
+  // duration (--period 1ns over 1s) would write gigabytes for nothing a user can read.
+  constexpr std::uint64_t kMaxPeriods = 1'000'000;
+  if (const std::uint64_t periods = duration / period + (duration % period != 0); periods > kMaxPeriods)
+    return fail(fmt::format("period {} over {} is {} periods; at most {} (a longer --period or a shorter --duration)",
+                            isd::format_duration(period), isd::format_duration(duration), periods, kMaxPeriods));
   std::optional<isd::Adapter> adapter;
   if (o.budget || config.adapt) {
     isd::AdapterOptions ao = config.adapt ? isd::adapter_options(*config.adapt) : isd::AdapterOptions{};
