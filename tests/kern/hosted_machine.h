@@ -36,6 +36,13 @@ class MallocPool final : public PoolAllocator {
 // EOIs on their way to the I/O APICs (MachineOptions::async_eoi): broadcast EOI
 // messages from the local APICs and writes to an I/O APIC's EOI register, held until
 // deliver(). Chipset mutex held for every call.
+//
+// Stronger than hardware in one way: a held directed EOI is not ordered before the same
+// CPU's later writes to that I/O APIC, which hardware keeps in order (posted writes to one
+// device). A test in which one CPU EOIs a line and then re-programs it itself (release
+// and re-allocate on that CPU) sees the EOI land after the new entry - a stuck level line
+// hardware would not have. The AsyncEoiMove tests move lines from the test thread while
+// EOIs are held, which is the cross-CPU case and real.
 class EoiQueue final : public hw::LocalApicPort {
  public:
   explicit EoiQueue(hw::ApicBus& bus) : bus_(bus) {}
