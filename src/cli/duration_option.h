@@ -33,7 +33,11 @@ inline Result<std::uint64_t> parse_cli_duration(const std::string& text,
   const std::size_t end = text.find_last_not_of(" \t");
   const bool bare = end != std::string::npos &&
                     (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.');
-  auto ns = isd::parse_duration(bare && limits.bare_seconds ? text.substr(0, end + 1) + "s" : text);
+  const bool seconds = bare && limits.bare_seconds;
+  auto ns = isd::parse_duration(seconds ? text.substr(0, end + 1) + "s" : text);
+  // (The message of a bare number quotes what was typed, not the text with "s" added.)
+  if (!ns && seconds)
+    return make_error("\"{}\" is not a duration (expected e.g. 2s, 500ms or 1.5)", text);
   if (!ns) return ns.error();
   if (*ns < limits.min_ns || *ns > limits.max_ns) {
     const std::string low = limits.min_ns == 0 ? "0" : isd::format_duration(limits.min_ns);
