@@ -112,8 +112,9 @@ std::uint8_t Isu::shape(unsigned source, const hw::InterruptMessage& m, std::uin
     // delivers now: a virtual interrupt is never dated before an event it carries.
     const std::uint64_t by_time = b.first + s.config.time;
     if (by_time <= t) {
+      const bool lowered = b.lower && s.config.lower_vector != 0;  // as flush() decides it
       flush(source, t, ctx_flag::kTimer, false);
-      return hist_flag::kFlushed;
+      return lowered ? hist_flag::kFlushed | hist_flag::kLowered : hist_flag::kFlushed;
     }
     if (keep_holding(s, b.count) && b.count != ~0u) {
       // A new batch has no deadline yet (kNever); 2^64 - 1 is a valid one all the same.

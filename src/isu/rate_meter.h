@@ -6,6 +6,9 @@
 //
 // Comparisons are made on estimate * W, so the data path needs no division. Counts
 // saturate at 2^31 and thresholds are at most 2^31 - 1, so products fit in 64 bits.
+// Window tests subtract (t - start, never below 0: time does not go backwards) rather than
+// add, so the last window before the end of the clock, which would end past 2^64 - 1,
+// counts like any other; its end saturates there (docs/isu-spec.md 5.7).
 #pragma once
 
 #include <cstdint>
@@ -24,8 +27,8 @@ class RateMeter {
   // estimate(t) * window.
   [[nodiscard]] std::uint64_t scaled(std::uint64_t t, std::uint32_t window) const {
     std::uint64_t cur = current_, prev = previous_, start = start_;
-    if (t >= start + window) {  // windows have passed since the last record: age the buckets
-      prev = t < start + 2ull * window ? cur : 0;
+    if (t - start >= window) {  // windows have passed since the last record: age the buckets
+      prev = t - start < 2ull * window ? cur : 0;
       cur = 0;
       start = t - t % window;
     }
@@ -40,13 +43,15 @@ class RateMeter {
   [[nodiscard]] std::uint32_t estimate(std::uint64_t t, std::uint32_t window) const {
     return static_cast<std::uint32_t>(scaled(t, window) / window);
   }
-  // End of the aligned window that holds the last recorded arrival.
-  [[nodiscard]] std::uint64_t window_end(std::uint32_t window) const { return start_ + window; }
+  // End of the aligned window that holds the last recorded arrival (2^64 - 1 at most).
+  [[nodiscard]] std::uint64_t window_end(std::uint32_t window) const {
+    return start_ > ~std::uint64_t{0} - window ? ~std::uint64_t{0} : start_ + window;
+  }
 
  private:
   void rotate(std::uint64_t t, std::uint32_t window) {
-    if (t < start_ + window) return;
-    previous_ = t < start_ + 2ull * window ? current_ : 0;
+    if (t - start_ < window) return;
+    previous_ = t - start_ < 2ull * window ? current_ : 0;
     current_ = 0;
     start_ = t - t % window;
   }

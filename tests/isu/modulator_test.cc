@@ -85,6 +85,37 @@ TEST_F(Modulator, ShorteningTheTimeWhileABatchIsHeldDeliversAtOnce) {
   expect_conservation(1);
 }
 
+// A batch delivered at once because its deadline is already behind the arrival still
+// goes out on the lower vector when one of its events had LOWER, and the history entry
+// of that arrival says LOWERED, as on every other path that delivers at once.
+TEST_F(Modulator, ALoweredBatchDeliveredPastItsDeadlineIsLoweredInTheHistory) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 1000, .lower_vector = 0x30}), commit::kOk);
+  ASSERT_EQ(rule(0, rule_cond::kAlways, 1, 0, rule_action::Lower::mask), commit::kOk);
+  enable();
+  fire(1, 0);
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 100, .lower_vector = 0x30}), commit::kOk);
+  fire(1, 500);
+  ASSERT_EQ(sink.out.size(), 1u);
+  EXPECT_EQ(sink.out[0].message.vector, 0x30);
+  wr(HIST_INDEX, 1);
+  const std::uint32_t flags = hist_entry::Flags::get(rd(HIST_ENTRY));
+  EXPECT_EQ(flags & (hist_flag::kFlushed | hist_flag::kLowered), hist_flag::kFlushed | hist_flag::kLowered)
+      << "history flags 0x" << std::hex << flags;
+}
+
+// In the last rate window before the end of the clock (it would end past 2^64 - 1) the
+// rate counts the arrival like any window: it read 0 there.
+TEST_F(Modulator, TheRateCountsInTheLastWindowOfTheClock) {
+  ASSERT_EQ(rule(0, rule_cond::kRateAbove, 1, 0, rule_action::Augment::mask), commit::kOk);
+  ASSERT_EQ(rule(1, rule_cond::kRateBelow, 1, 1, rule_action::Augment::mask), commit::kOk);
+  enable();
+  fire(1, kNever - 10);
+  EXPECT_EQ(unit->rule_matches(0), 1u);
+  EXPECT_EQ(unit->rule_matches(1), 0u);
+  wr(TEL_SRC_SEL, 1);
+  EXPECT_EQ(rd(TEL_RATE), 1u);
+}
+
 TEST_F(Modulator, ArrivalsFireDueTimersFirst) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
   ASSERT_EQ(source(2, {.ctrl = src_ctrl::Coalesce::mask, .time = 20 * us}), commit::kOk);

@@ -235,7 +235,10 @@ class Reference {
       if (retargeted) emit(s, t, 0, false);
       add(s, m, t, d, n);
       b.deferred = true;
-      const std::uint64_t window_end = t - t % config_.rate_window + config_.rate_window;
+      // The window's end, or the end of the clock when the window would pass it.
+      const std::uint64_t start = t - t % config_.rate_window;
+      const std::uint64_t window_end =
+          start > ~std::uint64_t{0} - config_.rate_window ? ~std::uint64_t{0} : start + config_.rate_window;
       if (!b.deadline || *b.deadline < window_end) b.deadline = window_end;
       return;
     }
