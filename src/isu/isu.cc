@@ -79,14 +79,15 @@ bool Isu::storm_guard_active(const SourceState& s, std::uint64_t t) const {
 // Whether a batch of `count` events keeps waiting for more. The count threshold is
 // fixed, or in adaptive mode the number of events expected within the time threshold at
 // the predicted rate, floor(time / mean gap), capped by the fixed count (256 when none)
-// and at least 1 - so a lone event among sparse arrivals is delivered at once. Written
-// without a division: count < floor(T / g) <=> (count + 1) * g <= T.
+// and at least 1 - so a lone event among sparse arrivals is delivered at once. A mean gap
+// of 0 is the highest rate, so the cap (floor(T / 0) has no bound). Written without a
+// division: count < floor(T / g) <=> (count + 1) * g <= T, which holds for g = 0.
 bool Isu::keep_holding(const SourceState& s, std::uint32_t count) const {
   const SourceConfig& c = s.config;
   if (!src_ctrl::Adaptive::test(c.ctrl)) return c.frames == 0 || count < c.frames;
   const std::uint64_t gap = s.predictor.mean();
   const std::uint32_t cap = c.frames != 0 ? c.frames : 256;
-  if (s.predictor.gaps() < 2 || gap == 0 || gap > c.time || count >= cap) return false;
+  if (s.predictor.gaps() < 2 || gap > c.time || count >= cap) return false;
   return (std::uint64_t{count} + 1) * gap <= c.time;  // count < 2^16 and gap <= 2^32: no overflow
 }
 

@@ -116,6 +116,21 @@ TEST_F(Modulator, TheRateCountsInTheLastWindowOfTheClock) {
   EXPECT_EQ(rd(TEL_RATE), 1u);
 }
 
+// Adaptive coalescing at a mean gap of 0 (arrivals with the same timestamp) holds up to
+// the cap: the highest rate, not a threshold of 1 (it never held such a source).
+TEST_F(Modulator, AdaptiveCoalescingAtAMeanGapOfZeroHoldsUpToTheCap) {
+  ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask | src_ctrl::Adaptive::mask, .frames = 3, .time = 1000}),
+            commit::kOk);
+  enable();
+  for (int i = 0; i < 8; ++i) fire(1, 5000);
+  unit->advance(7000);
+  // Two go out alone until two gaps are seen; then each batch fills to the cap, 3.
+  std::vector<std::uint32_t> counts;
+  for (const VirtualInterrupt& vi : sink.out) counts.push_back(vi.count);
+  EXPECT_EQ(counts, (std::vector<std::uint32_t>{1, 1, 3, 3}));
+  expect_conservation(2);
+}
+
 TEST_F(Modulator, ArrivalsFireDueTimersFirst) {
   ASSERT_EQ(source(1, {.ctrl = src_ctrl::Coalesce::mask, .time = 50 * us}), commit::kOk);
   ASSERT_EQ(source(2, {.ctrl = src_ctrl::Coalesce::mask, .time = 20 * us}), commit::kOk);

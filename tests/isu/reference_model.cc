@@ -205,8 +205,9 @@ class Reference {
 
   std::uint32_t frame_limit(const SourceConfig& c, const Predictor& p) const {
     if (!(c.ctrl & src_ctrl::Adaptive::mask)) return c.frames;
-    if (p.gaps < 2 || p.mean == 0) return 1;
+    if (p.gaps < 2) return 1;
     const std::uint64_t cap = c.frames ? c.frames : 256;
+    if (p.mean == 0) return static_cast<std::uint32_t>(cap);  // the highest rate
     return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(c.time / p.mean, 1, cap));
   }
 
