@@ -51,6 +51,7 @@ Result<bool> LineReader::next(std::string_view& line) {
     } else {
       len = avail;  // last line without a final newline
       consumed = avail;
+      unterminated_ = true;
     }
     if (len > max_line_) {
       return make_error("{}: line {}: line longer than {} bytes", in_.name(), line_no_ + 1, max_line_);

@@ -24,6 +24,9 @@ class LineReader {
 
   // 1-based number of the line last returned.
   [[nodiscard]] std::uint64_t line_number() const { return line_no_; }
+  // Whether the line last returned ended the input without a newline (a file cut off
+  // in the middle of a line, or one whose last line was never terminated).
+  [[nodiscard]] bool last_line_unterminated() const { return unterminated_; }
 
  private:
   Result<bool> fill();
@@ -38,6 +41,7 @@ class LineReader {
   std::size_t scanned_ = 0;  // bytes after begin_ already known to hold no '\n'
   std::uint64_t line_no_ = 0;
   bool eof_ = false;
+  bool unterminated_ = false;
 };
 
 }  // namespace irqshape::trace

@@ -160,6 +160,15 @@ struct LostEvents {
 inline constexpr std::size_t kMaxSources = 1u << 14;
 inline constexpr std::size_t kMaxDevices = 1u << 14;
 inline constexpr std::size_t kMaxNameLength = 255;
+
+// The first control character (below 0x20, or DEL) in a source or device name, or 0:
+// such names are refused when read, since the text formats could not carry them (a
+// newline would start another line).
+[[nodiscard]] constexpr char control_character_in(std::string_view name) {
+  for (const char c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return c;
+  return 0;
+}
 inline constexpr std::uint32_t kMaxCpus = 8192;
 
 }  // namespace irqshape::trace

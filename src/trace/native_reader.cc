@@ -229,6 +229,10 @@ Status NativeReader::decode_definition(std::uint8_t kind, const std::uint8_t* st
     if (len > kMaxNameLength || len > static_cast<std::uint64_t>(end_ - p_)) {
       return at(offset_of(start), "bad source name length {}", len);
     }
+    const std::string_view name(reinterpret_cast<const char*>(p_), len);
+    if (const char c = control_character_in(name)) {
+      return at(offset_of(start), "source name has a control character (0x{:02x})", static_cast<unsigned char>(c));
+    }
     catalog_.sources.push_back(Source{static_cast<std::int32_t>(irq_value),
                                       std::string(reinterpret_cast<const char*>(p_), len),
                                       static_cast<SourceKind>(k)});
@@ -245,6 +249,9 @@ Status NativeReader::decode_definition(std::uint8_t kind, const std::uint8_t* st
     if (major > UINT32_MAX || minor > UINT32_MAX) return at(offset_of(start), "device number out of range");
     if (len > kMaxNameLength || len > static_cast<std::uint64_t>(end_ - p_)) {
       return at(offset_of(start), "bad device name length {}", len);
+    }
+    if (const char c = control_character_in(std::string_view(reinterpret_cast<const char*>(p_), len))) {
+      return at(offset_of(start), "device name has a control character (0x{:02x})", static_cast<unsigned char>(c));
     }
     catalog_.devices.push_back(Device{static_cast<DeviceKind>(k), static_cast<std::uint32_t>(major),
                                       static_cast<std::uint32_t>(minor),
@@ -278,7 +285,11 @@ Status NativeReader::decode_entry(Record& out) {
   if (cpu >= kMaxCpus) return at(offset_of(start), "cpu {} out of range", cpu);
   out = Record{};
   out.type = type;
-  out.ts = prev_ts_ + static_cast<std::uint64_t>(unzigzag(dts));
+  const std::int64_t delta = unzigzag(dts);
+  if (delta < 0 && static_cast<std::uint64_t>(-(delta + 1)) >= prev_ts_) {
+    return at(offset_of(start), "time before 0 (a step of {} ns back from {} ns)", delta, prev_ts_);
+  }
+  out.ts = prev_ts_ + static_cast<std::uint64_t>(delta);
   out.cpu = static_cast<std::uint16_t>(cpu);
   if (type != RecordType::lost_events) {
     if (!get_varint(p_, end_, id)) return at(offset_of(start), "truncated record");

@@ -22,7 +22,9 @@ Record base(RecordType type, Nanos ts, std::uint32_t cpu) {
 }
 
 Status check_irq(std::int64_t irq) {
-  if (irq < 0 || irq > INT32_MAX) return make_error("irq number {} out of range", irq);
+  // -1: unknown (docs/trace-format.md), which the native format carries and the text
+  // writer prints, so a converted trace reads back.
+  if (irq < -1 || irq > INT32_MAX) return make_error("irq number {} out of range", irq);
   return {};
 }
 
@@ -36,6 +38,9 @@ Status RecordBuilder::check_cpu(std::uint32_t cpu) {
 Result<SourceId> RecordBuilder::source_for(std::int32_t irq, std::string_view name) {
   if (name.size() > kMaxNameLength) {
     return make_error("interrupt name longer than {} bytes", kMaxNameLength);
+  }
+  if (const char c = control_character_in(name)) {
+    return make_error("interrupt name has a control character (0x{:02x})", static_cast<unsigned char>(c));
   }
   key_.assign(reinterpret_cast<const char*>(&irq), sizeof irq);
   key_.append(name);

@@ -220,12 +220,26 @@ class TextReader final : public TraceReader {
   RecordBuilder builder_;
   TraceMeta meta_;
   std::uint64_t skipped_ = 0;
-  Nanos latest_ts_ = 0;  // the latest time read (lines of different CPUs may step back)
-  std::vector<Nanos> last_ts_by_cpu_;  // indexed by CPU, grown on demand (< kMaxCpus)
+  Nanos latest_ts_ = 0;  // the latest time read
   LostMarkers lost_;  // markers waiting for their CPU's next record (lost_markers.h)
   Status status_;
   bool done_ = false;
 };
+
+// perf script's call-chain lines, indented under their sample: "<hex address> <symbol>
+// (<dso>)", e.g. "\tffffffff81000000 do_idle+0x10 ([kernel.kallsyms])". Only these are
+// skipped: an indented sample line that fails to parse (cut short, a bad timestamp) is
+// an error, even when its task name is made of hex digits ("dd").
+bool is_call_chain_line(std::string_view line) {
+  const std::size_t first = line.find_first_not_of(" \t");
+  if (first == 0 || first == std::string_view::npos) return false;
+  const std::size_t end = line.find_first_of(" \t", first);
+  if (end == std::string_view::npos) return false;
+  for (std::size_t i = first; i < end; ++i)
+    if (std::isxdigit(static_cast<unsigned char>(line[i])) == 0) return false;
+  const std::size_t last = line.find_last_not_of(" \t");
+  return line[last] == ')' && line.find('(', end) != std::string_view::npos;
+}
 
 bool TextReader::is_ignorable(std::string_view line) {
   std::size_t i = 0;
@@ -259,30 +273,23 @@ Result<bool> TextReader::next_record(Record& out) {
       (void)lost_.add(marker, latest_ts_, out);  // a marker waits
       continue;
     }
+    // A file cut off inside its last line could still parse, as another record (a name
+    // cut short is another source): both tools end every line with a newline.
+    if (lines_.last_line_unterminated()) {
+      return line_error("cut off: the file ends inside this line (no newline after it; add one if the line is whole)");
+    }
     EventLine ev;
     if (const char* err = parse_event_line(line, ev)) {
-      // perf script indents call chains and other per-sample detail under the sample.
-      if (dialect_ == TextDialect::perf_script && is_space(line[0])) {
-        auto trimmed = line.find_first_not_of(" \t");
-        if (line.find(" [") == std::string_view::npos ||
-            (trimmed != std::string_view::npos && std::isxdigit(static_cast<unsigned char>(line[trimmed])))) {
-          continue;
-        }
-      }
+      if (dialect_ == TextDialect::perf_script && is_call_chain_line(line)) continue;
       return line_error("{}", err);
     }
-    // Each CPU's events come in time order (the kernel's per-CPU ring buffers, merged
-    // by time in both dialects); a step back means a damaged or spliced file, and would
-    // otherwise turn into negative durations downstream. Out-of-range CPUs are the
-    // record builder's to report.
-    if (ev.cpu < kMaxCpus) {
-      if (ev.cpu >= last_ts_by_cpu_.size()) last_ts_by_cpu_.resize(ev.cpu + 1, 0);
-      Nanos& last = last_ts_by_cpu_[ev.cpu];
-      if (ev.ts < last) {
-        return line_error("time goes backwards on CPU {}: {} after {}", ev.cpu, format_seconds(ev.ts),
-                          format_seconds(last));
-      }
-      last = ev.ts;
+    // Events come in time order: the kernel merges its per-CPU ring buffers by time, and
+    // perf script sorts its samples. A step back means a damaged or spliced file (per-CPU
+    // files put one after another), and would otherwise turn into negative durations and
+    // wrong statistics downstream.
+    if (ev.ts < latest_ts_) {
+      return line_error("time goes backwards on CPU {}: {} after {}", ev.cpu, format_seconds(ev.ts),
+                        format_seconds(latest_ts_));
     }
     Record record;
     bool produced = false;
@@ -408,8 +415,10 @@ bool parse_text_timestamp(std::string_view s, Nanos& out) {
   std::uint64_t f = 0;
   for (char ch : frac) f = f * 10 + static_cast<std::uint64_t>(ch - '0');
   for (std::size_t i = frac.size(); i < 9; ++i) f *= 10;
-  constexpr std::uint64_t kMaxSecs = std::numeric_limits<std::uint64_t>::max() / 1'000'000'000ull - 1;
-  if (secs > kMaxSecs) return false;
+  // Up to 2^64 - 1 ns, the end of the clock (18446744073.709551615 s).
+  constexpr std::uint64_t kMaxNs = std::numeric_limits<std::uint64_t>::max();
+  if (secs > kMaxNs / 1'000'000'000ull || (secs == kMaxNs / 1'000'000'000ull && f > kMaxNs % 1'000'000'000ull))
+    return false;
   out = secs * 1'000'000'000ull + f;
   return true;
 }

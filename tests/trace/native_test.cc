@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <random>
 
 #include "test_util.h"
 #include "trace/crc32c.h"
 #include "trace/native.h"
 #include "trace/native_format.h"
+#include "trace/text_writer.h"
 #include "trace/varint.h"
 
 namespace irqshape::trace {
@@ -25,7 +28,6 @@ Trace random_trace(std::uint64_t seed, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     Record r;
     ts += rng() % 100'000;
-    if (rng() % 50 == 0) ts -= rng() % 1000;  // CPUs' clocks may step back a little
     r.ts = ts;
     r.cpu = static_cast<std::uint16_t>(rng() % 64);
     r.type = static_cast<RecordType>(rng() % 7);
@@ -89,6 +91,43 @@ TEST(Native, RoundTripsEveryField) {
   for (std::size_t i = 0; i < t.records.size(); ++i) ASSERT_EQ(back->records[i], t.records[i]) << "record " << i;
   // Compact: well under 16 bytes per record even for these random (incompressible) values.
   EXPECT_LT(bytes.size(), t.records.size() * 16);
+}
+
+// Readers hand records out in time order: a native trace whose records step back is
+// refused with the record and its CPU (it converted to text that could not be read back).
+TEST(Native, ARecordThatStepsBackInTimeIsAnError) {
+  Trace t = random_trace(3, 10);
+  t.records[5].ts = t.records[4].ts - 1;
+  t.records[5].cpu = 7;
+  auto back = decode(encode(t));
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.message(), fmt::format("t.irqt: record 6 (CPU 7): time goes backwards: {} ns after {} ns (records must be "
+                                        "in time order)",
+                                        t.records[5].ts, t.records[4].ts));
+}
+
+// A source name with a control character is refused when read: the text formats could
+// not carry it (a newline in a name made the ftrace text copy one line longer).
+TEST(Native, ANameWithAControlCharacterIsAnError) {
+  Trace t = random_trace(4, 10);
+  t.catalog.sources[0].name = "eth0\nirq_handler_entry";
+  auto back = decode(encode(t));
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.message().find("source name has a control character (0x0a)"), std::string::npos) << back.message();
+}
+
+// irq -1 ("unknown", which the native format carries) survives ftrace text and back.
+TEST(Native, AnUnknownIrqSurvivesFtraceText) {
+  Trace t;
+  t.catalog.sources = {{-1, "", SourceKind::other}};
+  Record r;
+  r.type = RecordType::irq_entry;
+  r.ts = 5;
+  t.records.push_back(r);
+  const std::string line = format_ftrace_line(t.records[0], t.catalog);
+  const Trace back = testing::read_string(line + "\n");
+  ASSERT_EQ(back.records.size(), 1u);
+  EXPECT_EQ(back.catalog.sources.at(0).irq, -1);
 }
 
 TEST(Native, EmptyTrace) {

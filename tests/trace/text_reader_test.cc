@@ -214,7 +214,10 @@ TEST(TextTimestamp, Parses) {
   EXPECT_TRUE(parse_text_timestamp("123456", ns));  // counter clock: raw units
   EXPECT_EQ(ns, 123456u);
   EXPECT_TRUE(parse_text_timestamp("18446744072.000000000", ns));
-  for (const char* bad : {"", ".5", "1.", "1.0000000001", "1e3", "-1.0", "18446744074.0", "1.2.3", "a.b"}) {
+  EXPECT_TRUE(parse_text_timestamp("18446744073.709551615", ns));  // 2^64 - 1 ns, the end of the clock
+  EXPECT_EQ(ns, ~std::uint64_t{0});
+  for (const char* bad : {"", ".5", "1.", "1.0000000001", "1e3", "-1.0", "18446744074.0", "18446744073.709551616",
+                          "1.2.3", "a.b"}) {
     EXPECT_FALSE(parse_text_timestamp(bad, ns)) << bad;
   }
 }
@@ -255,14 +258,43 @@ TEST(TextErrors, TimeGoingBackwardsOnACpuIsAnError) {
             "t.txt: line 3: time goes backwards on CPU 3: 1.000000001 after 1.000000002");
 }
 
-TEST(TextReader, TimeOrderIsPerCpu) {
-  // Equal times, and a CPU behind another (the kernel's merge interleaves them), are fine.
-  auto t = read_string("  <idle>-0 [000] 2.0: irq_handler_entry: irq=1 name=a\n"
+// Time order is across CPUs: the kernel merges its per-CPU buffers by time and perf
+// script sorts its samples, so a CPU behind another is a spliced file (per-CPU files put
+// one after another), which would give wrong statistics: an error. Equal times are fine.
+TEST(TextReader, TimeOrderIsAcrossCpus) {
+  auto t = read_string("  <idle>-0 [000] 1.5: irq_handler_entry: irq=1 name=a\n"
                        "  <idle>-0 [001] 1.5: irq_handler_entry: irq=2 name=b\n"
-                       "  <idle>-0 [000] 2.0: irq_handler_exit: irq=1 ret=handled\n"
-                       "  <idle>-0 [001] 1.6: irq_handler_exit: irq=2 ret=handled\n");
-  ASSERT_EQ(t.records.size(), 4u);
-  EXPECT_EQ(t.records[3].ts, 1'600'000'000u);
+                       "  <idle>-0 [000] 2.0: irq_handler_exit: irq=1 ret=handled\n");
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(error_of("  <idle>-0 [000] 2.0: irq_handler_entry: irq=1 name=a\n"
+                     "  <idle>-0 [001] 1.5: irq_handler_entry: irq=2 name=b\n",
+                     "t.txt"),
+            "t.txt: line 2: time goes backwards on CPU 1: 1.500000 after 2.000000");
+}
+
+// A last line without its newline is a file cut off inside that line: it could still
+// parse as another record (a name cut short is another source).
+TEST(TextErrors, ALastLineWithoutANewlineIsCutOff) {
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_entry: irq=36 name=virtio1-req.0\n"
+                     "  <idle>-0 [000] 1.1: irq_handler_entry: irq=36 name=virtio1-r",
+                     "t.txt"),
+            "t.txt: line 2: cut off: the file ends inside this line (no newline after it; add one if the line is whole)");
+  auto t = read_string("  <idle>-0 [000] 1.0: irq_handler_entry: irq=36 name=virtio1-req.0\n# end");  // a comment may
+  EXPECT_EQ(t.records.size(), 1u);
+}
+
+// perf script: only call-chain lines ("<hex address> <symbol> (<dso>)") are skipped under
+// a sample; an indented sample line that fails to parse is an error, also when its task
+// name is made of hex digits.
+TEST(PerfScript, OnlyCallChainLinesAreSkipped) {
+  const std::string first = "              dd 23354 [001]  2983.998100: irq:irq_handler_entry: irq=36 name=virtio1-req.0\n";
+  auto t = read_string(first + "\tffffffff81000000 do_idle+0x10 ([kernel.kallsyms])\n" +
+                       "\t               0 [unknown] ([unknown])\n");
+  EXPECT_EQ(t.records.size(), 1u);
+  EXPECT_EQ(error_of(first + "              dd 23354 [001]  2983.998\n", "p.txt"),
+            "p.txt: line 2: expected '<timestamp>:' after the [cpu] field");
+  EXPECT_EQ(error_of(first + "             fio 23354 [001]  2983.99x: irq:irq_handler_exit: irq=36 ret=handled\n", "p.txt"),
+            "p.txt: line 2: bad timestamp");
 }
 
 // A timestamp too large for 64-bit nanoseconds is a bad timestamp on every line; on the

@@ -49,7 +49,7 @@ write("text-cpu-range.txt", HDR + OK + "  <idle>-0 [9000] d.h1. 669.9: irq_handl
 write("text-irq-range.txt", HDR + "  <idle>-0 [001] d.h1. 669.9: irq_handler_entry: irq=99999999999 name=x\n",
       "{file}: line 3: irq_handler_entry: irq number 99999999999 out of range")
 write("text-truncated-line.txt", HDR + OK + "  <idle>-0 [001] d.h1. 669.9: block_rq_complete: 254,0 WS () 1234",
-      "{file}: line 4: block_rq_complete: expected '<sector> + <sectors>'")
+      "{file}: line 4: cut off: the file ends inside this line (no newline after it; add one if the line is whole)")
 write("text-long-name.txt", HDR + "  <idle>-0 [001] d.h1. 669.9: irq_handler_entry: irq=1 name=" + "n" * 300 + "\n",
       "{file}: line 3: irq_handler_entry: interrupt name longer than 255 bytes")
 write("text-huge-line.txt", HDR + OK + "  <idle>-0 [001] d.h1. 669.9: irq_handler_entry: irq=1 name=" + "x" * 70000 + "\n",
