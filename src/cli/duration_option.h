@@ -35,9 +35,12 @@ inline Result<std::uint64_t> parse_cli_duration(const std::string& text,
                     (std::isdigit(static_cast<unsigned char>(text[end])) != 0 || text[end] == '.');
   const bool seconds = bare && limits.bare_seconds;
   auto ns = isd::parse_duration(seconds ? text.substr(0, end + 1) + "s" : text);
-  // (The message of a bare number quotes what was typed, not the text with "s" added.)
-  if (!ns && seconds)
-    return make_error("\"{}\" is not a duration (expected e.g. 2s, 500ms or 1.5)", text);
+  if (!ns && seconds) {  // the parser's reason, quoting what was typed, not the text with "s" added
+    const std::string added = "\"" + text.substr(0, end + 1) + "s\"";
+    std::string message = ns.message();
+    if (message.starts_with(added)) message = "\"" + text + "\"" + message.substr(added.size());
+    return make_error("{}", message);
+  }
   if (!ns) return ns.error();
   if (*ns < limits.min_ns || *ns > limits.max_ns) {
     const std::string low = limits.min_ns == 0 ? "0" : isd::format_duration(limits.min_ns);

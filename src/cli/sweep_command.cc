@@ -4,6 +4,7 @@
 // scheduler can spread a large grid over many machines and concatenate the outputs.
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,7 +102,9 @@ void run(const SweepOptionsCli& o, bool duration_given) {
   bool emptied = f == stdout;
   std::string write_error;  // reported after the sweep: on_row runs inside it
   auto begin_output = [&] {
-    if (!emptied && ::ftruncate(fileno(f), 0) != 0)
+    // Only a regular file has old contents to drop (a FIFO or /dev/null cannot be truncated).
+    struct stat st{};
+    if (!emptied && ::fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && ::ftruncate(fileno(f), 0) != 0)
       write_error = fmt::format("--out {}: cannot empty it: {}", o.out, std::strerror(errno));
     emptied = true;
   };

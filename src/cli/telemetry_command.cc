@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -181,12 +182,6 @@ int run(const Options& o) {
   std::uint64_t period = 10'000'000;
   if (o.period) period = *o.period;
   else if (config.adapt && config.adapt->period_ns) period = config.adapt->period_ns->value;
-  // Every period is a line of --jsonl and a scrape's worth of work: a period far below the
-  // duration (--period 1ns over 1s) would write gigabytes for nothing a user can read.
-  constexpr std::uint64_t kMaxPeriods = 1'000'000;
-  if (const std::uint64_t periods = duration / period + (duration % period != 0); periods > kMaxPeriods)
-    return fail(fmt::format("period {} over {} is {} periods; at most {} (a longer --period or a shorter --duration)",
-                            isd::format_duration(period), isd::format_duration(duration), periods, kMaxPeriods));
   std::optional<isd::Adapter> adapter;
   if (o.budget || config.adapt) {
     isd::AdapterOptions ao = config.adapt ? isd::adapter_options(*config.adapt) : isd::AdapterOptions{};
@@ -195,6 +190,12 @@ int run(const Options& o) {
     if (auto s = isd::validate(ao); !s) return fail(s.message());
     adapter.emplace(ao);
   }
+  // Every period is a line of --jsonl and a scrape's worth of work: a period far below the
+  // duration (--period 1ns over 1s) would write gigabytes for nothing a user can read.
+  constexpr std::uint64_t kMaxPeriods = 1'000'000;
+  if (const std::uint64_t periods = duration / period + (duration % period != 0); periods > kMaxPeriods)
+    return fail(fmt::format("period {} over {} is {} periods; at most {} (a longer --period or a shorter --duration)",
+                            isd::format_duration(period), isd::format_duration(duration), periods, kMaxPeriods));
   std::optional<std::pair<std::string, int>> listen;
   if (!o.prometheus.empty()) {
     auto addr = exporter::parse_listen_address(o.prometheus);
@@ -326,8 +327,9 @@ void add_isd_telemetry_command(CLI::App& app) {
   cmd->add_option("--perfetto", o->perfetto, "Write Perfetto counter tracks (Chrome trace-event JSON) to this file");
   auto* prometheus =
       cmd->add_option("--prometheus", o->prometheus, "Serve Prometheus metrics on [HOST]:PORT/metrics (port 0: any free port)");
+  // std::chrono::nanoseconds is signed: at most 2^63 - 1 ns (292 years).
   add_duration_option(cmd, "--serve-for", o->serve_for, "Keep serving the final metrics this long after the run",
-                      {0, kForever, true})
+                      {0, static_cast<std::uint64_t>(INT64_MAX), true})
       ->needs(prometheus);
   cmd->add_flag("--realtime", o->realtime, "Pace the simulation at wall-clock speed (to watch it in Prometheus)");
   cmd->add_flag("--quiet", o->quiet, "Print only the summary");

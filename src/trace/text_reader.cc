@@ -226,19 +226,26 @@ class TextReader final : public TraceReader {
   bool done_ = false;
 };
 
-// perf script's call-chain lines, indented under their sample: "<hex address> <symbol>
-// (<dso>)", e.g. "\tffffffff81000000 do_idle+0x10 ([kernel.kallsyms])". Only these are
-// skipped: an indented sample line that fails to parse (cut short, a bad timestamp) is
-// an error, even when its task name is made of hex digits ("dd").
-bool is_call_chain_line(std::string_view line) {
-  const std::size_t first = line.find_first_not_of(" \t");
-  if (first == 0 || first == std::string_view::npos) return false;
-  const std::size_t end = line.find_first_of(" \t", first);
-  if (end == std::string_view::npos) return false;
-  for (std::size_t i = first; i < end; ++i)
-    if (std::isxdigit(static_cast<unsigned char>(line[i])) == 0) return false;
-  const std::size_t last = line.find_last_not_of(" \t");
-  return line[last] == ')' && line.find('(', end) != std::string_view::npos;
+// perf script's per-sample detail, indented under its sample: call-chain lines in any of
+// their forms ("<hex address> [<symbol>] [(<dso>)]", "[unknown] ([unknown])") and srcline
+// lines ("file.c:123"). A sample line always has its timestamp ("<secs>.<frac>:"), and
+// with -a its "[<cpu>]" field: an indented line with either that fails to parse (cut
+// short, a bad timestamp) is an error, even when its task name is made of hex digits
+// ("dd"); anything else indented is such detail and skipped.
+bool is_sample_detail_line(std::string_view line) {
+  if (line.empty() || !is_space(line[0])) return false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '[') {  // "[<digits>]": a CPU field
+      std::size_t j = i + 1;
+      while (j < line.size() && std::isdigit(static_cast<unsigned char>(line[j])) != 0) ++j;
+      if (j > i + 1 && j < line.size() && line[j] == ']') return false;
+    } else if (line[i] == '.' && i > 0 && std::isdigit(static_cast<unsigned char>(line[i - 1])) != 0) {
+      std::size_t j = i + 1;  // "<digits>.<digits>:": a timestamp
+      while (j < line.size() && std::isdigit(static_cast<unsigned char>(line[j])) != 0) ++j;
+      if (j > i + 1 && j < line.size() && line[j] == ':') return false;
+    }
+  }
+  return true;
 }
 
 bool TextReader::is_ignorable(std::string_view line) {
@@ -280,7 +287,7 @@ Result<bool> TextReader::next_record(Record& out) {
     }
     EventLine ev;
     if (const char* err = parse_event_line(line, ev)) {
-      if (dialect_ == TextDialect::perf_script && is_call_chain_line(line)) continue;
+      if (dialect_ == TextDialect::perf_script && is_sample_detail_line(line)) continue;
       return line_error("{}", err);
     }
     // Events come in time order: the kernel merges its per-CPU ring buffers by time, and

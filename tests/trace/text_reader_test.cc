@@ -283,14 +283,16 @@ TEST(TextErrors, ALastLineWithoutANewlineIsCutOff) {
   EXPECT_EQ(t.records.size(), 1u);
 }
 
-// perf script: only call-chain lines ("<hex address> <symbol> (<dso>)") are skipped under
-// a sample; an indented sample line that fails to parse is an error, also when its task
-// name is made of hex digits.
-TEST(PerfScript, OnlyCallChainLinesAreSkipped) {
+// perf script: per-sample detail (call chains in their -F forms, srclines) is skipped
+// under a sample; an indented sample line that fails to parse is an error, also when its
+// task name is made of hex digits.
+TEST(PerfScript, OnlySampleDetailIsSkipped) {
   const std::string first = "              dd 23354 [001]  2983.998100: irq:irq_handler_entry: irq=36 name=virtio1-req.0\n";
   auto t = read_string(first + "\tffffffff81000000 do_idle+0x10 ([kernel.kallsyms])\n" +
-                       "\t               0 [unknown] ([unknown])\n");
+                       "\t               0 [unknown] ([unknown])\n" + "\tffffffff8100f4b1 native_write_msr+0x1\n" +
+                       "\tffffffff8100f4b1\n" + "  fs/block.c:123\n" + "\t    7f1c2a3b4c5d foo (/x (deleted))\n");
   EXPECT_EQ(t.records.size(), 1u);
+  EXPECT_EQ(t.skipped_events, 0u);
   EXPECT_EQ(error_of(first + "              dd 23354 [001]  2983.998\n", "p.txt"),
             "p.txt: line 2: expected '<timestamp>:' after the [cpu] field");
   EXPECT_EQ(error_of(first + "             fio 23354 [001]  2983.99x: irq:irq_handler_exit: irq=36 ret=handled\n", "p.txt"),
