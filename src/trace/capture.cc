@@ -478,7 +478,9 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   } remove_tmp{tmp_dat};
   auto in = open_input(tmp_dat);
   if (!in) return in.error();
-  auto reader = make_dat_reader(std::move(*in));
+  // Through open_trace, as every reader: records that step back are refused here rather
+  // than written into a native file the readers would refuse.
+  auto reader = open_trace(std::move(*in), Format::trace_cmd_dat);
   if (!reader) return reader.error();
   auto writer = NativeWriter::create(opt.output);
   if (!writer) return writer.error();
