@@ -51,11 +51,10 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e) {
   const std::string command = command_name(app);
   std::string message = e.what();
   // Without a subcommand CLI11 says only that one is required, even when a word that is
-  // none was given: name it.
+  // none was given: name it. (An option there was reported before parsing:
+  // unknown_top_level_option.)
   if (const std::vector<std::string> left = app.remaining(); command == "irqshape" && !left.empty()) {
-    const std::string& first = left.front();
-    message = first.starts_with("-") ? fmt::format("The following argument was not expected: {}", first)
-                                     : fmt::format("unknown command \"{}\"", first);
+    message = fmt::format("unknown command \"{}\"", left.front());
   }
   print_usage_error(command, message);
   return kUsageError;
