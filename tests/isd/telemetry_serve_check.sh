@@ -9,8 +9,10 @@ log=$2/serve.log
 mkdir -p "$2"
 "$exe" isd-telemetry --duration 50ms --prometheus 127.0.0.1:0 --serve-for 3s > "$log" &
 pid=$!
+# Looks until the command has exited, not for a fixed number of tries: on a loaded machine
+# its start can take longer than any guess, and it serves for 3 s once the line is out.
 found=0
-for _ in $(seq 1 25); do
+while kill -0 "$pid" 2>/dev/null; do
   if grep -q '^serving Prometheus metrics on http://127.0.0.1:[0-9]*/metrics' "$log" 2>/dev/null; then
     kill -0 "$pid" 2>/dev/null && found=1
     break
