@@ -81,8 +81,8 @@ Result<std::vector<AdapterAction>> Adapter::step(Driver& driver, std::uint64_t n
     // replaced by a shorter one after the unit delivered what it held
     // (Driver::update_source), and batches started under a shorter T keep its deadline.
     const std::uint64_t t_bound = s.time_ns;
-    std::uint64_t bound = t.hold_max_ns;
-    if (deferred == 0) bound = bound == 0 ? t_bound : std::min<std::uint64_t>(bound, t_bound);
+    std::uint64_t bound = t.hold_max_ns;  // 0 when nothing waited
+    if (deferred == 0) bound = std::min<std::uint64_t>(bound, t_bound);
     s.decided = n >= opt_.min_events;
     if (!s.decided) continue;
     const double p99 = hold_quantile_bound(hold, 0.99, bound);

@@ -16,7 +16,21 @@ std::uint64_t hold_bucket_ceiling(unsigned k) {
   return k + 1 < regs::kHoldBuckets ? regs::hold_bucket_floor(k + 1) : 0;
 }
 
-double hold_quantile(const HoldCounts& counts, double q, std::uint64_t bound_ns) {
+namespace {
+
+// The estimate capped by the bound, when there is one.
+double capped(double v, std::optional<std::uint64_t> bound_ns) {
+  return bound_ns ? std::min(v, static_cast<double>(*bound_ns)) : v;
+}
+// Where the open last bucket (floor `floor`) ends: at the bound above its floor, else at
+// twice its floor.
+double open_bucket_end(std::uint64_t floor, std::optional<std::uint64_t> bound_ns) {
+  return bound_ns && *bound_ns > floor ? static_cast<double>(*bound_ns) : 2.0 * static_cast<double>(floor);
+}
+
+}  // namespace
+
+double hold_quantile(const HoldCounts& counts, double q, std::optional<std::uint64_t> bound_ns) {
   std::uint64_t total = 0;
   for (const std::uint64_t c : counts) total += c;
   if (total == 0) return 0;
@@ -29,15 +43,14 @@ double hold_quantile(const HoldCounts& counts, double q, std::uint64_t bound_ns)
       continue;
     }
     const double lo = static_cast<double>(regs::hold_bucket_floor(k));
-    double hi = static_cast<double>(hold_bucket_ceiling(k));
-    if (hi == 0) hi = bound_ns > regs::hold_bucket_floor(k) ? static_cast<double>(bound_ns) : 2 * lo;
-    const double v = lo + (hi - lo) * std::clamp((rank - before) / c, 0.0, 1.0);
-    return bound_ns != 0 ? std::min(v, static_cast<double>(bound_ns)) : v;
+    const std::uint64_t ceiling = hold_bucket_ceiling(k);
+    const double hi = ceiling != 0 ? static_cast<double>(ceiling) : open_bucket_end(regs::hold_bucket_floor(k), bound_ns);
+    return capped(lo + (hi - lo) * std::clamp((rank - before) / c, 0.0, 1.0), bound_ns);
   }
-  return bound_ns != 0 ? static_cast<double>(bound_ns) : 0;
+  return bound_ns ? static_cast<double>(*bound_ns) : 0;
 }
 
-double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bound_ns) {
+double hold_quantile_bound(const HoldCounts& counts, double q, std::optional<std::uint64_t> bound_ns) {
   std::uint64_t total = 0;
   for (const std::uint64_t c : counts) total += c;
   if (total == 0) return 0;
@@ -47,12 +60,10 @@ double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bou
     before += static_cast<double>(counts[k]);
     if (counts[k] == 0 || before < rank) continue;
     const std::uint64_t ceiling = hold_bucket_ceiling(k);
-    const double edge = ceiling != 0 ? static_cast<double>(ceiling)
-                        : bound_ns != 0 ? static_cast<double>(bound_ns)
-                                        : 2.0 * static_cast<double>(regs::hold_bucket_floor(k));
-    return bound_ns != 0 ? std::min(edge, static_cast<double>(bound_ns)) : edge;
+    return capped(ceiling != 0 ? static_cast<double>(ceiling) : open_bucket_end(regs::hold_bucket_floor(k), bound_ns),
+                  bound_ns);
   }
-  return bound_ns != 0 ? static_cast<double>(bound_ns) : 0;
+  return bound_ns ? static_cast<double>(*bound_ns) : 0;
 }
 
 namespace {

@@ -31,16 +31,17 @@ namespace irqshape::isd {
 using HoldCounts = std::array<std::uint64_t, isu::regs::kHoldBuckets>;
 
 // Quantile q (0..1) of the added delay from a hold histogram, interpolating linearly
-// inside the bucket (as Prometheus' histogram_quantile does). `bound_ns`, when non-zero,
-// is a known upper bound on every hold (e.g. TEL_HOLD_MAX): the open last bucket ends
-// there and no estimate exceeds it. Returns 0 for an empty histogram.
-double hold_quantile(const HoldCounts& counts, double q, std::uint64_t bound_ns = 0);
+// inside the bucket (as Prometheus' histogram_quantile does). `bound_ns`, when given, is
+// a known upper bound on every hold (e.g. TEL_HOLD_MAX, which is 0 when every hold was
+// 0): the open last bucket ends there and no estimate exceeds it. Returns 0 for an empty
+// histogram.
+double hold_quantile(const HoldCounts& counts, double q, std::optional<std::uint64_t> bound_ns = std::nullopt);
 // An upper bound of quantile q: the upper edge of the bucket that holds it, capped by
 // `bound_ns` (the open last bucket: `bound_ns`, or twice its floor without one). Since
 // the unit counts every event of a batch at the batch's longest hold, no event of the
 // period waited longer than this at the q-th rank. What the adaptation controller
 // checks the budget against.
-double hold_quantile_bound(const HoldCounts& counts, double q, std::uint64_t bound_ns = 0);
+double hold_quantile_bound(const HoldCounts& counts, double q, std::optional<std::uint64_t> bound_ns = std::nullopt);
 // Upper edge of bucket k in ns (bucket 15 is open: returns 0).
 std::uint64_t hold_bucket_ceiling(unsigned k);
 

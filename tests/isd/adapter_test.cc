@@ -28,6 +28,8 @@ TEST(HoldQuantile, InterpolatesInsideTheBucketAndRespectsTheBound) {
   EXPECT_EQ(hold_quantile(h, 0.99), 0.0);
   h[0] = 100;  // all delivered at once
   EXPECT_NEAR(hold_quantile(h, 0.5), 512.0, 1e-9);
+  EXPECT_EQ(hold_quantile(h, 0.5, 0), 0.0) << "a bound of 0 (TEL_HOLD_MAX 0) is a bound";
+  EXPECT_EQ(hold_quantile_bound(h, 0.99, 0), 0.0);
   h = {};
   h[6] = 100;  // [32768, 65536)
   EXPECT_NEAR(hold_quantile(h, 0.5), 49152.0, 1e-9);

@@ -62,6 +62,25 @@ TEST_F(TelemetryTest, PeriodsCarryDeltasRatesAndQuantiles) {
   EXPECT_EQ(quiet.sources[0].total.in, nic.total.in);
 }
 
+// A source that holds nothing (hpet: no coalescing, no storm guard) has every event in
+// the first hold bucket and TEL_HOLD_MAX 0: its quantiles are 0, not the middle of the
+// bucket (they read 512 ns and 1013.76 ns, and the summary printed a 1 us p99 hold).
+TEST_F(TelemetryTest, ASourceThatHoldsNothingHasNoHold) {
+  TelemetryCollector collector(&platform);
+  (void)collector.sample(driver);
+  SyntheticLoad timer{{{2, LoadShape::periodic, {{0, 1'000}}}}, 3};
+  model.run(timer, 10'000'000);
+  const Period p = collector.sample(driver);
+  const SourcePeriod& hpet = p.sources.at(2);
+  ASSERT_EQ(hpet.name, "hpet");
+  ASSERT_GT(hpet.delta.events, 5u);
+  EXPECT_EQ(hpet.hold_delta[0], hpet.delta.events);
+  EXPECT_EQ(hpet.total.hold_max_ns, 0u);
+  EXPECT_EQ(hpet.hold_p50_ns, 0.0);
+  EXPECT_EQ(hpet.hold_p99_ns, 0.0);
+  EXPECT_EQ(hold_quantile_bound(hpet.hold_total, 0.99, hpet.total.hold_max_ns), 0.0);
+}
+
 TEST(TelemetryCollector, HoldBucketsAreDifferencedModulo2To32) {
   TelemetryCollector collector;
   TelemetrySnapshot a, b;
