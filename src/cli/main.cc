@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/option_check.h"
 #include "cli/version.h"
 
 namespace {
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   irqshape::cli::add_isd_check_command(app);
   irqshape::cli::add_isd_telemetry_command(app);
   irqshape::cli::add_learn_command(app);
+  irqshape::cli::check_integer_options(app);
 
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (const auto word = unknown_top_level_option(app, args)) {
