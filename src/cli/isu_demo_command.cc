@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/duration_option.h"
 #include "isu/isu.h"
 
 namespace irqshape::cli {
@@ -114,7 +115,7 @@ std::uint64_t counter(isu::Isu& unit, std::uint32_t lo) {
   return unit.read32(lo) | (std::uint64_t{unit.read32(lo + 4)} << 32);
 }
 
-int run(std::uint64_t duration_ms, std::uint64_t seed) {
+int run(std::uint64_t duration, std::uint64_t seed) {
   Collector sink;
   auto unit = std::make_unique<isu::Isu>(sink);
   sink.unit = unit.get();
@@ -124,7 +125,6 @@ int run(std::uint64_t duration_ms, std::uint64_t seed) {
                unit->read32(ERR_STATUS), unit->read32(ERR_ADDR));
     return 1;
   }
-  const std::uint64_t duration = duration_ms * ms;
   for (const Arrival& a : workload(duration, seed)) {
     hw::InterruptMessage m;
     m.source = a.source;
@@ -134,7 +134,7 @@ int run(std::uint64_t duration_ms, std::uint64_t seed) {
   }
   unit->advance(duration + 10 * ms);
 
-  fmt::print("Interrupt Shaping Unit demo: {} ms of synthetic load, seed {}\n\n", duration_ms, seed);
+  fmt::print("Interrupt Shaping Unit demo: {:g} ms of synthetic load, seed {}\n\n", static_cast<double>(duration) / 1e6, seed);
   fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>8}  {}\n", "source", "in", "out", "ev/int", "deferred",
              "raised", "lowered", "patterns", "shaping");
   std::uint64_t total_in = 0, total_out = 0;
@@ -169,9 +169,15 @@ int run(std::uint64_t duration_ms, std::uint64_t seed) {
 
 void add_isu_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("isu-demo", "Run a small synthetic scenario through the Interrupt Shaping Unit model");
-  auto duration = std::make_shared<std::uint64_t>(100);
+  auto duration = std::make_shared<std::uint64_t>(100 * ms);
   auto seed = std::make_shared<std::uint64_t>(1);
-  cmd->add_option("--duration-ms", *duration, "Simulated time in milliseconds")->check(CLI::Range(20, 100000));
+  auto* length = add_duration_option(cmd, "--duration", *duration, "Simulated time (default 100ms)",
+                                     DurationLimits{20 * ms, 100'000 * ms, true});
+  // The older spelling, kept for scripts that use it.
+  cmd->add_option_function<std::uint64_t>(
+         "--duration-ms", [duration](std::uint64_t v) { *duration = v * ms; }, "Simulated time in milliseconds")
+      ->check(CLI::Range(20, 100000))
+      ->excludes(length);
   cmd->add_option("--seed", *seed, "Random seed of the synthetic load");
   cmd->callback([=] {
     if (const int rc = run(*duration, *seed); rc != 0) throw CLI::RuntimeError(rc);

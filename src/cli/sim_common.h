@@ -15,6 +15,7 @@
 
 #include "cli/option_check.h"
 #include "cli/version.h"
+#include "isd/units.h"
 #include "sim/outputs.h"
 #include "sim/policies/registry.h"
 #include "sim/report.h"
@@ -57,7 +58,8 @@ inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::st
   cmd->add_option("--perfetto", o.perfetto, "Write a Chrome trace-event timeline (open in ui.perfetto.dev)")
       ->type_name("FILE");
   cmd->add_option("--perfetto-window", o.perfetto_window,
-                  "Simulated time the timeline covers, START_MS:LENGTH_MS (bounds the file's size)")
+                  "Simulated time the timeline covers, START:LENGTH (durations such as 1s:20ms; a bare number "
+                  "is ms), which bounds the file's size")
       ->check(checked_by("--perfetto-window", [](const std::string& w) { return sim::parse_trace_window(w, 1); }))
       ->capture_default_str();
   cmd->add_option("--perfetto-max-events", o.perfetto_max_events, "At most this many timeline events per policy")
@@ -86,6 +88,10 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   if (!o.perfetto.empty()) {
     auto w = sim::parse_trace_window(o.perfetto_window, o.perfetto_max_events);
     if (!w) fail(command, w.message());
+    if (w->start_ns >= sc.duration_ns)  // the timeline would be empty
+      fail(command, fmt::format("--perfetto-window \"{}\" starts at {}, not before the end of the run ({})",
+                                o.perfetto_window, isd::format_duration(w->start_ns),
+                                isd::format_duration(sc.duration_ns)));
     co.trace = *w;
   }
   const auto t0 = std::chrono::steady_clock::now();

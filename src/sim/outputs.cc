@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/json_text.h"
+#include "isd/units.h"
 #include "sim/html_report.h"
 #include "sim/perfetto_writer.h"
 #include "trace/output_file.h"
@@ -56,17 +57,38 @@ Status write_outputs(const Scenario& sc, const Comparison& c, const OutputPaths&
   return {};
 }
 
-Result<TraceWindow> parse_trace_window(const std::string& text, std::size_t max_events) {
-  const auto colon = text.find(':');
-  double start = 0, length = 0;
+namespace {
+
+// One side of --perfetto-window: a duration with its unit, or a bare number of ms (the
+// option's first syntax).
+Result<Nanos> window_part(const std::string& part) {
+  double ms = 0;
   char extra = 0;
-  if (colon == std::string::npos ||
-      std::sscanf(text.c_str(), "%lf:%lf%c", &start, &length, &extra) != 2 || !(start >= 0) || !(length > 0) ||
-      start > 1e9 || length > 1e9)
-    return make_error("--perfetto-window \"{}\": expected START_MS:LENGTH_MS with START >= 0 and LENGTH > 0", text);
+  if (std::sscanf(part.c_str(), "%lf%c", &ms, &extra) == 1) {
+    if (!(ms >= 0) || ms > 1e9) return make_error("\"{}\" is out of range", part);
+    return static_cast<Nanos>(ms * 1e6);
+  }
+  return isd::parse_duration(part);
+}
+
+}  // namespace
+
+Result<TraceWindow> parse_trace_window(const std::string& text, std::size_t max_events) {
+  const auto syntax = [&](const std::string& why) {
+    return make_error("--perfetto-window \"{}\": {}; expected START:LENGTH, durations such as 1s:20ms (a bare "
+                      "number is ms)",
+                      text, why);
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return syntax("no ':'");
+  auto start = window_part(text.substr(0, colon));
+  if (!start) return syntax("start " + start.message());
+  auto length = window_part(text.substr(colon + 1));
+  if (!length) return syntax("length " + length.message());
+  if (*length == 0) return syntax("the length is 0");
   TraceWindow w;
-  w.start_ns = static_cast<Nanos>(start * 1e6);
-  w.length_ns = static_cast<Nanos>(length * 1e6);
+  w.start_ns = *start;
+  w.length_ns = *length;
   w.max_events = max_events;
   return w;
 }
