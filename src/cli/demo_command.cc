@@ -17,7 +17,6 @@ void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Simulate the built-in scenario under every shaping policy and compare them");
   struct Options {
     std::uint64_t duration_ns = 1'000'000'000;
-    bool list = false;
     std::uint64_t seed = 1;
     SimCommonOptions common;
   };
@@ -25,12 +24,7 @@ void add_demo_command(CLI::App& app) {
   add_duration_option(cmd, "--duration", o->duration_ns, "Simulated time (default 1s)", {1'000'000, 3600'000'000'000, true});
   cmd->add_option("--seed", o->seed, "Seed of every random stream of the scenario")->capture_default_str();
   add_common_options(cmd, o->common, "Policy to run (repeatable; default: every registered policy); none always runs");
-  cmd->add_flag("--list-policies", o->list, "Print the registered policy names and exit");
   cmd->callback([o] {
-    if (o->list) {
-      for (const std::string& n : sim::policy_names()) fmt::print("{}\n", n);
-      return;
-    }
     sim::Scenario sc = sim::demo_scenario(static_cast<sim::Nanos>(o->duration_ns), o->seed);
     run_and_report("demo", sc, o->common, "");
   });

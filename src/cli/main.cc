@@ -8,9 +8,11 @@
 // its one-line message.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
@@ -48,9 +50,30 @@ void print_usage_error(const std::string& command, const std::string& message) {
              command == "irqshape" ? "commands" : "options");
 }
 
+// CLI11 says "--max-duration: At Most 1 required but received 2" of an option given twice
+// (or once under each of its names): say that, and which names are one option.
+std::optional<std::string> given_twice(const CLI::App& app, const std::string& message) {
+  static constexpr std::string_view kMark = ": At Most 1 required but received ";
+  const std::size_t at = message.find(kMark);
+  if (at == std::string::npos) return std::nullopt;
+  const std::string name = message.substr(0, at);
+  const CLI::App* sub = &app;
+  while (!sub->get_subcommands().empty()) sub = sub->get_subcommands().back();
+  const CLI::Option* opt = sub->get_option_no_throw(name);
+  if (opt == nullptr) return std::nullopt;
+  std::string text = fmt::format("{}: given {} times; it takes one value", name, message.substr(at + kMark.size()));
+  if (const std::vector<std::string>& names = opt->get_lnames(); names.size() > 1) {
+    std::vector<std::string> dashed;
+    for (const std::string& n : names) dashed.push_back("--" + n);
+    text += fmt::format(" ({} are one option)", fmt::join(dashed, " and "));
+  }
+  return text;
+}
+
 int usage_error(const CLI::App& app, const CLI::ParseError& e) {
   const std::string command = command_name(app);
   std::string message = e.what();
+  if (auto twice = given_twice(app, message)) message = *twice;
   // Without a subcommand CLI11 says only that one is required, even when a word that is
   // none was given: name it. (An option there was reported before parsing:
   // unknown_top_level_option.)

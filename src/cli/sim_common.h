@@ -65,6 +65,14 @@ inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::st
   cmd->add_option("--perfetto-max-events", o.perfetto_max_events, "At most this many timeline events per policy")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  // Runs while parsing, before required options are checked (replay's --trace).
+  cmd->add_flag_callback(
+      "--list-policies",
+      [] {
+        for (const std::string& n : sim::policy_names()) fmt::print("{}\n", n);
+        throw CLI::Success();
+      },
+      "Print the registered policy names and exit");
 }
 
 // Runs every policy on `sc`, prints the table, writes the requested files.

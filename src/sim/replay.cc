@@ -74,6 +74,10 @@ Result<ReplayConversion> scenario_from_trace(const trace::Trace& t, const std::s
     max_cpu = std::max<unsigned>(max_cpu, r.cpu);
   }
   sc.vcpus = options.vcpus != 0 ? options.vcpus : std::min(64u, max_cpu + 1);
+  if (sc.vcpus < max_cpu + 1)
+    out.notes.push_back(fmt::format("the trace has CPUs 0-{} and the guest {} vCPU{}: a source recorded on CPU c "
+                                    "runs on vCPU c mod {}",
+                                    max_cpu, sc.vcpus, sc.vcpus == 1 ? "" : "s", sc.vcpus));
   sc.duration_ns = std::max<Nanos>(t1 - t0 + 1, 1);
   if (options.max_duration != 0 && options.max_duration < sc.duration_ns) sc.duration_ns = options.max_duration;
 
