@@ -14,6 +14,15 @@
 #include "trace/reader.h"
 
 namespace irqshape::cli {
+namespace {
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "\"" : ", \"") + n + "\"";
+  return out;
+}
+
+}  // namespace
 
 void add_replay_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Replay a captured trace through the simulator under shaping policies");
@@ -55,8 +64,13 @@ void add_replay_command(CLI::App& app) {
     ro.seed = o->seed;
     auto conv = sim::scenario_from_trace(*trace, o->trace, ro);
     if (!conv) fail("replay", conv.message());
-    for (const std::string& n : conv->notes) fmt::print(stderr, "replay: {}\n", n);
-    run_and_report("replay", conv->scenario, o->common, o->trace);
+    RunNotes extra{conv->notes, ""};
+    if (!conv->replaced_sources.empty())
+      extra.failure_hint = fmt::format(" (--closed-loop replaced the block interrupt source{} {} by the request source{} {}: a "
+                         "rules file names those)",
+                         conv->replaced_sources.size() == 1 ? "" : "s", quoted_list(conv->replaced_sources),
+                         conv->request_sources.size() == 1 ? "" : "s", quoted_list(conv->request_sources));
+    run_and_report("replay", conv->scenario, o->common, o->trace, extra);
   });
 }
 

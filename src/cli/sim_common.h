@@ -75,9 +75,17 @@ inline void add_common_options(CLI::App* cmd, SimCommonOptions& o, const std::st
       "Print the registered policy names and exit");
 }
 
+// What a command adds to the run's report: notes (printed on standard error once the
+// policies have run, so that a failure is the one line it prints) and a hint added to a
+// policy's failure to start.
+struct RunNotes {
+  std::vector<std::string> notes;
+  std::string failure_hint;
+};
+
 // Runs every policy on `sc`, prints the table, writes the requested files.
 inline void run_and_report(const std::string& command, sim::Scenario& sc, const SimCommonOptions& o,
-                           const std::string& input) {
+                           const std::string& input, const RunNotes& extra = {}) {
   auto path = sim::parse_delivery_path(o.delivery);
   if (!path) fail(command, path.message());
   sc.costs.path = *path;
@@ -105,7 +113,8 @@ inline void run_and_report(const std::string& command, sim::Scenario& sc, const 
   const auto t0 = std::chrono::steady_clock::now();
   auto c = sim::compare_policies(sc, specs, co);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!c) fail(command, c.message());
+  if (!c) fail(command, c.message() + extra.failure_hint);
+  for (const std::string& n : extra.notes) fmt::print(stderr, "{}: {}\n", command, n);
   // A file written to stdout ("-") keeps stdout clean: the table goes to stderr then.
   std::FILE* table = o.json == "-" || o.csv == "-" || o.perfetto == "-" || o.html == "-" ? stderr : stdout;
   fmt::print(table, "{}", sim::format_table(sc, *c, sim::TableOptions{o.per_source}));

@@ -379,8 +379,13 @@ Config default_config(const SourceMap& sources) {
   c.unit.prediction_shift = Located<std::uint32_t>{3, builtin};
   for (const SourceInfo& info : sources.sources()) {
     SourceSettings s;
+    // Matched by name where the name finds this source (a file to start from must not bind
+    // to another source when the ids differ: replay --closed-loop renumbers them), else by
+    // id (no name, or one that reads as another selector, such as "irq=5").
     s.name = info.name.empty() ? fmt::format("id={}", info.id) : info.name;
-    if (!info.name.empty()) s.match = Located<std::string>{fmt::format("id={}", info.id), builtin};
+    const auto by_name = info.name.empty() ? Result<std::uint32_t>(make_error("no name")) : sources.resolve(info.name);
+    if (!info.name.empty() && (!by_name || *by_name != info.id))
+      s.match = Located<std::string>{fmt::format("id={}", info.id), builtin};
     switch (info.kind) {
       case SourceKind::net:
         s.time_ns = Located<std::uint64_t>{50 * kNsPerUs, builtin};

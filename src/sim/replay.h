@@ -34,6 +34,8 @@ struct ReplayOptions {
 struct ReplayConversion {
   Scenario scenario;
   std::vector<std::string> notes;  // what was mapped how, what was left out
+  // Closed loop: the block interrupt sources the request sources replaced, and those.
+  std::vector<std::string> replaced_sources, request_sources;
 };
 
 Result<ReplayConversion> scenario_from_trace(const trace::Trace& trace, const std::string& name,

@@ -289,5 +289,37 @@ TEST(Compile, DefaultsByKind) {
   EXPECT_TRUE(compile(*again, map).ok());
 }
 
+// The defaults name their sources, so a file written from one platform binds to the same
+// devices on another whose ids differ (replay --closed-loop renumbers them); they bound by
+// id, and a disk's settings went to a NIC there without a word.
+TEST(Compile, DefaultsMatchByNameWhereTheNameFindsTheSource) {
+  SourceMap recorded;
+  ASSERT_TRUE(recorded.add({0, "virtio1-req.0", 36, SourceKind::block}).ok());
+  ASSERT_TRUE(recorded.add({1, "virtio2-input.0", 37, SourceKind::net}).ok());
+  ASSERT_TRUE(recorded.add({2, "irq=9", -1, SourceKind::other}).ok());  // reads as another selector
+  const Config c = default_config(recorded);
+  ASSERT_EQ(c.sources.size(), 3u);
+  EXPECT_FALSE(c.sources[0].match.has_value()) << "matched by its key, the name";
+  EXPECT_FALSE(c.sources[1].match.has_value());
+  ASSERT_TRUE(c.sources[2].match.has_value());
+  EXPECT_EQ(c.sources[2].match->value, "id=2");
+  auto text = parse_config(write_config(c), "defaults.toml");
+  ASSERT_TRUE(text.ok()) << text.message();
+  SourceMap renumbered;  // the NIC first now
+  ASSERT_TRUE(renumbered.add({0, "virtio2-input.0", 37, SourceKind::net}).ok());
+  ASSERT_TRUE(renumbered.add({1, "virtio1-req.0", 36, SourceKind::block}).ok());
+  ASSERT_TRUE(renumbered.add({2, "irq=9", -1, SourceKind::other}).ok());
+  auto p = compile(*text, renumbered);
+  ASSERT_TRUE(p.ok()) << p.message();
+  for (const SourceProgram& sp : p->sources) {
+    if (sp.name == "virtio1-req.0") {
+      EXPECT_EQ(sp.id, 1u);
+    } else if (sp.name == "virtio2-input.0") {
+      EXPECT_EQ(sp.id, 0u);
+    }
+  }
+  EXPECT_EQ(p->sources.size(), 3u);
+}
+
 }  // namespace
 }  // namespace irqshape::isd
