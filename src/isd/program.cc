@@ -209,9 +209,21 @@ class Compiler {
     auto need = [&](std::string_view action, std::string_view what, std::string_view hint) {
       return fail(r.actions_at, ctx, fmt::format("actions: {} needs {} on source \"{}\"{}", action, what, name, hint));
     };
+    // The platform may know the vector (the simulator's guest allocates one per source), but
+    // only a source with a [source] table is programmed, SRC_PRIO included.
+    const SourceInfo* platform = s == nullptr ? map_.find(target.id) : nullptr;
+    auto table_hint = [&](std::uint32_t vector, std::string_view otherwise) {
+      return vector != 0 ? fmt::format(" (the platform has one, {:#x}, which a [source.\"{}\"] table programs, even "
+                                       "an empty one)",
+                                       vector, name)
+                         : std::string(otherwise);
+    };
     if ((r.actions & kRaisePriority) && v.raise == 0)
-      return need("raise-priority", "raise-vector", " (without one the unit only delivers at once: that is \"urgent\")");
-    if ((r.actions & kLowerPriority) && v.lower == 0) return need("lower-priority", "lower-vector", "");
+      return need("raise-priority", "raise-vector",
+                  table_hint(platform ? platform->raise_vector : 0,
+                             " (without one the unit only delivers at once: that is \"urgent\")"));
+    if ((r.actions & kLowerPriority) && v.lower == 0)
+      return need("lower-priority", "lower-vector", table_hint(platform ? platform->lower_vector : 0, ""));
     if ((r.actions & kCoalesce) && !(s && s->time_ns && s->time_ns->value > 0))
       return need("coalesce", "a coalescing time (rx-usecs)", ": the unit holds no event without a deadline");
     return {};
