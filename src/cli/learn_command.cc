@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@
 #include "isd/miner.h"
 #include "isd/teach.h"
 #include "isd/trace_input.h"
+#include "trace/reader.h"
+#include "trace/stats.h"
 
 namespace irqshape::cli {
 namespace {
@@ -49,13 +52,43 @@ struct Input {
   isd::SourceMap names;
   std::string description;
   trace::LostEvents lost;
+  std::map<std::uint32_t, std::string> not_coalescing;  // isd::ProposalOptions
 };
+
+// Interrupt sources serving a block device whose requests were nearly all issued with no
+// other in flight: a synchronous reader waits for each completion, so a held completion
+// delays the next request and saves no interrupt.
+std::map<std::uint32_t, std::string> synchronous_disks(const trace::TraceStats& stats) {
+  std::map<std::uint32_t, std::string> out;
+  for (std::size_t id = 0; id < stats.sources.size(); ++id) {
+    const auto& served = stats.sources[id].serves;
+    if (!served || *served >= stats.block.size()) continue;
+    const std::vector<std::uint64_t>& depth = stats.block[*served].depth_at_issue;
+    std::uint64_t issues = 0;
+    for (const std::uint64_t n : depth) issues += n;
+    const std::uint64_t alone = depth.size() > 1 ? depth[1] : 0;
+    if (issues < 100 || alone * 10 < issues * 9) continue;
+    out[static_cast<std::uint32_t>(id)] =
+        fmt::format("{:.0f}% of its disk's requests were issued at queue depth 1 (a synchronous reader): a held "
+                    "completion delays the next request and saves no interrupt",
+                    100.0 * static_cast<double>(alone) / static_cast<double>(issues));
+  }
+  return out;
+}
 
 Result<Input> load_trace_input(const std::string& path) {
   auto t = isd::load_trace_events(path);
   if (!t) return t.error();
   if (t->events.empty()) return make_error("{}: no interrupts (irq_handler_entry records) in the trace", path);
-  return Input{std::move(t->events), std::move(t->names), std::move(t->description), t->lost};
+  Input in{std::move(t->events), std::move(t->names), std::move(t->description), t->lost, {}};
+  if (path != "-") {  // standard input cannot be read twice; the suggestions then go by rate alone
+    auto reader = trace::open_trace(path);
+    if (!reader) return reader.error();
+    auto stats = trace::compute_stats(**reader);
+    if (!stats) return stats.error();
+    in.not_coalescing = synchronous_disks(*stats);
+  }
+  return in;
 }
 
 int fail(const std::string& message) {
@@ -224,6 +257,7 @@ int run(const Options& o) {
     isd::ProposalOptions po;
     po.max_rules = o.max_rules;
     po.input = in.description;
+    po.not_coalescing = in.not_coalescing;
     rules = isd::propose_rules(r, in.names, po);
   }
   const std::string text = isd::write_config(rules) + "\n";

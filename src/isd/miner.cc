@@ -426,7 +426,10 @@ Config propose_rules(const MiningResult& r, const SourceMap& names, const Propos
   for (const SourceProfile& p : r.sources) {
     const std::string name = rule_source_name(names, p.source);
     c.comment.push_back(fmt::format("  {:<24} {:>10.1f}/s  {}", name, p.rate_per_s, describe(p)));
-    if (p.rate_per_s >= o.coalesce_above_per_s && !p.periodic) {
+    if (p.rate_per_s < o.coalesce_above_per_s || p.periodic) continue;
+    if (const auto why = o.not_coalescing.find(p.source); why != o.not_coalescing.end()) {
+      suggestions.push_back(fmt::format("# {}: not a candidate: {}", name, why->second));
+    } else {
       suggestions.push_back(fmt::format("[source.\"{}\"]", name));
       suggestions.push_back(fmt::format("rx-usecs = 50       # {:.0f}/s: about {:.1f} events per 50 us", p.rate_per_s,
                                         p.rate_per_s * 50e-6));

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -107,6 +108,9 @@ struct ProposalOptions {
   std::size_t max_rules = 16;             // of the unit's 64
   std::uint32_t partials = 1024;          // CAP_PARTIALS, for the sizing note
   double coalesce_above_per_s = 2000;     // suggest coalescing for busier sources
+  // Sources not to suggest coalescing for, and why (learn from a trace: a disk whose
+  // requests are issued one at a time, where holding a completion delays the next request).
+  std::map<std::uint32_t, std::string> not_coalescing;
   std::string input;                      // what was mined, for the header
 };
 
