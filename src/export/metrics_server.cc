@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +39,7 @@ struct MetricsServer::Impl {
   std::string body;         // guarded by mutex
   bool published = false;   // guarded by mutex
   std::atomic<std::uint64_t> scrapes{0};
+  std::atomic<bool> listen_ended{false};  // the listen thread has returned
   int port = 0;
 };
 
@@ -87,7 +89,19 @@ Result<int> MetricsServer::start(const std::string& host, int port) {
     if (!s.server.bind_to_port(host, port)) return make_error("metrics server: cannot bind {}:{}", host, port);
     s.port = port;
   }
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
+  s.listen_ended = false;
+  s.thread = std::thread([&s] {
+    s.server.listen_after_bind();
+    s.listen_ended = true;
+  });
+  // httplib's stop() does nothing until the listen thread has set is_running(): a stop()
+  // right after start() would leave the accept loop running and its join() would never
+  // return. So start() returns once the server runs, or reports a listener that ended.
+  while (!s.server.is_running() && !s.listen_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (s.listen_ended) {
+    s.thread.join();
+    return make_error("metrics server: the listener on {}:{} ended at once", host, s.port);
+  }
   return s.port;
 }
 

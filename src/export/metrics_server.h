@@ -27,7 +27,8 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  // Binds host:port (port 0: any free port) and starts serving. Returns the bound port.
+  // Binds host:port (port 0: any free port) and starts serving. Returns the bound port
+  // once the listener accepts connections, so stop() may follow at once.
   Result<int> start(const std::string& host, int port);
   void publish(std::string exposition);
   void stop();

@@ -9,7 +9,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,6 +28,28 @@
 
 namespace irqshape::exporter {
 namespace {
+
+// Runs `body`; when it has not returned within `limit`, ends the test program as a failure
+// (a thread stuck in a hang cannot be joined, so a failed assertion would hang as well).
+void within(std::chrono::milliseconds limit, const std::string& what, const std::function<void()>& body) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    if (!cv.wait_for(lock, limit, [&] { return done; })) {
+      std::fprintf(stderr, "%s: still running after %lld ms\n", what.c_str(), static_cast<long long>(limit.count()));
+      std::_Exit(1);
+    }
+  });
+  body();
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+}
 
 TEST(Prometheus, CountersGaugesAndHistograms) {
   PrometheusWriter w;
@@ -144,6 +172,31 @@ TEST(MetricsServer, ServesTheLastPublishedText) {
   EXPECT_FALSE(server.start("127.0.0.1", 0).ok()) << "already running";
   server.stop();
   server.stop();  // idempotent
+}
+
+// start() returns once the listener runs: httplib's stop() does nothing before that, so a
+// stop() right after start() could leave the accept loop running and never return (a
+// telemetry run that fails just after binding its port, on a bad --jsonl path).
+TEST(MetricsServer, StopRightAfterStartReturns) {
+  for (int i = 0; i < 300; ++i) {
+    MetricsServer server;
+    auto port = server.start("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok()) << port.message();
+    within(std::chrono::seconds(10), "stop() right after start(), round " + std::to_string(i), [&] { server.stop(); });
+  }
+  // And a stopped server starts again and serves.
+  MetricsServer server;
+  ASSERT_TRUE(server.start("127.0.0.1", 0).ok());
+  server.stop();
+  auto port = server.start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.message();
+  server.publish("x_total 1\n");
+  httplib::Client client("127.0.0.1", *port);
+  client.set_read_timeout(3, 0);
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer after a restart";
+  EXPECT_EQ(res->body, "x_total 1\n");
+  within(std::chrono::seconds(10), "stop() after a restart", [&] { server.stop(); });
 }
 
 // Clients that connect and send nothing hold a worker each until their read times out:
