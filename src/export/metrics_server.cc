@@ -30,6 +30,9 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
 
 namespace {
 constexpr std::size_t kWorkers = 8;
+// A scrape has no body; httplib buffers a request's body whole, so without a bound a
+// client could make the server hold gigabytes.
+constexpr std::size_t kMaxRequestBody = 1024;
 }  // namespace
 
 struct MetricsServer::Impl {
@@ -53,6 +56,8 @@ MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {
   s.server.set_read_timeout(1, 0);
   s.server.set_write_timeout(1, 0);
   s.server.set_keep_alive_timeout(1);
+  // Beyond it a body with a Content-Length is answered 413 and read past, not kept.
+  s.server.set_payload_max_length(kMaxRequestBody);
   s.server.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     std::string body;
     bool published;

@@ -6,12 +6,14 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <sstream>
@@ -49,6 +51,31 @@ void within(std::chrono::milliseconds limit, const std::string& what, const std:
   }
   cv.notify_one();
   watchdog.join();
+}
+
+// A TCP connection to 127.0.0.1:port whose reads give up after 5 s, or -1.
+int connect_loopback(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const timeval timeout{5, 0};
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The process's peak resident memory (VmHWM), in KiB, or -1.
+long peak_rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
 }
 
 TEST(Prometheus, CountersGaugesAndHistograms) {
@@ -225,6 +252,38 @@ TEST(MetricsServer, IdleConnectionsDoNotStopScrapes) {
   EXPECT_EQ(res->body, "x_total 1\n");
   server.stop();
   for (int fd : idle) ::close(fd);
+}
+
+// A scrape has no body: one beyond a small bound is answered 413 and read past, not
+// buffered (a 300 MiB POST raised the server's memory by 300 MB).
+TEST(MetricsServer, RefusesALargeRequestBodyWithoutBufferingIt) {
+  MetricsServer server;
+  auto port = server.start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.message();
+  server.publish("x_total 1\n");
+  const int fd = connect_loopback(*port);
+  ASSERT_GE(fd, 0);
+  const long peak_before = peak_rss_kib();
+  constexpr std::size_t kMiB = 1 << 20;
+  constexpr std::size_t kBody = 64 * kMiB;
+  const std::string head = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const std::string chunk(kMiB, 'A');
+  for (std::size_t sent = 0; sent < kBody; sent += chunk.size())
+    if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(chunk.size())) break;
+  std::string answer;
+  char buf[512];
+  while (answer.find("\r\n\r\n") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 413") << answer;
+  const long peak_after = peak_rss_kib();
+  ASSERT_GT(peak_before, 0);
+  EXPECT_LT(peak_after - peak_before, 16 * 1024) << "peak memory rose by " << (peak_after - peak_before) << " KiB";
+  server.stop();
 }
 
 TEST(MetricsServer, ListenAddresses) {
