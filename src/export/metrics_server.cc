@@ -29,7 +29,6 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
 }
 
 namespace {
-constexpr std::size_t kWorkers = 8;
 // A scrape has no body; httplib buffers a request's body whole, so without a bound a
 // client could make the server hold gigabytes.
 constexpr std::size_t kMaxRequestBody = 1024;

@@ -7,6 +7,7 @@
 // destructor calls it. publish() may be called from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ class MetricsServer {
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Worker threads: each open connection holds one (see the constructor's timeouts).
+  static constexpr std::size_t kWorkers = 8;
 
   // Binds host:port (port 0: any free port) and starts serving. Returns the bound port
   // once the listener accepts connections, so stop() may follow at once.
