@@ -113,12 +113,74 @@ TEST(Prometheus, EscapesAndRefusesWhatTheFormatCannotCarry) {
   EXPECT_EQ(w.text(), "# HELP m line one\\nback\\\\slash\n# TYPE m gauge\nm{source=\"a \\\"quoted\\\"\\nname\\\\\"} 1\n");
   EXPECT_FALSE(w.family("9lives", MetricType::gauge, "").ok());
   EXPECT_FALSE(w.family("m", MetricType::gauge, "").ok()) << "a family twice";
+  ASSERT_TRUE(w.family("n", MetricType::gauge, "").ok());  // the refused family's samples would be refused anyway
   EXPECT_FALSE(w.sample({{"bad-label", "x"}}, 1).ok());
   EXPECT_FALSE(w.sample({{"__reserved", "x"}}, 1).ok());
   EXPECT_EQ(PrometheusWriter::format_value(1.0 / 0.0), "+Inf");
   EXPECT_EQ(PrometheusWriter::format_value(0.0 / 0.0), "NaN");
   PrometheusWriter empty;
   EXPECT_FALSE(empty.sample({}, 1).ok()) << "a sample before any family";
+}
+
+// Output Prometheus would drop the whole scrape for is refused, and nothing is written.
+TEST(Prometheus, RefusesADuplicateLabelName) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("m", MetricType::gauge, "").ok());
+  const auto s = w.sample({{"a", "1"}, {"b", "2"}, {"a", "3"}}, 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("label \"a\" given twice"), std::string::npos) << s.message();
+  EXPECT_EQ(w.text(), "# HELP m \n# TYPE m gauge\n");
+}
+
+TEST(Prometheus, HistogramBoundsAreFiniteAndStrictlyIncreasing) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("h", MetricType::histogram, "").ok());
+  const std::uint64_t counts[] = {1, 2, 3, 4};
+  const double decreasing[] = {1.0, 0.5, 2.0};
+  const double repeated[] = {1.0, 2.0, 2.0};
+  const double infinite[] = {1.0, 2.0, 1.0 / 0.0};  // a second le="+Inf" bucket
+  const double nan[] = {0.0 / 0.0, 1.0, 2.0};
+  for (const auto* bounds : {decreasing, repeated, infinite, nan})
+    EXPECT_FALSE(w.histogram({}, std::span<const double>(bounds, 3), counts, 1).ok())
+        << PrometheusWriter::format_value(bounds[0]) << ", " << PrometheusWriter::format_value(bounds[1]) << ", "
+        << PrometheusWriter::format_value(bounds[2]);
+  EXPECT_EQ(w.text(), "# HELP h \n# TYPE h histogram\n");
+  const double increasing[] = {-1.0, 0.0, 2.0};
+  EXPECT_TRUE(w.histogram({}, increasing, counts, 1).ok());
+}
+
+TEST(Prometheus, RefusesLeOnASampleOfAHistogramFamily) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("h", MetricType::histogram, "").ok());
+  EXPECT_FALSE(w.sample({{"le", "1"}}, 3, "_bucket").ok());
+  EXPECT_FALSE(w.sample({{"source", "a"}, {"le", "x"}}, 3).ok());
+  EXPECT_EQ(w.text(), "# HELP h \n# TYPE h histogram\n");
+  ASSERT_TRUE(w.family("g", MetricType::gauge, "").ok());
+  EXPECT_TRUE(w.sample({{"le", "1"}}, 3).ok()) << "le is an ordinary label outside histograms";
+}
+
+// A family that is refused is not written, and neither are its samples: they used to go
+// into the family before it.
+TEST(Prometheus, SamplesOfARefusedFamilyAreRefused) {
+  PrometheusWriter w;
+  ASSERT_TRUE(w.family("m", MetricType::gauge, "").ok());
+  ASSERT_TRUE(w.sample({}, 1).ok());
+  const std::string before = w.text();
+  EXPECT_FALSE(w.family("m", MetricType::counter, "again").ok());
+  EXPECT_FALSE(w.sample({}, 7).ok());
+  EXPECT_FALSE(w.family("9lives", MetricType::histogram, "").ok());
+  EXPECT_FALSE(w.sample({}, 7).ok());
+  const double bounds[] = {1.0};
+  const std::uint64_t counts[] = {1, 2};
+  EXPECT_FALSE(w.histogram({}, bounds, counts, 1).ok());
+  EXPECT_EQ(w.text(), before);
+  ASSERT_TRUE(w.family("n", MetricType::gauge, "").ok());  // the next family is written again
+  EXPECT_TRUE(w.sample({}, 2).ok());
+  EXPECT_EQ(w.text(), before + "# HELP n \n# TYPE n gauge\nn 2\n");
+  PrometheusWriter first;
+  EXPECT_FALSE(first.family("0", MetricType::gauge, "").ok());
+  EXPECT_FALSE(first.sample({}, 1).ok());
+  EXPECT_EQ(first.text(), "");
 }
 
 // The exposition is UTF-8: a source name from a trace with invalid bytes would make
