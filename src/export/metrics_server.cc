@@ -15,10 +15,19 @@ namespace irqshape::exporter {
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text) {
   std::string host;
   std::string port_text = text;
-  if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close == 1 || text.compare(close + 1, 1, ":") != 0)
+      return make_error("listen address \"{}\": expected [ADDR]:PORT, brackets around an IPv6 address (as in [::1]:9100)",
+                        text);
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    // "::1" is not host ":" port 1: an IPv6 address is only told from its port in brackets.
+    if (host.find(':') != std::string::npos)
+      return make_error("listen address \"{}\": an IPv6 address goes in brackets: [ADDR]:PORT (as in [::1]:9100)", text);
   }
   int port = -1;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

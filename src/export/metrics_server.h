@@ -18,7 +18,8 @@
 namespace irqshape::exporter {
 
 // "9100", ":9100", "127.0.0.1:9100", "[::1]:9100" -> (host, port). An empty host means
-// 127.0.0.1: metrics are served on the loopback interface unless a host is given.
+// 127.0.0.1: metrics are served on the loopback interface unless a host is given. An IPv6
+// address needs its brackets ("::1" is an error, not host ":" port 1).
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text);
 
 class MetricsServer {

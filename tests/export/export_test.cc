@@ -364,6 +364,18 @@ TEST(MetricsServer, ListenAddresses) {
   EXPECT_FALSE(parse_listen_address(":99999").ok());
   EXPECT_FALSE(parse_listen_address("host:").ok());
   EXPECT_FALSE(parse_listen_address("nine").ok());
+  EXPECT_EQ(*parse_listen_address("[fe80::1]:0"), (std::pair<std::string, int>{"fe80::1", 0}));
+  EXPECT_EQ(*parse_listen_address("[::]:9100"), (std::pair<std::string, int>{"::", 9100}));
+}
+
+// An IPv6 address without brackets cannot be told from its port ("::1" was host ":" and
+// port 1): an error naming the form, as are brackets without a port or an address.
+TEST(MetricsServer, UnbracketedIpv6IsAnError) {
+  for (const char* text : {"::1", "::", "fe80::1:9100", "::1:9100", "[::1]", "[]:80", "[::1]9100", "[::1:9100"}) {
+    const auto r = parse_listen_address(text);
+    ASSERT_FALSE(r.ok()) << text << " -> " << r->first << " port " << r->second;
+    EXPECT_NE(r.message().find("[ADDR]:PORT"), std::string::npos) << r.message();
+  }
 }
 
 }  // namespace
