@@ -39,7 +39,7 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
 
 namespace {
 // A scrape has no body; httplib buffers a request's body whole, so without a bound a
-// client could make the server hold gigabytes.
+// client could make the server hold gigabytes (chunked bodies escape it: see the header).
 constexpr std::size_t kMaxRequestBody = 1024;
 }  // namespace
 
