@@ -31,7 +31,9 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
   }
   int port = -1;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535)
+  // from_chars takes a sign: "-0" would be port 0 (any free port).
+  if (port_text.empty() || port_text.front() == '-' || ec != std::errc() ||
+      end != port_text.data() + port_text.size() || port < 0 || port > 65535)
     return make_error("listen address \"{}\": expected [HOST]:PORT with PORT 0..65535", text);
   if (host.empty()) host = "127.0.0.1";
   return std::pair{host, port};

@@ -364,6 +364,8 @@ TEST(MetricsServer, ListenAddresses) {
   EXPECT_FALSE(parse_listen_address(":99999").ok());
   EXPECT_FALSE(parse_listen_address("host:").ok());
   EXPECT_FALSE(parse_listen_address("nine").ok());
+  EXPECT_FALSE(parse_listen_address("-0").ok()) << "a signed port";
+  EXPECT_FALSE(parse_listen_address("host:-0").ok()) << "a signed port";
   EXPECT_EQ(*parse_listen_address("[fe80::1]:0"), (std::pair<std::string, int>{"fe80::1", 0}));
   EXPECT_EQ(*parse_listen_address("[::]:9100"), (std::pair<std::string, int>{"::", 9100}));
 }
