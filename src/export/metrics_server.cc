@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -14,21 +15,34 @@ namespace irqshape::exporter {
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text) {
   std::string host;
   std::string port_text = text;
-  if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close == 1 || text.compare(close + 1, 1, ":") != 0)
+      return make_error("listen address \"{}\": expected [ADDR]:PORT, brackets around an IPv6 address (as in [::1]:9100)",
+                        text);
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    // "::1" is not host ":" port 1: an IPv6 address is only told from its port in brackets.
+    if (host.find(':') != std::string::npos)
+      return make_error("listen address \"{}\": an IPv6 address goes in brackets: [ADDR]:PORT (as in [::1]:9100)", text);
   }
   int port = -1;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535)
+  // from_chars takes a sign: "-0" would be port 0 (any free port).
+  if (port_text.empty() || port_text.front() == '-' || ec != std::errc() ||
+      end != port_text.data() + port_text.size() || port < 0 || port > 65535)
     return make_error("listen address \"{}\": expected [HOST]:PORT with PORT 0..65535", text);
   if (host.empty()) host = "127.0.0.1";
   return std::pair{host, port};
 }
 
 namespace {
-constexpr std::size_t kWorkers = 8;
+// A scrape has no body; httplib buffers a request's body whole, so without a bound a
+// client could make the server hold gigabytes (chunked bodies escape it: see the header).
+constexpr std::size_t kMaxRequestBody = 1024;
 }  // namespace
 
 struct MetricsServer::Impl {
@@ -38,6 +52,7 @@ struct MetricsServer::Impl {
   std::string body;         // guarded by mutex
   bool published = false;   // guarded by mutex
   std::atomic<std::uint64_t> scrapes{0};
+  std::atomic<bool> listen_ended{false};  // the listen thread has returned
   int port = 0;
 };
 
@@ -51,6 +66,8 @@ MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {
   s.server.set_read_timeout(1, 0);
   s.server.set_write_timeout(1, 0);
   s.server.set_keep_alive_timeout(1);
+  // Beyond it a body with a Content-Length is answered 413 and read past, not kept.
+  s.server.set_payload_max_length(kMaxRequestBody);
   s.server.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     std::string body;
     bool published;
@@ -87,7 +104,19 @@ Result<int> MetricsServer::start(const std::string& host, int port) {
     if (!s.server.bind_to_port(host, port)) return make_error("metrics server: cannot bind {}:{}", host, port);
     s.port = port;
   }
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
+  s.listen_ended = false;
+  s.thread = std::thread([&s] {
+    s.server.listen_after_bind();
+    s.listen_ended = true;
+  });
+  // httplib's stop() does nothing until the listen thread has set is_running(): a stop()
+  // right after start() would leave the accept loop running and its join() would never
+  // return. So start() returns once the server runs, or reports a listener that ended.
+  while (!s.server.is_running() && !s.listen_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (s.listen_ended) {
+    s.thread.join();
+    return make_error("metrics server: the listener on {}:{} ended at once", host, s.port);
+  }
   return s.port;
 }
 

@@ -109,9 +109,13 @@ std::string PrometheusWriter::format_value(double value) {
 }
 
 Status PrometheusWriter::family(std::string_view name, MetricType type, std::string_view help) {
+  // A refused family is current until the next one: its samples are refused too, rather
+  // than written into the family before it.
+  refused_ = true;
   if (!valid_metric_name(name)) return make_error("prometheus: invalid metric name \"{}\"", name);
   if (std::find(seen_.begin(), seen_.end(), name) != seen_.end())
     return make_error("prometheus: metric family \"{}\" written twice", name);
+  refused_ = false;
   seen_.emplace_back(name);
   family_ = name;
   type_ = type;
@@ -127,6 +131,11 @@ Status PrometheusWriter::write_sample(std::string_view name, const Labels& label
     bool first = true;
     auto add = [&](const std::pair<std::string, std::string>& l) -> Status {
       if (!valid_label_name(l.first)) return make_error("prometheus: invalid label name \"{}\"", l.first);
+      // Prometheus refuses a whole scrape with a label name twice in one sample.
+      for (const auto& other : labels) {
+        if (&other == &l) break;
+        if (other.first == l.first) return make_error("prometheus: \"{}\": label \"{}\" given twice", name, l.first);
+      }
       if (!first) line += ',';
       first = false;
       line += fmt::format("{}=\"{}\"", l.first, escape_label_value(l.second));
@@ -142,16 +151,37 @@ Status PrometheusWriter::write_sample(std::string_view name, const Labels& label
   return {};
 }
 
-Status PrometheusWriter::sample(const Labels& labels, double value, std::string_view suffix) {
+Status PrometheusWriter::current_family() const {
+  if (refused_) return make_error("prometheus: sample of a family that was refused");
   if (family_.empty()) return make_error("prometheus: sample written before any family");
+  return {};
+}
+
+Status PrometheusWriter::sample(const Labels& labels, double value, std::string_view suffix) {
+  if (auto s = current_family(); !s) return s;
+  // In a histogram family `le` is the bucket's bound, which histogram() writes.
+  if (type_ == MetricType::histogram)
+    for (const auto& l : labels)
+      if (l.first == "le") return make_error("prometheus: histogram \"{}\": label \"le\" is reserved", family_);
   return write_sample(family_ + std::string(suffix), labels, nullptr, value);
 }
 
 Status PrometheusWriter::histogram(const Labels& labels, std::span<const double> upper_bounds,
                                    std::span<const std::uint64_t> counts, double sum) {
+  if (auto s = current_family(); !s) return s;
   if (type_ != MetricType::histogram) return make_error("prometheus: \"{}\" is not a histogram", family_);
   if (counts.size() != upper_bounds.size() + 1)
     return make_error("prometheus: histogram \"{}\": {} counts for {} bounds", family_, counts.size(), upper_bounds.size());
+  // Bucket bounds are finite and strictly increasing (+Inf is the last bucket's, written
+  // here): Prometheus refuses a scrape with a bound twice or out of order.
+  for (std::size_t i = 0; i < upper_bounds.size(); ++i) {
+    if (!std::isfinite(upper_bounds[i]))
+      return make_error("prometheus: histogram \"{}\": bound {} is {}, not finite", family_, i,
+                        format_value(upper_bounds[i]));
+    if (i > 0 && !(upper_bounds[i] > upper_bounds[i - 1]))
+      return make_error("prometheus: histogram \"{}\": bound {} ({}) does not exceed the one before ({})", family_, i,
+                        format_value(upper_bounds[i]), format_value(upper_bounds[i - 1]));
+  }
   for (const auto& l : labels)
     if (l.first == "le") return make_error("prometheus: histogram \"{}\": label \"le\" is reserved", family_);
   std::uint64_t cumulative = 0;

@@ -27,14 +27,18 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class PrometheusWriter {
  public:
-  // Starts a family. Counters should end in "_total" (the convention; not enforced).
+  // Starts a family. Counters should end in "_total" (the convention; not enforced). A
+  // family that is refused (an invalid name, or one written before) writes nothing, and
+  // the samples after it are refused until the next family.
   Status family(std::string_view name, MetricType type, std::string_view help);
   // A sample of the current family: `suffix` is appended to the family name ("" for
-  // counters and gauges).
+  // counters and gauges). A label name given twice is refused, and in a histogram family
+  // so is `le` (histogram() writes the buckets).
   Status sample(const Labels& labels, double value, std::string_view suffix = {});
   // A histogram sample of the current (histogram) family: `upper_bounds` (seconds,
-  // increasing, without +Inf) and per-bucket (not cumulative) counts, one more count
-  // than bounds for the +Inf bucket; writes _bucket{le=...} cumulatively, _sum, _count.
+  // finite and strictly increasing, without +Inf) and per-bucket (not cumulative) counts,
+  // one more count than bounds for the +Inf bucket; writes _bucket{le=...} cumulatively,
+  // _sum, _count.
   Status histogram(const Labels& labels, std::span<const double> upper_bounds, std::span<const std::uint64_t> counts,
                    double sum);
 
@@ -52,10 +56,12 @@ class PrometheusWriter {
  private:
   Status write_sample(std::string_view name, const Labels& labels, const std::pair<std::string, std::string>* extra,
                       double value);
+  [[nodiscard]] Status current_family() const;
 
   std::string text_;
   std::string family_;
   MetricType type_ = MetricType::untyped;
+  bool refused_ = false;  // the last family() failed
   std::vector<std::string> seen_;
 };
 
