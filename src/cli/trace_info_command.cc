@@ -139,7 +139,10 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
     fmt::print("  {}: {} polls, {} packets (mean {:.2f}/poll, max {}), {} polls used the whole budget\n",
                device_name(t, n.id), n.polls, n.packets, n.work.mean, n.work.max, n.budget_exhausted);
     fmt::print("    packets per receive interrupt: {}\n",
-               n.rx_interrupts ? fmt::format("{:.2f} ({} receive interrupts; {} in all, tx completions included)",
+               is_napi_backlog(t.catalog.devices.at(n.id))
+                   ? std::string("- (the kernel's backlog: packets it queued itself, e.g. loopback; no device "
+                                 "interrupt leads to these polls)")
+               : n.rx_interrupts ? fmt::format("{:.2f} ({} receive interrupts; {} in all, tx completions included)",
                                              n.packets_per_rx_interrupt, n.rx_interrupts, n.interrupts)
                                : std::string("- (no interrupt source attributed)"));
   }
