@@ -177,10 +177,16 @@ const char* parse_latency_line(std::string_view line, EventLine& ev, bool shape_
 
 // perf script output printed without its "[cpu]" field (`perf script -F
 // comm,tid,time,event,trace`): "[<comm>] [<tid>] <ts>: [period] <sys>:<event>: ...".
+// A line with a "[<digits>]" word before its timestamp has its CPU field, and is wrong
+// in some other way.
 bool perf_line_without_cpu(std::string_view line) {
   EventLine ev;
-  std::size_t from = 0;
+  std::size_t from = line.find_first_not_of(" \t");
+  if (from == std::string_view::npos) return false;
   for (int tries = 0; tries < 8; ++tries) {
+    const auto word = line.substr(from, line.find_first_of(" \t", from) - from);
+    if (word.size() > 2 && word.front() == '[' && word.back() == ']' && all_digits(word.substr(1, word.size() - 2)))
+      return false;
     if (parse_after_cpu(line.substr(from), ev, /*shape_only=*/true) == nullptr && ev.has_system) return true;
     const auto space = line.find_first_of(" \t", from);
     if (space == std::string_view::npos) break;
