@@ -204,10 +204,14 @@ const char* parse_event_line(std::string_view line, EventLine& ev, bool shape_on
   const char* first_error = nullptr;
   std::size_t from = 0;
   for (int tries = 0; tries < 8; ++tries) {
-    auto open = line.find(" [", from);
-    if (open == std::string_view::npos) break;
-    from = open + 2;
-    std::size_t i = open + 2;
+    // " [" after the task name, or a "[" opening the line (perf script -F cpu,time,...).
+    std::size_t i = 1;
+    if (tries > 0 || !line.starts_with('[')) {
+      const auto open = line.find(" [", from);
+      if (open == std::string_view::npos) break;
+      i = open + 2;
+    }
+    from = i;
     std::uint32_t cpu = 0;
     std::size_t digits = 0;
     while (i < line.size() && is_digit(line[i]) && digits < 6) {

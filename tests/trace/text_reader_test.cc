@@ -257,6 +257,20 @@ TEST(PerfScript, ReadsTracepointSamples) {
   EXPECT_EQ(t.records[5].type, RecordType::napi_poll);
 }
 
+// perf script -F cpu,time,event,trace: no task, the line opens with the [cpu] field.
+TEST(PerfScript, ReadsLinesThatOpenWithTheCpuField) {
+  const char* perf = R"([000] 74725.260094:    block:block_rq_issue: 254,0 DS 3899392 () 351485952 + 7616 0x2,0,4 [kworker/0:1H]
+[001] 74725.261973:   irq:irq_handler_entry: irq=36 name=virtio1-req.0
+[001] 74725.261978:    irq:irq_handler_exit: irq=36 ret=handled
+)";
+  auto t = read_string(perf);
+  EXPECT_EQ(t.meta.format, Format::perf_script);
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.records[0].cpu, 0);
+  EXPECT_EQ(t.records[1].cpu, 1);
+  EXPECT_EQ(t.records[1].ts, 74725'261'973'000u);
+}
+
 TEST(TextTimestamp, Parses) {
   Nanos ns = 0;
   EXPECT_TRUE(parse_text_timestamp("669.817326", ns));
