@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/duration_option.h"
+#include "isd/units.h"
 #include "trace/capture.h"
 
 namespace irqshape::cli {
@@ -34,9 +35,13 @@ void add_capture_command(CLI::App& app) {
   cmd->add_option("--buffer-kb", opt->buffer_kb, "Ring buffer size per CPU in KiB (default 16384)")
       ->check(CLI::Range(64u, 4u << 20));
   cmd->add_option("COMMAND", opt->command, "Command to run while capturing (after --)");
-  cmd->footer("Example: irqshape capture -o randread.irqt -- fio --name=r --rw=randread --size=256M");
+  cmd->footer("Exit status: the COMMAND's when it fails on its own (an exit status N > 0 gives N, a signal S "
+              "128 + S), after the trace is written, as time(1) and perf stat do; 0 when it succeeds or capture "
+              "stops it (--duration, Ctrl-C); 1 when capture fails.\n"
+              "Example: irqshape capture -o randread.irqt -- fio --name=r --rw=randread --size=256M");
   cmd->callback([opt, duration_ns]() {
-    opt->duration_s = static_cast<double>(*duration_ns) * 1e-9;
+    opt->duration_ns = *duration_ns;
+    opt->duration_text = isd::format_duration(*duration_ns);
     opt->log = [](const std::string& m) { fmt::print(stderr, "irqshape capture: {}\n", m); };
     auto rep = trace::capture(*opt);
     if (!rep) {
@@ -48,12 +53,21 @@ void add_capture_command(CLI::App& app) {
                rep->format);
     if (rep->format == "native") fmt::print(stderr, ", {} records", rep->records);
     fmt::print(stderr, "\n");
-    if (rep->command_status >= 0 && !(WIFEXITED(rep->command_status) && WEXITSTATUS(rep->command_status) == 0)) {
-      const int st = rep->command_status;
-      fmt::print(stderr, "irqshape capture: note: the command {}\n",
-                 WIFEXITED(st) ? fmt::format("exited with status {}", WEXITSTATUS(st))
-                               : fmt::format("was ended by signal {}", WTERMSIG(st)));
+    const int st = rep->command_status;
+    if (st < 0 || (WIFEXITED(st) && WEXITSTATUS(st) == 0)) return;
+    if (rep->command_stopped) {
+      fmt::print(stderr, "irqshape capture: note: the command was stopped when the capture ended{}\n",
+                 WIFSIGNALED(st) ? fmt::format(" (signal {})", WTERMSIG(st)) : std::string());
+      return;
     }
+    // The workload failed on its own: its status is the command's, as with time(1) and
+    // perf stat, so that `irqshape capture -- make` fails when make does. The trace is kept.
+    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    fmt::print(stderr, "irqshape capture: the command {}; the trace is written, and irqshape exits with status {}\n",
+               WIFEXITED(st) ? fmt::format("exited with status {}", WEXITSTATUS(st))
+                             : fmt::format("was ended by signal {}", WTERMSIG(st)),
+               code);
+    throw CLI::RuntimeError(code);
   });
 }
 

@@ -25,7 +25,8 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("OUT", opt->out, "Output file ('-' writes ftrace text to standard output)")->required();
   add_format_option(cmd, "--from,--format", opt->from);
   cmd->add_option("--to", opt->to, "Output format: native (default) or ftrace-text (default for OUT ending in "
-                                   ".txt, and for '-')");
+                                   ".txt, and for '-'). A trace-cmd .dat is not written (an OUT ending in .dat is "
+                                   "refused): `irqshape capture -o FILE.dat` records one");
   cmd->callback([opt]() {
     auto fail = [](const std::string& msg) {
       fmt::print(stderr, "irqshape convert: {}\n", msg);
@@ -36,6 +37,16 @@ void add_convert_command(CLI::App& app) {
     std::string to = opt->to;
     if (to.empty()) to = (opt->out == "-" || opt->out.ends_with(".txt")) ? "ftrace-text" : "native";
     // Usage errors, reported as such by main() (with where to find the options).
+    // A name ending in .dat promises a trace-cmd file (capture writes one for it), which
+    // convert cannot write: a .dat holds the kernel's ring-buffer pages and event formats,
+    // which a trace's records do not carry. Refused rather than written in another format.
+    if (opt->out.ends_with(".dat") || trace::parse_format(to) == trace::Format::trace_cmd_dat) {
+      throw CLI::ValidationError(fmt::format(
+          "cannot write a trace-cmd .dat{}: convert writes irqshape's native format (--to native, e.g. OUT.irqt) "
+          "or ftrace text (--to ftrace-text, OUT.txt or -); a .dat comes from the kernel's ring buffer: "
+          "`irqshape capture -o FILE.dat` or trace-cmd record/extract",
+          opt->out.ends_with(".dat") ? fmt::format(" ('{}')", opt->out) : std::string()));
+    }
     if (to != "native" && to != "ftrace-text")
       throw CLI::ValidationError("--to", fmt::format("cannot write '{}' (native or ftrace-text)", to));
     if (to == "native" && opt->out == "-")

@@ -39,9 +39,20 @@ std::string brief(const Summary& s) {
                      human_ns(static_cast<double>(s.p99)));
 }
 
+// A summary of no samples has no mean, quantiles or extremes: null, not 0 (0 ns would read
+// as a measured time).
 nlohmann::json to_json(const Summary& s) {
+  if (s.count == 0) {
+    return {{"count", 0},      {"mean", nullptr}, {"min", nullptr}, {"p50", nullptr},
+            {"p90", nullptr},  {"p99", nullptr},  {"max", nullptr}};
+  }
   return {{"count", s.count}, {"mean", s.mean}, {"min", s.min}, {"p50", s.p50},
           {"p90", s.p90},     {"p99", s.p99},   {"max", s.max}};
+}
+
+// A ratio whose denominator is 0 (no completions, no receive interrupts) is null.
+nlohmann::json ratio_json(double value, std::uint64_t denominator) {
+  return denominator ? nlohmann::json(value) : nlohmann::json();
 }
 
 std::string device_name(const trace::TraceStats& t, trace::DeviceId id) { return t.catalog.devices.at(id).name; }
@@ -113,9 +124,13 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
     if (b.reissues) fmt::print(" ({} issued again after the driver gave them back)", b.reissues);
     fmt::print("\n    completed: {} reads ({}), {} writes ({}), {} sync, {} flush, {} errors\n", b.reads,
                human_bytes(b.bytes_read), b.writes, human_bytes(b.bytes_written), b.syncs, b.flushes, b.errors);
-    fmt::print("    service time: mean {}, p50 {}, p90 {}, p99 {}, max {}\n", human_ns(b.service_ns.mean),
-               human_ns(static_cast<double>(b.service_ns.p50)), human_ns(static_cast<double>(b.service_ns.p90)),
-               human_ns(static_cast<double>(b.service_ns.p99)), human_ns(static_cast<double>(b.service_ns.max)));
+    if (b.service_ns.count) {
+      fmt::print("    service time: mean {}, p50 {}, p90 {}, p99 {}, max {}\n", human_ns(b.service_ns.mean),
+                 human_ns(static_cast<double>(b.service_ns.p50)), human_ns(static_cast<double>(b.service_ns.p90)),
+                 human_ns(static_cast<double>(b.service_ns.p99)), human_ns(static_cast<double>(b.service_ns.max)));
+    } else {
+      fmt::print("    service time: - (no request both issued and completed in the trace)\n");
+    }
     if (b.read_service_ns.count && b.write_service_ns.count) {
       fmt::print("      reads {}, writes {} (mean / p50 / p99)\n", brief(b.read_service_ns), brief(b.write_service_ns));
     }
@@ -130,8 +145,9 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
     fmt::print("    closed loop: {} of {} issues followed a completion, think time {}\n", b.issues_after_completion,
                b.issued, brief(b.think_after_completion_ns));
     fmt::print("    interrupts per completion: {}\n",
-               b.interrupts ? fmt::format("{:.2f} ({} interrupts)", b.interrupts_per_completion, b.interrupts)
-                            : std::string("- (no interrupt source attributed)"));
+               !b.completed  ? fmt::format("- (no completions; {} interrupts)", b.interrupts)
+               : b.interrupts ? fmt::format("{:.2f} ({} interrupts)", b.interrupts_per_completion, b.interrupts)
+                              : std::string("- (no interrupt source attributed)"));
   }
 
   if (!t.net.empty()) fmt::print("\nnetwork devices (NAPI)\n");
@@ -139,7 +155,10 @@ void print_text(const std::string& file, const trace::TraceStats& t) {
     fmt::print("  {}: {} polls, {} packets (mean {:.2f}/poll, max {}), {} polls used the whole budget\n",
                device_name(t, n.id), n.polls, n.packets, n.work.mean, n.work.max, n.budget_exhausted);
     fmt::print("    packets per receive interrupt: {}\n",
-               n.rx_interrupts ? fmt::format("{:.2f} ({} receive interrupts; {} in all, tx completions included)",
+               is_napi_backlog(t.catalog.devices.at(n.id))
+                   ? std::string("- (the kernel's backlog: packets it queued itself, e.g. loopback; no device "
+                                 "interrupt leads to these polls)")
+               : n.rx_interrupts ? fmt::format("{:.2f} ({} receive interrupts; {} in all, tx completions included)",
                                              n.packets_per_rx_interrupt, n.rx_interrupts, n.interrupts)
                                : std::string("- (no interrupt source attributed)"));
   }
@@ -209,7 +228,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
                                   {"issues_after_completion", b.issues_after_completion},
                                   {"think_after_completion_ns", to_json(b.think_after_completion_ns)},
                                   {"interrupts", b.interrupts},
-                                  {"interrupts_per_completion", b.interrupts_per_completion}});
+                                  {"interrupts_per_completion", ratio_json(b.interrupts_per_completion, b.completed)}});
   }
   j["net_devices"] = nlohmann::json::array();
   for (const auto& n : t.net) {
@@ -220,7 +239,7 @@ nlohmann::json to_json(const std::string& file, const trace::TraceStats& t) {
                                 {"work", to_json(n.work)},
                                 {"interrupts", n.interrupts},
                                 {"rx_interrupts", n.rx_interrupts},
-                                {"packets_per_rx_interrupt", n.packets_per_rx_interrupt}});
+                                {"packets_per_rx_interrupt", ratio_json(n.packets_per_rx_interrupt, n.rx_interrupts)}});
   }
   return j;
 }

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -285,7 +286,6 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   // written as a file named "-".
   if (opt.output == "-")
     return make_error("the output must be a file, not standard output ('-'); /dev/stdout works");
-  if (opt.duration_s < 0) return make_error("capture: negative duration");
   // Refuse an output that cannot be written before recording anything, not after.
   auto target = check_output_path(opt.output);
   if (!target) return target.error();
@@ -396,6 +396,10 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
 
   irqshape_tracefs_clear(inst.get());
   StopSignals signals;
+  // Nanoseconds exactly as given (a double of seconds made 0.3 s 0.30000000000000004),
+  // longer than chrono's range meaning as long as it gets.
+  const std::chrono::nanoseconds duration(
+      static_cast<std::int64_t>(std::min<std::uint64_t>(opt.duration_ns, std::numeric_limits<std::int64_t>::max())));
   const auto start = std::chrono::steady_clock::now();
   if (irqshape_tracefs_trace_on(inst.get()) != 0) return make_error("cannot turn tracing on: {}", std::strerror(errno));
   std::optional<pid_t> child;
@@ -404,8 +408,9 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
     if (!pid) return pid.error();
     child = *pid;
     log(fmt::format("capturing while `{}` runs (pid {})", fmt::join(opt.command, " "), *child));
-  } else if (opt.duration_s > 0) {
-    log(fmt::format("capturing for {} s", opt.duration_s));
+  } else if (opt.duration_ns > 0) {
+    log(fmt::format("capturing for {}",
+                    opt.duration_text.empty() ? fmt::format("{} ns", opt.duration_ns) : opt.duration_text));
   } else {
     log("capturing until interrupted (Ctrl-C)");
   }
@@ -424,8 +429,7 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
         break;
       }
     }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (opt.duration_s > 0 && elapsed >= opt.duration_s) break;
+    if (opt.duration_ns > 0 && std::chrono::steady_clock::now() - start >= duration) break;
     if (g_stop) {
       log("interrupted: stopping the capture");
       break;
@@ -437,6 +441,7 @@ Result<CaptureReport> capture(const CaptureOptions& opt) {
   if (child && !child_done) {
     log(fmt::format("stopping `{}` (pid {})", opt.command[0], *child));
     rep.command_status = stop_command(*child);
+    rep.command_stopped = true;
   }
   if (auto n = drain_all(); !n) return n.error();
 

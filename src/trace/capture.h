@@ -21,7 +21,8 @@ namespace irqshape::trace {
 
 struct CaptureOptions {
   std::string output;                // ".dat" -> trace-cmd .dat, anything else -> native
-  double duration_s = 0;             // 0: until the command exits (or SIGINT without one)
+  std::uint64_t duration_ns = 0;     // 0: until the command exits (or SIGINT without one)
+  std::string duration_text;         // how progress messages name it ("300ms"); empty: "<n> ns"
   std::vector<std::string> command;  // run while capturing; empty: none
   bool kvm = false;                  // also record kvm:* (kept in .dat; not in the model)
   std::uint32_t buffer_kb = 16384;   // ring buffer per CPU
@@ -39,6 +40,7 @@ struct CaptureReport {
   std::uint64_t records = 0;        // records written (native output)
   double seconds = 0;
   int command_status = -1;          // wait status of the command (-1: none)
+  bool command_stopped = false;     // capture ended the command (--duration ran out, SIGINT/SIGTERM)
   std::vector<std::string> events;  // system:event enabled
   std::vector<std::string> missing_events;  // requested but not provided by this kernel
 };

@@ -16,6 +16,9 @@ namespace {
 
 constexpr std::size_t kSniffBytes = 64 * 1024;
 constexpr std::string_view kDatMagic{"\x17\x08\x44tracing", 10};
+// perf record's perf.data: "PERFILE2" (a big-endian writer's reads "2ELIFREP"), and
+// "PERFFILE" of perf before 2.6.35.
+constexpr std::string_view kPerfMagics[] = {"PERFILE2", "2ELIFREP", "PERFFILE"};
 
 }  // namespace
 
@@ -44,6 +47,14 @@ Result<Format> detect_format(std::string_view head, const std::string& name) {
   const std::string_view magic(reinterpret_cast<const char*>(native::kMagic.data()), native::kMagic.size());
   if (head.starts_with(magic)) return Format::native;
   if (head.starts_with(kDatMagic)) return Format::trace_cmd_dat;
+  for (auto perf : kPerfMagics) {
+    if (head.starts_with(perf)) {
+      return make_error("{}: perf's binary perf.data format, which irqshape does not read: convert it to text with "
+                        "`perf script -i {} -F comm,tid,cpu,time,event,trace > perf.txt` and read that (the events "
+                        "must be tracepoints: irq:irq_handler_entry/exit, block:block_rq_*, napi:napi_poll)",
+                        name, name == "-" ? "perf.data" : name);
+    }
+  }
   if (magic.starts_with(head) || kDatMagic.starts_with(head)) {
     return make_error("{}: byte offset {}: truncated file header", name, head.size());
   }
@@ -65,6 +76,7 @@ Result<Format> detect_format(std::string_view head, const std::string& name) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos) continue;
+    if (is_kernel_latency_header(line)) return make_error("{}: line {}: {}", name, line_no, kKernelLatencyFormat);
     if (line[first] == '#') {
       saw_ftrace_header |= line.starts_with("# tracer:") || line.find("TASK-PID") != std::string_view::npos;
       continue;
@@ -74,13 +86,15 @@ Result<Format> detect_format(std::string_view head, const std::string& name) {
       saw_ftrace_header = true;
       continue;
     }
-    switch (classify_text_line(line)) {
+    std::string_view why;
+    switch (classify_text_line(line, &why)) {
       case LineShape::ftrace_event: return Format::ftrace_text;
       case LineShape::perf_event: return Format::perf_script;
       case LineShape::not_event:
         if (!complete && head.size() == kSniffBytes) {
           return make_error("{}: line {}: not a recognized trace format (line too long)", name, line_no);
         }
+        if (!why.empty()) return make_error("{}: line {}: {}", name, line_no, why);
         return make_error("{}: line {}: not a recognized trace format (expected an ftrace or perf script "
                           "event line, an irqshape native trace or a trace-cmd .dat file)", name, line_no);
     }

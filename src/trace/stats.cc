@@ -216,6 +216,9 @@ Status StatsBuilder::feed(const Record& r, const Catalog& cat) {
       if (r.work > 0) n.s.packets += static_cast<std::uint64_t>(r.work);
       if (r.budget > 0 && r.work >= r.budget) ++n.s.budget_exhausted;
       n.work.add(r.work > 0 ? static_cast<std::uint64_t>(r.work) : 0);
+      // The backlog's polls follow whatever interrupt last ran on the CPU (a local
+      // process's loopback traffic after an unrelated tx interrupt): never charged.
+      if (is_napi_backlog(cat.devices[r.id])) break;
       if (auto src = charge_to(r)) {
         ++src_[*src].charged[r.id];
         if (r.work > 0) src_[*src].charged_packets += static_cast<std::uint64_t>(r.work);

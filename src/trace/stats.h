@@ -10,11 +10,13 @@
 // often; a device's interrupts per completion is the entries of the sources it is
 // served by divided by its completions. For a network device, only the sources whose
 // polls carried packets count as receive interrupts (virtio-net's tx queue interrupts
-// lead to polls with no work).
+// lead to polls with no work). The polls of the kernel's backlog (device "(no_device)",
+// kNoNapiDevice below) are charged to no source: no device interrupt leads to them.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,6 +58,15 @@ struct Summary {
 [[nodiscard]] Summary summarize(const Histogram& h);
 
 inline constexpr Nanos kAttributionWindow = 2'000'000;  // 2 ms
+
+// The device napi:napi_poll names for a NAPI context without one (NO_DEV in the kernel's
+// include/trace/events/napi.h): the per-CPU backlog (process_backlog), which polls the
+// packets the kernel queued itself - loopback traffic, netif_rx from tunnels and veth,
+// RPS steering. No device interrupt leads to those polls.
+inline constexpr std::string_view kNoNapiDevice = "(no_device)";
+[[nodiscard]] inline bool is_napi_backlog(const Device& d) {
+  return d.kind == DeviceKind::net && d.name == kNoNapiDevice;
+}
 
 struct SourceStats {
   SourceId id = 0;

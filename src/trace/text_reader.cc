@@ -92,6 +92,15 @@ bool timestamp_shaped(std::string_view s) {
   return all_digits(s.substr(0, dot)) && (dot == std::string_view::npos || all_digits(s.substr(dot + 1)));
 }
 
+// The kernel's latency-format timestamp, "<microseconds>us" and a delay mark ("+", "!",
+// "#", ...; a space before the ':' when there is none): times since the ring buffer was
+// last reset, not the trace clock.
+bool kernel_latency_timestamp(std::string_view tok) {
+  if (tok.ends_with(':')) tok.remove_suffix(1);
+  if (!tok.empty() && std::string_view("$@*#!+").find(tok.back()) != std::string_view::npos) tok.remove_suffix(1);
+  return tok.ends_with("us") && all_digits(tok.substr(0, tok.size() - 2));
+}
+
 // Parses what follows the "[cpu]" field: [latency flags] timestamp: [period] event: payload.
 // With `shape_only` (format detection), a timestamp of the right shape but out of range
 // (overflowing, more than 9 decimals) is accepted, so that the reader reports it as a bad
@@ -104,6 +113,7 @@ const char* parse_after_cpu(std::string_view rest, EventLine& ev, bool shape_onl
     c.skip_spaces();
     tok = c.token();
   }
+  if (kernel_latency_timestamp(tok)) return kKernelLatencyFormat.data();
   if (tok.size() < 2 || tok.back() != ':') return "expected '<timestamp>:' after the [cpu] field";
   if (!parse_text_timestamp(tok.substr(0, tok.size() - 1), ev.ts)) {
     if (!shape_only || !timestamp_shaped(tok.substr(0, tok.size() - 1))) return "bad timestamp";
@@ -126,16 +136,82 @@ const char* parse_after_cpu(std::string_view rest, EventLine& ev, bool shape_onl
   return nullptr;
 }
 
+// The latency layout of `trace-cmd report -l` (and of the kernel's latency-format):
+// "<comm>-<pid> <cpu><flags> ...", the CPU number right before the flags column ("1d.h..")
+// instead of a "[cpu]" field. `found` tells whether the line has that shape; then the
+// result is parse_after_cpu's. A task name may contain "-<digits> ", so each dash is
+// tried. The flags start with the irqs-off column (".", "d", "D", "b" or "X") and hold
+// no ':' (which tells "<pid> 669.9:" apart).
+const char* parse_latency_line(std::string_view line, EventLine& ev, bool shape_only, bool& found) {
+  found = false;
+  const char* first_error = nullptr;
+  std::size_t from = 0;
+  for (int tries = 0; tries < 16; ++tries) {
+    const auto dash = line.find('-', from);
+    if (dash == std::string_view::npos) break;
+    from = dash + 1;
+    std::size_t i = dash + 1;
+    while (i < line.size() && is_digit(line[i])) ++i;  // pid
+    if (i == dash + 1 || i >= line.size() || !is_space(line[i])) continue;
+    while (i < line.size() && is_space(line[i])) ++i;
+    std::uint32_t cpu = 0;
+    std::size_t digits = 0;
+    while (i < line.size() && is_digit(line[i]) && digits < 6) {
+      cpu = cpu * 10 + static_cast<std::uint32_t>(line[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || i >= line.size() || std::string_view(".dDbX").find(line[i]) == std::string_view::npos) continue;
+    std::size_t end = i;
+    while (end < line.size() && !is_space(line[end])) ++end;
+    const auto flags = line.substr(i, end - i);
+    if (flags.size() < 3 || flags.size() > 8 || flags.find(':') != std::string_view::npos) continue;
+    found = true;
+    ev.cpu = cpu;
+    const char* err = parse_after_cpu(line.substr(i), ev, shape_only);
+    if (err == nullptr) return nullptr;
+    if (first_error == nullptr) first_error = err;
+  }
+  return first_error;
+}
+
+// perf script output printed without its "[cpu]" field (`perf script -F
+// comm,tid,time,event,trace`): "[<comm>] [<tid>] <ts>: [period] <sys>:<event>: ...".
+// A line with a "[<digits>]" word before its timestamp has its CPU field, and is wrong
+// in some other way.
+bool perf_line_without_cpu(std::string_view line) {
+  EventLine ev;
+  std::size_t from = line.find_first_not_of(" \t");
+  if (from == std::string_view::npos) return false;
+  for (int tries = 0; tries < 8; ++tries) {
+    const auto word = line.substr(from, line.find_first_of(" \t", from) - from);
+    if (word.size() > 2 && word.front() == '[' && word.back() == ']' && all_digits(word.substr(1, word.size() - 2)))
+      return false;
+    if (parse_after_cpu(line.substr(from), ev, /*shape_only=*/true) == nullptr && ev.has_system) return true;
+    const auto space = line.find_first_of(" \t", from);
+    if (space == std::string_view::npos) break;
+    from = line.find_first_not_of(" \t", space);
+    if (from == std::string_view::npos) break;
+  }
+  return false;
+}
+
 // Finds the " [cpu] " field and parses the rest. A task name may itself contain
-// "[n]", so each candidate bracket is tried until one yields a well-formed line.
+// "[n]", so each candidate bracket is tried until one yields a well-formed line. Without
+// one, the latency layout (parse_latency_line) is tried; a perf script line without its
+// CPU is named as such.
 const char* parse_event_line(std::string_view line, EventLine& ev, bool shape_only = false) {
   const char* first_error = nullptr;
   std::size_t from = 0;
   for (int tries = 0; tries < 8; ++tries) {
-    auto open = line.find(" [", from);
-    if (open == std::string_view::npos) break;
-    from = open + 2;
-    std::size_t i = open + 2;
+    // " [" after the task name, or a "[" opening the line (perf script -F cpu,time,...).
+    std::size_t i = 1;
+    if (tries > 0 || !line.starts_with('[')) {
+      const auto open = line.find(" [", from);
+      if (open == std::string_view::npos) break;
+      i = open + 2;
+    }
+    from = i;
     std::uint32_t cpu = 0;
     std::size_t digits = 0;
     while (i < line.size() && is_digit(line[i]) && digits < 6) {
@@ -149,6 +225,12 @@ const char* parse_event_line(std::string_view line, EventLine& ev, bool shape_on
     if (err == nullptr) return nullptr;
     if (first_error == nullptr) first_error = err;
   }
+  // A payload may hold a "[0]" (block_rq_complete's error), so the other layouts are
+  // tried even after a bracket failed.
+  bool latency = false;
+  const char* latency_error = parse_latency_line(line, ev, shape_only, latency);
+  if (latency) return latency_error;
+  if (perf_line_without_cpu(line)) return kPerfScriptWithoutCpu.data();
   return first_error != nullptr ? first_error : "no '[cpu]' field";
 }
 
@@ -268,6 +350,9 @@ Result<bool> TextReader::next_record(Record& out) {
     if (!*more) {
       lost_.finish(latest_ts_);
       return lost_.next(out);
+    }
+    if (dialect_ == TextDialect::ftrace && is_kernel_latency_header(line)) {
+      return line_error("{}", kKernelLatencyFormat);
     }
     if (is_ignorable(line)) continue;
     std::uint32_t cpu = 0;
@@ -430,9 +515,17 @@ bool parse_text_timestamp(std::string_view s, Nanos& out) {
   return true;
 }
 
-LineShape classify_text_line(std::string_view line) {
+bool is_kernel_latency_header(std::string_view line) {
+  // "# nop latency trace v1.1.5 on 6.18.44": print_trace_header() in kernel/trace/trace.c.
+  return line.starts_with("# ") && line.find(" latency trace v") != std::string_view::npos;
+}
+
+LineShape classify_text_line(std::string_view line, std::string_view* why) {
   EventLine ev;
-  if (parse_event_line(line, ev, /*shape_only=*/true) != nullptr) return LineShape::not_event;
+  if (const char* err = parse_event_line(line, ev, /*shape_only=*/true)) {
+    if (why != nullptr && (err == kPerfScriptWithoutCpu.data() || err == kKernelLatencyFormat.data())) *why = err;
+    return LineShape::not_event;
+  }
   return ev.has_system ? LineShape::perf_event : LineShape::ftrace_event;
 }
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +106,45 @@ TEST(Capture, ReportsACommandThatCannotRun) {
   ASSERT_FALSE(rep);
   EXPECT_EQ(rep.message(), "cannot run '/nonexistent/irqshape-test-command': No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(opt.output));
+}
+
+// A command that fails on its own is told apart from one capture stops when --duration
+// runs out (the CLI exits with the first's status, not the second's).
+TEST(Capture, TellsACommandThatFailedFromOneItStopped) {
+  require_capture();
+  if (IsSkipped()) return;  // GTEST_SKIP in a helper only leaves the helper
+  TempDir dir;
+  CaptureOptions opt;
+  opt.output = dir.file("f.irqt");
+  opt.buffer_kb = 256;
+  opt.command = {"false"};
+  auto failed = capture(opt);
+  ASSERT_TRUE(failed) << failed.message();
+  EXPECT_TRUE(WIFEXITED(failed->command_status));
+  EXPECT_EQ(WEXITSTATUS(failed->command_status), 1);
+  EXPECT_FALSE(failed->command_stopped);
+  EXPECT_TRUE(std::filesystem::exists(opt.output));
+
+  opt.output = dir.file("s.irqt");
+  opt.command = {"sleep", "30"};
+  opt.duration_ns = 200'000'000;
+  std::vector<std::string> log;
+  opt.log = [&](const std::string& m) { log.push_back(m); };
+  auto stopped = capture(opt);
+  ASSERT_TRUE(stopped) << stopped.message();
+  EXPECT_TRUE(WIFSIGNALED(stopped->command_status));
+  EXPECT_TRUE(stopped->command_stopped);
+  EXPECT_LT(stopped->seconds, 5.0);
+
+  // Without a command, the progress line names the duration as the caller spelled it.
+  opt.output = dir.file("d.irqt");
+  opt.command.clear();
+  opt.duration_text = "200ms";
+  log.clear();
+  auto timed = capture(opt);
+  ASSERT_TRUE(timed) << timed.message();
+  EXPECT_NE(std::find(log.begin(), log.end(), "capturing for 200ms"), log.end());
+  EXPECT_EQ(timed->command_status, -1);
 }
 
 // The output path is checked before anything is recorded (and without needing root):

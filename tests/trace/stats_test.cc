@@ -105,6 +105,43 @@ TEST(Stats, AttributesCompletionsAndPollsToTheirInterrupts) {
   EXPECT_NEAR(s->sources[0].rate_hz, 10 / 0.009104, 0.5);  // 10 entries over the trace's 9.104 ms
 }
 
+// The kernel's backlog ("(no_device)": loopback traffic, netif_rx) is polled after
+// whatever interrupt last ran on the CPU - here virtio-net's tx queue, 0.5 ms before. Its
+// polls are charged to no source: the tx interrupt serves eth0 alone, and the backlog has
+// no interrupts and so no packets per receive interrupt.
+TEST(Stats, BacklogPollsAreChargedToNoInterrupt) {
+  std::string text;
+  for (int i = 0; i < 4; ++i) {
+    const double t = 1.0 + i * 0.01;
+    text += fmt::format("  <idle>-0 [000] {:.6f}: irq_handler_entry: irq=40 name=virtio2-output.0\n", t);
+    text += fmt::format("  <idle>-0 [000] {:.6f}: irq_handler_exit: irq=40 ret=handled\n", t + 0.000001);
+    text += fmt::format("  <idle>-0 [000] {:.6f}: napi_poll: napi poll on napi struct 0 for device eth0 work 0 "
+                        "budget 64\n", t + 0.000003);
+    for (int k = 0; k < 3; ++k) {
+      text += fmt::format("  iperf-7 [000] {:.6f}: napi_poll: napi poll on napi struct 0 for device (no_device) "
+                          "work 64 budget 64\n", t + 0.0005 + k * 0.0001);
+    }
+  }
+  auto r = testing::open_string(text);
+  ASSERT_TRUE(r);
+  auto s = compute_stats(**r);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(s->sources.size(), 1u);
+  ASSERT_TRUE(s->sources[0].serves);
+  EXPECT_EQ(s->catalog.devices[*s->sources[0].serves].name, "eth0");
+  ASSERT_EQ(s->net.size(), 2u);
+  const auto& backlog = s->net[1];
+  ASSERT_EQ(s->catalog.devices[backlog.id].name, "(no_device)");
+  EXPECT_TRUE(is_napi_backlog(s->catalog.devices[backlog.id]));
+  EXPECT_EQ(backlog.polls, 12u);
+  EXPECT_EQ(backlog.packets, 12u * 64);
+  EXPECT_EQ(backlog.interrupts, 0u);
+  EXPECT_EQ(backlog.rx_interrupts, 0u);
+  EXPECT_EQ(backlog.packets_per_rx_interrupt, 0.0);
+  EXPECT_EQ(s->net[0].interrupts, 4u);     // eth0: the tx interrupt's entries
+  EXPECT_EQ(s->net[0].rx_interrupts, 0u);  // its polls carried no packets
+}
+
 TEST(Stats, ReportsLostEvents) {
   auto r = testing::open_string("CPU:0 [LOST 5 EVENTS]\n  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\nCPU:1 [EVENTS DROPPED]\n");
   ASSERT_TRUE(r);

@@ -97,6 +97,58 @@ CPU:1 [12 EVENTS DROPPED]
   EXPECT_EQ(t.records[5].sector, 77u);
 }
 
+// `trace-cmd report -l` (its latency layout) of the same events as a plain report: the
+// CPU number before the flags column instead of "[cpu]", comm cut to 8 characters, the
+// trace clock's times. Lines from trace-cmd 3.1.6 on a real capture.
+TEST(FtraceText, ReadsTraceCmdReportLatencyLayout) {
+  const char* plain = R"(cpus=2
+walkext:               dd-17846 [001] 74711.858385078: block_rq_issue:       254,0 WS 4096 () 350645944 + 8 0x2,0,4 [dd]
+walkext:          cc1plus-17609 [001] 74711.858598406: irq_handler_entry:    irq=36 name=virtio1-req.0
+walkext:          cc1plus-17609 [001] 74711.858604511: irq_handler_exit:     irq=36 ret=handled
+walkext:          cc1plus-17609 [001] 74711.858606012: block_rq_complete:    254,0 WS () 350645944 + 8 0x2,0,4 [0]
+walkext:   kworker/u4:2-e-77    [000] 74711.858700000: napi_poll:            napi poll on napi struct 0 for device eth0 work 2 budget 64
+)";
+  const char* latency = R"(cpus=2
+walkext:       dd-17846   1.N... 74711.858385078: block_rq_issue:       254,0 WS 4096 () 350645944 + 8 0x2,0,4 [dd]
+walkext:  cc1plus-17609   1d.h.. 74711.858598406: irq_handler_entry:    irq=36 name=virtio1-req.0
+walkext:  cc1plus-17609   1d.h1. 74711.858604511: irq_handler_exit:     irq=36 ret=handled
+walkext:  cc1plus-17609   1..s.. 74711.858606012: block_rq_complete:    254,0 WS () 350645944 + 8 0x2,0,4 [0]
+walkext: kworker/-77      0..s2. 74711.858700000: napi_poll:            napi poll on napi struct 0 for device eth0 work 2 budget 64
+)";
+  auto want = read_string(plain);
+  ASSERT_EQ(want.records.size(), 5u);
+  auto t = read_string(latency);
+  EXPECT_EQ(t.meta.format, Format::ftrace_text);
+  EXPECT_EQ(t.records, want.records);
+  EXPECT_EQ(t.catalog, want.catalog);
+  EXPECT_EQ(t.records[4].cpu, 0);
+  // Three-digit CPUs fill the column ("%3d"); a task name may hold "-<digits> ".
+  auto wide = read_string("  a-1 b-22    117d.h.. 5.000001: irq_handler_entry: irq=1 name=q\n");
+  ASSERT_EQ(wide.records.size(), 1u);
+  EXPECT_EQ(wide.records[0].cpu, 117);
+}
+
+// The kernel's own latency-format (options/latency-format) counts microseconds from the
+// buffer's last reset, not the trace clock: refused, saying so, with its header or without
+// (trace_pipe). Lines as this kernel (6.18) printed them.
+TEST(FtraceText, RefusesTheKernelsLatencyFormat) {
+  const std::string header = R"(# tracer: nop
+#
+# nop latency trace v1.1.5 on 6.18.44-fc-v1272
+# --------------------------------------------------------------------
+)";
+  const std::string lines = "    bash-24420     1d.h.. 18344us*: irq_handler_entry: irq=36 name=virtio1-req.0\n"
+                            " cc1plus-24414     1d.h.. 28396us : irq_handler_entry: irq=36 name=virtio1-req.0\n";
+  const std::string why(kKernelLatencyFormat);
+  EXPECT_EQ(error_of(header + lines, "t.txt"), "t.txt: line 3: " + why);
+  EXPECT_EQ(error_of(header + lines, "t.txt", Format::ftrace_text), "t.txt: line 3: " + why);
+  EXPECT_EQ(error_of(lines, "t.txt"), "t.txt: line 1: " + why);
+  EXPECT_EQ(error_of(lines.substr(lines.find('\n') + 1), "t.txt"), "t.txt: line 1: " + why);
+  EXPECT_EQ(error_of("  <idle>-0 [000] 1.0: irq_handler_entry: irq=1 name=a\n" + lines, "t.txt"),
+            "t.txt: line 2: " + why);
+  EXPECT_NE(why.find("echo 0 > /sys/kernel/tracing/options/latency-format"), std::string::npos);
+}
+
 TEST(FtraceText, OlderKernelsWithoutIoPriority) {
   auto t = read_string(
       "  fio-1 [003] 10.000001: block_rq_issue: 8,16 WS 4096 () 2048 + 8 [fio]\n"
@@ -203,6 +255,20 @@ TEST(PerfScript, ReadsTracepointSamples) {
   EXPECT_TRUE(t.records[3].flags.has(BlockFlags::kDiscard));
   EXPECT_EQ(t.records[4].type, RecordType::block_complete);
   EXPECT_EQ(t.records[5].type, RecordType::napi_poll);
+}
+
+// perf script -F cpu,time,event,trace: no task, the line opens with the [cpu] field.
+TEST(PerfScript, ReadsLinesThatOpenWithTheCpuField) {
+  const char* perf = R"([000] 74725.260094:    block:block_rq_issue: 254,0 DS 3899392 () 351485952 + 7616 0x2,0,4 [kworker/0:1H]
+[001] 74725.261973:   irq:irq_handler_entry: irq=36 name=virtio1-req.0
+[001] 74725.261978:    irq:irq_handler_exit: irq=36 ret=handled
+)";
+  auto t = read_string(perf);
+  EXPECT_EQ(t.meta.format, Format::perf_script);
+  ASSERT_EQ(t.records.size(), 3u);
+  EXPECT_EQ(t.records[0].cpu, 0);
+  EXPECT_EQ(t.records[1].cpu, 1);
+  EXPECT_EQ(t.records[1].ts, 74725'261'973'000u);
 }
 
 TEST(TextTimestamp, Parses) {
@@ -332,6 +398,30 @@ TEST(TextErrors, LongNamesAreErrorsNotTruncations) {
   EXPECT_EQ(error_of(text, "t"), "t: line 1: irq_handler_entry: interrupt name longer than 255 bytes");
 }
 
+// perf script printed without its [cpu] field (`-F comm,tid,time,event,trace`, or
+// `-F time,event,trace`): named as such, with the field to add, on the first line or
+// later, detected or forced.
+TEST(PerfScript, WithoutTheCpuFieldSaysWhichFieldToAdd) {
+  const std::string why(kPerfScriptWithoutCpu);
+  EXPECT_NE(why.find("add cpu to perf script's -F"), std::string::npos);
+  const char* no_cpu[] = {
+      "         cc1plus 17609 74725.261973:   irq:irq_handler_entry: irq=36 name=virtio1-req.0\n",
+      " kworker/0:1H-kb    60 74725.260094:    block:block_rq_issue: 254,0 DS 3899392 () 351485952 + 7616 0x2,0,4 "
+      "[kworker/0:1H]\n",
+      "74725.261973:   irq:irq_handler_entry: irq=36 name=virtio1-req.0\n",
+      "  python3  9722/9722  1223.350139:          1 block:block_rq_complete: 254,0 DS () 169896560 + 24 0x2,0,4 [0]\n"};
+  for (const char* line : no_cpu) {
+    EXPECT_EQ(error_of(line, "p.txt"), "p.txt: line 1: " + why) << line;
+    EXPECT_EQ(error_of(line, "p.txt", Format::perf_script), "p.txt: line 1: " + why) << line;
+  }
+  EXPECT_EQ(error_of(std::string(" swapper 0 [000] 1.0: irq:irq_handler_entry: irq=1 name=a\n") + no_cpu[0], "p.txt"),
+            "p.txt: line 2: " + why);
+  // An ftrace line without its CPU is still just that.
+  EXPECT_EQ(error_of("  <idle>-0 669.9: irq_handler_exit: irq=36 ret=handled\n", "t.txt"),
+            "t.txt: line 1: not a recognized trace format (expected an ftrace or perf script event line, an irqshape "
+            "native trace or a trace-cmd .dat file)");
+}
+
 TEST(TextReader, ReturnsTheSameErrorAfterAnError) {
   auto r = testing::open_string("  <idle>-0 [000] 1.0: irq_handler_exit: irq=1 ret=what\n", "t");
   ASSERT_TRUE(r);
@@ -357,6 +447,19 @@ TEST(FormatDetection, RecognizesEachFormat) {
             "b: byte offset 0: not a recognized trace format (binary data that is neither an irqshape native trace "
             "nor a trace-cmd .dat file)");
   EXPECT_EQ(detect_format(std::string("\x17\x08\x44tra", 6), "t").message(), "t: byte offset 6: truncated file header");
+}
+
+// perf record's binary perf.data (current "PERFILE2", a big-endian writer's, and the
+// "PERFFILE" of old perf) is named, with the perf script command that converts it.
+TEST(FormatDetection, NamesPerfDataAndHowToConvertIt) {
+  for (const char* magic : {"PERFILE2", "2ELIFREP", "PERFFILE"}) {
+    const auto message = detect_format(std::string(magic) + std::string("h\0\0\0\0\0\0\0", 8), "perf.data").message();
+    EXPECT_TRUE(message.starts_with("perf.data: perf's binary perf.data format, which irqshape does not read: "))
+        << message;
+    EXPECT_NE(message.find("`perf script -i perf.data -F comm,tid,cpu,time,event,trace > perf.txt`"),
+              std::string::npos)
+        << message;
+  }
 }
 
 }  // namespace

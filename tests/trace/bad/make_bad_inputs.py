@@ -77,6 +77,28 @@ write("perf-bad-exit.perf", PERF_OK + "         swapper     0 [000]  1223.255996
 write("perf-backwards.perf", PERF_OK + "         swapper     0 [000]  1223.000000:    irq:irq_handler_exit: irq=41 ret=handled\n",
       "{file}: line 2: time goes backwards on CPU 0: 1223.000000 after 1223.255982")
 
+# Layouts that look like traces but are not read: the messages say what to do instead
+# (src/trace/text_reader.h, src/trace/reader.cc).
+KERNEL_LATENCY = ("the kernel's latency-format output, whose times count in microseconds from the ring buffer's "
+                  "last reset rather than by the trace clock: read the trace with latency-format off (echo 0 > "
+                  "/sys/kernel/tracing/options/latency-format), or record a .dat and use trace-cmd report (with or "
+                  "without -l)")
+write("text-kernel-latency-format.txt",
+      "# tracer: nop\n#\n# nop latency trace v1.1.5 on 6.18.44-fc-v1272\n"
+      " cc1plus-24414     1d.h.. 28396us : irq_handler_entry: irq=36 name=virtio1-req.0\n",
+      "{file}: line 3: " + KERNEL_LATENCY)
+write("text-kernel-latency-lines.txt",
+      "    bash-24420     1d.h.. 18344us*: irq_handler_entry: irq=36 name=virtio1-req.0\n",
+      "{file}: line 1: " + KERNEL_LATENCY)
+write("perf-no-cpu.txt",
+      "         cc1plus 17609 74725.261973:   irq:irq_handler_entry: irq=36 name=virtio1-req.0\n",
+      "{file}: line 1: perf script output without the [cpu] field, which irqshape needs: add cpu to perf "
+      "script's -F (-F comm,tid,cpu,time,event,trace), or leave -F out (the default prints it)")
+write("perf-data.data", b"PERFILE2h\0\0\0\0\0\0\0" + bytes(96),
+      "{file}: perf's binary perf.data format, which irqshape does not read: convert it to text with "
+      "`perf script -i {file} -F comm,tid,cpu,time,event,trace > perf.txt` and read that (the events must be "
+      "tracepoints: irq:irq_handler_entry/exit, block:block_rq_*, napi:napi_poll)")
+
 # --- native ----------------------------------------------------------------------
 MAGIC = b"\x89IRQT\r\n\x1a"
 
