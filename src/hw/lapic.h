@@ -53,7 +53,8 @@ class LocalApic final : public RegisterWindow {
   void write32(std::uint32_t offset, std::uint32_t value) override;
   // x2APIC register interface. Returns false where the processor raises #GP (not in
   // x2APIC mode, no such MSR, read of a write-only or write of a read-only register,
-  // non-zero EOI, reserved bits set).
+  // non-zero EOI or ESR, reserved bits set: lapic::x2apic_write_allowed); a refused
+  // write changes nothing. xAPIC MMIO writes drop reserved bits instead.
   bool read_msr(std::uint32_t msr, std::uint64_t& value) const;
   bool write_msr(std::uint32_t msr, std::uint64_t value);
 
