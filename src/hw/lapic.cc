@@ -168,7 +168,9 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
   const bool x2 = mode_ == Mode::X2Apic;
   const auto v32 = static_cast<std::uint32_t>(value);
   if (const int lvt = lvt_index(offset); lvt >= 0) {
-    lvt_[static_cast<unsigned>(lvt)] = v32 & lvt_defined(offset) & ~kLvtReadOnly;
+    // While software-disabled every LVT entry stays masked (SDM 10.4.7.2).
+    const std::uint32_t forced = software_enabled() ? 0 : LvtMask::mask;
+    lvt_[static_cast<unsigned>(lvt)] = (v32 & lvt_defined(offset) & ~kLvtReadOnly) | forced;
     return true;
   }
   switch (offset) {
@@ -189,7 +191,12 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
       if (x2) return false;
       dfr_ = (v32 & DfrModel::mask) | 0x0FFF'FFFF;
       return true;
-    case kSvr: svr_ = v32 & kSvrDefined; return true;
+    case kSvr:
+      svr_ = v32 & kSvrDefined;
+      if (!software_enabled()) {  // software-disabling sets every LVT mask (SDM 10.4.7.2)
+        for (std::uint32_t& lvt : lvt_) lvt |= LvtMask::mask;
+      }
+      return true;
     case kEsr:
       esr_ = esr_pending_;
       esr_pending_ = 0;

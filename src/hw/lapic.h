@@ -1,8 +1,9 @@
 // Model of a local APIC's interrupt delivery state: IRR/ISR/TMR, TPR/PPR, EOI (with
 // directed-EOI suppression), spurious vector and software enable, logical destination
 // (xAPIC flat/cluster, x2APIC cluster), ESR, ICR for IPIs, and the register interface in
-// both xAPIC (MMIO offsets) and x2APIC (MSR) modes. The APIC timer is not modelled
-// (its registers hold values; the current count reads 0).
+// both xAPIC (MMIO offsets) and x2APIC (MSR) modes. While software-disabled (SVR bit 8
+// clear) every LVT entry is masked and a write cannot unmask one (SDM 10.4.7.2). The APIC
+// timer is not modelled (its registers hold values; the current count reads 0).
 //
 // Not internally synchronized: callers serialize (see hw/ioapic.h).
 #pragma once

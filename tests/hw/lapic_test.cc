@@ -131,6 +131,40 @@ TEST_F(LocalApicTest, SoftwareDisabledHoldsRequests) {
   EXPECT_EQ(apic.pending_vector(), 0x41);
 }
 
+// SDM 10.4.7.2: software-disabling sets the mask of every LVT entry, and while disabled
+// writes cannot clear a mask; the other fields are written. Enabling unmasks nothing.
+TEST_F(LocalApicTest, SoftwareDisabledKeepsEveryLvtMasked) {
+  const std::uint32_t lvts[] = {kLvtCmci, kLvtTimer, kLvtThermal, kLvtPerf, kLvtLint0, kLvtLint1, kLvtError};
+  for (std::uint32_t r : lvts) apic.write32(r, 0x40);  // enabled: unmasked, vector 40h
+  EXPECT_EQ(apic.read32(kLvtLint0), 0x40u);
+  apic.write32(kSvr, 0xFF);  // software disable
+  for (std::uint32_t r : lvts) EXPECT_EQ(apic.read32(r), LvtMask::mask | 0x40u) << std::hex << r;
+  apic.write32(kLvtLint0, 0x0000'0030);  // an attempt to unmask
+  EXPECT_EQ(apic.read32(kLvtLint0), 0x0001'0030u);
+  apic.write32(kLvtLint1, 0x0000'0400);  // NMI delivery, unmasked
+  EXPECT_EQ(apic.read32(kLvtLint1), 0x0001'0400u);
+  apic.write32(kSvr, SvrSoftwareEnable::mask | 0xFF);
+  EXPECT_EQ(apic.read32(kLvtLint0), 0x0001'0030u);  // still masked until software unmasks
+  apic.write32(kLvtLint0, 0x0000'0030);
+  EXPECT_EQ(apic.read32(kLvtLint0), 0x30u);
+}
+
+TEST(LocalApicX2Apic, SoftwareDisabledKeepsEveryLvtMasked) {
+  LocalApic apic{4, LocalApic::Mode::X2Apic};
+  std::uint64_t v = 0;
+  ASSERT_TRUE(apic.write_msr(0x835, 0x30));  // reset state: software-disabled
+  ASSERT_TRUE(apic.read_msr(0x835, v));
+  EXPECT_EQ(v, 0x0001'0030u);
+  ASSERT_TRUE(apic.write_msr(0x80F, 0x1FF));
+  ASSERT_TRUE(apic.write_msr(0x835, 0x30));
+  ASSERT_TRUE(apic.write_msr(0x832, 0x2'00EC));  // periodic timer
+  ASSERT_TRUE(apic.write_msr(0x80F, 0x0FF));
+  ASSERT_TRUE(apic.read_msr(0x835, v));
+  EXPECT_EQ(v, 0x0001'0030u);
+  ASSERT_TRUE(apic.read_msr(0x832, v));
+  EXPECT_EQ(v, 0x0003'00ECu);
+}
+
 TEST_F(LocalApicTest, RegisterFileShowsIrrIsrTmrWords) {
   apic.accept(0x41, TriggerMode::Level);  // word 2, bit 1
   apic.accept(0xE0, TriggerMode::Edge);   // word 7, bit 0
