@@ -38,6 +38,11 @@ std::uint8_t LocalApic::ppr() const {
 
 std::uint32_t LocalApic::ldr() const { return mode_ == Mode::X2Apic ? x2apic_ldr(id_) : ldr_; }
 
+// x2APIC: only FFFF_FFFFh is the broadcast (SDM 10.12.9), so an 8-bit I/O APIC or MSI
+// destination of FFh names APIC id FFh. The SDM says nothing about widening an 8-bit
+// FFh to a broadcast for x2APIC-mode receivers; KVM does it as a quirk (which
+// KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK turns off). Without an SDM rule the model does
+// not.
 bool LocalApic::matches_physical(std::uint32_t destination) const {
   if (mode_ == Mode::X2Apic) return destination == 0xFFFF'FFFF || destination == id_;
   return (destination & 0xFF) == 0xFF || (destination & 0xFF) == (id_ & 0xFF);
