@@ -62,8 +62,14 @@ std::uint64_t IoApic::writable_mask() const {
 }
 
 // Reserved bits read as zero and read-only bits keep their state. Changing the trigger
-// mode to edge clears remote IRR; a polarity change is seen as a change of the input;
-// unmasking an asserted level line delivers it (its level is sampled, not latched).
+// mode to edge clears remote IRR; a polarity change is seen as a change of the input.
+// A level input is sampled, not latched: after any write that leaves the entry level,
+// unmasked, asserted and with remote IRR clear, the entry is serviced (as KVM does after
+// every redirection write). Unmasking, switching edge to level while the line is held,
+// fixing a reserved delivery mode and rewriting after a refused delivery all end there.
+// Nothing can be outstanding for such an entry - an accepted message would have set
+// remote IRR - so nothing is sent twice; a refused one (Delivery Status 1) is retried by
+// this write, which clears Delivery Status if the sink takes it.
 void IoApic::write_entry(unsigned pin, std::uint64_t value) {
   Pin& p = pin_[pin];
   const bool was_active = active(pin);
@@ -72,10 +78,10 @@ void IoApic::write_entry(unsigned pin, std::uint64_t value) {
   if (!rte::TriggerMode::test(next)) next &= ~rte::RemoteIrr::mask;
   p.rte = next;
 
-  const bool unmasked = rte::Mask::test(old) && !rte::Mask::test(next);
   if (active(pin) != was_active) {
     input_changed(pin, was_active);
-  } else if (unmasked && level_triggered(next) && active(pin) && !rte::RemoteIrr::test(next)) {
+  } else if (level_triggered(next) && active(pin) && !rte::Mask::test(next) &&
+             !rte::RemoteIrr::test(next)) {
     deliver(pin);
   }
 }

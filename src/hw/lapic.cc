@@ -4,15 +4,6 @@ namespace irqshape::hw {
 
 using namespace lapic;
 
-namespace {
-constexpr std::uint32_t kLvtWritable = 0x0007'A7FF;  // vector, mode, polarity, trigger, mask, timer mode
-constexpr std::uint32_t kSvrWritable = fields_mask<SvrVector, SvrSoftwareEnable, SvrFocusCheckDisable,
-                                                   SvrEoiBroadcastSuppression>;
-constexpr std::uint64_t kIcrWritable =
-    fields_mask<icr::Vector, icr::DeliveryMode, icr::DestinationMode, icr::Level, icr::TriggerMode,
-                icr::Shorthand>;
-}  // namespace
-
 LocalApic::LocalApic(std::uint32_t apic_id, Mode mode, LocalApicPort* port)
     : id_(apic_id), mode_(mode), port_(port) {
   reset();
@@ -47,6 +38,11 @@ std::uint8_t LocalApic::ppr() const {
 
 std::uint32_t LocalApic::ldr() const { return mode_ == Mode::X2Apic ? x2apic_ldr(id_) : ldr_; }
 
+// x2APIC: only FFFF_FFFFh is the broadcast (SDM 10.12.9), so an 8-bit I/O APIC or MSI
+// destination of FFh names APIC id FFh. The SDM says nothing about widening an 8-bit
+// FFh to a broadcast for x2APIC-mode receivers; KVM does it as a quirk (which
+// KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK turns off). Without an SDM rule the model does
+// not.
 bool LocalApic::matches_physical(std::uint32_t destination) const {
   if (mode_ == Mode::X2Apic) return destination == 0xFFFF'FFFF || destination == id_;
   return (destination & 0xFF) == 0xFF || (destination & 0xFF) == (id_ & 0xFF);
@@ -118,7 +114,7 @@ void LocalApic::eoi() {
 }
 
 void LocalApic::send_icr(std::uint64_t icr_value) {
-  icr_ = icr_value & kIcrWritable;
+  icr_ = icr_value & icr::kCommandWritable;
   if (mode_ == Mode::X2Apic) icr_ |= icr_value & icr::X2ApicDestination::mask;
   else icr_ |= icr_value & icr::XApicDestination::mask;
 
@@ -177,7 +173,9 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
   const bool x2 = mode_ == Mode::X2Apic;
   const auto v32 = static_cast<std::uint32_t>(value);
   if (const int lvt = lvt_index(offset); lvt >= 0) {
-    lvt_[static_cast<unsigned>(lvt)] = v32 & kLvtWritable;
+    // While software-disabled every LVT entry stays masked (SDM 10.4.7.2).
+    const std::uint32_t forced = software_enabled() ? 0 : LvtMask::mask;
+    lvt_[static_cast<unsigned>(lvt)] = (v32 & lvt_defined(offset) & ~kLvtReadOnly) | forced;
     return true;
   }
   switch (offset) {
@@ -185,7 +183,7 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
       if (x2) return false;  // read-only in x2APIC mode
       id_ = (id_ & ~0xFFu) | XApicId::get(v32);
       return true;
-    case kTpr: tpr_ = static_cast<std::uint8_t>(v32 & 0xFF); return true;
+    case kTpr: tpr_ = static_cast<std::uint8_t>(v32 & kTprDefined); return true;
     case kEoi:
       if (x2 && value != 0) return false;
       eoi();
@@ -198,7 +196,12 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
       if (x2) return false;
       dfr_ = (v32 & DfrModel::mask) | 0x0FFF'FFFF;
       return true;
-    case kSvr: svr_ = v32 & kSvrWritable; return true;
+    case kSvr:
+      svr_ = v32 & kSvrDefined;
+      if (!software_enabled()) {  // software-disabling sets every LVT mask (SDM 10.4.7.2)
+        for (std::uint32_t& lvt : lvt_) lvt |= LvtMask::mask;
+      }
+      return true;
     case kEsr:
       esr_ = esr_pending_;
       esr_pending_ = 0;
@@ -213,10 +216,10 @@ bool LocalApic::write_reg(std::uint32_t offset, std::uint64_t value) {
       return true;
     case kSelfIpi:
       if (!x2) return false;
-      accept(static_cast<std::uint8_t>(v32 & 0xFF), TriggerMode::Edge);
+      accept(static_cast<std::uint8_t>(SelfIpiVector::get(v32)), TriggerMode::Edge);
       return true;
     case kTimerInitial: timer_initial_ = v32; return true;
-    case kTimerDivide: timer_divide_ = v32 & 0xB; return true;
+    case kTimerDivide: timer_divide_ = v32 & kTimerDivideDefined; return true;
     default: return false;
   }
 }
@@ -244,7 +247,8 @@ bool LocalApic::read_msr(std::uint32_t msr, std::uint64_t& value) const {
 bool LocalApic::write_msr(std::uint32_t msr, std::uint64_t value) {
   if (mode_ != Mode::X2Apic || msr < kX2ApicMsrBase || msr > kX2ApicMsrBase + 0xFF) return false;
   const std::uint32_t offset = (msr - kX2ApicMsrBase) << 4;
-  if (offset != kIcrLow && (value >> 32) != 0) return false;  // only the ICR is 64-bit
+  // Reserved bits set, or a non-zero EOI or ESR write: #GP, and nothing changes.
+  if ((value & ~x2apic_write_allowed(offset)) != 0) return false;
   return write_reg(offset, value);
 }
 

@@ -1,8 +1,9 @@
 // Model of a local APIC's interrupt delivery state: IRR/ISR/TMR, TPR/PPR, EOI (with
 // directed-EOI suppression), spurious vector and software enable, logical destination
 // (xAPIC flat/cluster, x2APIC cluster), ESR, ICR for IPIs, and the register interface in
-// both xAPIC (MMIO offsets) and x2APIC (MSR) modes. The APIC timer is not modelled
-// (its registers hold values; the current count reads 0).
+// both xAPIC (MMIO offsets) and x2APIC (MSR) modes. While software-disabled (SVR bit 8
+// clear) every LVT entry is masked and a write cannot unmask one (SDM 10.4.7.2). The APIC
+// timer is not modelled (its registers hold values; the current count reads 0).
 //
 // Not internally synchronized: callers serialize (see hw/ioapic.h).
 #pragma once
@@ -53,7 +54,8 @@ class LocalApic final : public RegisterWindow {
   void write32(std::uint32_t offset, std::uint32_t value) override;
   // x2APIC register interface. Returns false where the processor raises #GP (not in
   // x2APIC mode, no such MSR, read of a write-only or write of a read-only register,
-  // non-zero EOI, reserved bits set).
+  // non-zero EOI or ESR, reserved bits set: lapic::x2apic_write_allowed); a refused
+  // write changes nothing. xAPIC MMIO writes drop reserved bits instead.
   bool read_msr(std::uint32_t msr, std::uint64_t& value) const;
   bool write_msr(std::uint32_t msr, std::uint64_t value);
 

@@ -63,11 +63,16 @@ inline constexpr std::uint8_t kIntegratedApicVersion = 0x14;
 
 using TprSubclass = BitField<0, 4>;
 using TprClass = BitField<4, 4>;
+inline constexpr std::uint32_t kTprDefined = fields_mask<TprSubclass, TprClass>;  // 31:8 reserved
 
 using SvrVector = BitField<0, 8>;
 using SvrSoftwareEnable = Bit<8>;
 using SvrFocusCheckDisable = Bit<9>;
 using SvrEoiBroadcastSuppression = Bit<12>;
+// Bits 11:10 and 31:13 are reserved (SDM figure 10-23; bit 12 is defined because the
+// version register advertises EOI-broadcast suppression).
+inline constexpr std::uint32_t kSvrDefined =
+    fields_mask<SvrVector, SvrSoftwareEnable, SvrFocusCheckDisable, SvrEoiBroadcastSuppression>;
 
 // Logical destination: xAPIC LDR bits 31:24 with DFR model flat (0xF) or cluster (0x0);
 // x2APIC LDR is read-only, cluster id in 31:16 and a one-hot member bit in 15:0.
@@ -98,17 +103,81 @@ namespace icr {
 using Vector = BitField<0, 8, std::uint64_t>;
 using DeliveryMode = BitField<8, 3, std::uint64_t>;
 using DestinationMode = Bit<11, std::uint64_t>;
-using DeliveryStatus = Bit<12, std::uint64_t>;  // xAPIC only
+using DeliveryStatus = Bit<12, std::uint64_t>;  // xAPIC only (read-only)
 using Level = Bit<14, std::uint64_t>;
 using TriggerMode = Bit<15, std::uint64_t>;
 using Shorthand = BitField<18, 2, std::uint64_t>;  // 0 none, 1 self, 2 all incl. self, 3 all excl. self
 using XApicDestination = BitField<56, 8, std::uint64_t>;
 using X2ApicDestination = BitField<32, 32, std::uint64_t>;
+// The command bits software sets (both modes); bits 13, 17:16 and 31:20 are reserved.
+inline constexpr std::uint64_t kCommandWritable =
+    fields_mask<Vector, DeliveryMode, DestinationMode, Level, TriggerMode, Shorthand>;
+// What a WRMSR of the x2APIC ICR may carry without #GP (SDM figure 10-28): the command
+// bits, the 32-bit destination and bit 12, which the x2APIC ICR does not have but which
+// WRMSR ignores rather than faults on (the figure's note; KVM checks the same set).
+// Table 10-3's invalid delivery-mode/shorthand combinations are not reserved bits.
+inline constexpr std::uint64_t kX2ApicWriteAllowed =
+    kCommandWritable | DeliveryStatus::mask | X2ApicDestination::mask;
 }  // namespace icr
 
-// LVT entries share these bits; all are masked at reset.
+// Local vector table (SDM figure 10-8). Every entry has a vector, the read-only delivery
+// status and the mask; the other fields exist only in some entries, and where a field is
+// absent its bits are reserved. All entries are masked at reset.
 using LvtVector = BitField<0, 8>;
+using LvtDeliveryMode = BitField<8, 3>;  // not in the timer and error entries
+using LvtDeliveryStatus = Bit<12>;       // read-only
+using LvtPolarity = Bit<13>;             // LINT0/LINT1 only
+using LvtRemoteIrr = Bit<14>;            // LINT0/LINT1 only, read-only
+using LvtTriggerMode = Bit<15>;          // LINT0/LINT1 only
 using LvtMask = Bit<16>;
+using LvtTimerMode = BitField<17, 2>;  // timer only: 00 one-shot, 01 periodic, 10 TSC-deadline
 inline constexpr std::uint32_t kLvtResetValue = LvtMask::mask;
+inline constexpr std::uint32_t kLvtReadOnly = LvtDeliveryStatus::mask | LvtRemoteIrr::mask;
+inline constexpr std::uint32_t kLvtTimerDefined =
+    fields_mask<LvtVector, LvtDeliveryStatus, LvtMask, LvtTimerMode>;
+inline constexpr std::uint32_t kLvtLintDefined =
+    fields_mask<LvtVector, LvtDeliveryMode, LvtDeliveryStatus, LvtPolarity, LvtRemoteIrr,
+                LvtTriggerMode, LvtMask>;
+inline constexpr std::uint32_t kLvtErrorDefined =
+    fields_mask<LvtVector, LvtDeliveryStatus, LvtMask>;
+// Thermal monitor, performance counter and CMCI.
+inline constexpr std::uint32_t kLvtEventDefined =
+    fields_mask<LvtVector, LvtDeliveryMode, LvtDeliveryStatus, LvtMask>;
+
+// Defined bits of the LVT register at `offset`, or 0 if it is no LVT register.
+[[nodiscard]] constexpr std::uint32_t lvt_defined(std::uint32_t offset) {
+  switch (offset) {
+    case kLvtTimer: return kLvtTimerDefined;
+    case kLvtLint0: case kLvtLint1: return kLvtLintDefined;
+    case kLvtError: return kLvtErrorDefined;
+    case kLvtThermal: case kLvtPerf: case kLvtCmci: return kLvtEventDefined;
+    default: return 0;
+  }
+}
+
+// Divide configuration: the divide value is bits 0, 1 and 3; bit 2 is 0 and 31:4 are
+// reserved (SDM figure 10-10).
+using TimerDivideLow = BitField<0, 2>;
+using TimerDivideHigh = Bit<3>;
+inline constexpr std::uint32_t kTimerDivideDefined = fields_mask<TimerDivideLow, TimerDivideHigh>;
+
+using SelfIpiVector = BitField<0, 8>;  // x2APIC SELF IPI; 31:8 reserved
+
+// Bits a WRMSR may set in each writable x2APIC register (SDM table 10-6 and the figure
+// of each register): a non-zero write to any other bit raises #GP (10.12.1.3), so does
+// one to bits 63:32 of every register but the ICR, and EOI and ESR take only zero.
+// Registers that are not writable in x2APIC mode fault on any write and return 0.
+[[nodiscard]] constexpr std::uint64_t x2apic_write_allowed(std::uint32_t offset) {
+  switch (offset) {
+    case kTpr: return kTprDefined;
+    case kEoi: case kEsr: return 0;
+    case kSvr: return kSvrDefined;
+    case kIcrLow: return icr::kX2ApicWriteAllowed;
+    case kTimerInitial: return 0xFFFF'FFFF;
+    case kTimerDivide: return kTimerDivideDefined;
+    case kSelfIpi: return SelfIpiVector::mask;
+    default: return lvt_defined(offset);
+  }
+}
 
 }  // namespace irqshape::hw::lapic

@@ -126,6 +126,26 @@ TEST_F(Platform, PhysicalBroadcastAndIpiShorthands) {
   for (unsigned i = 1; i < 4; ++i) EXPECT_TRUE(cpus[i]->irr().test(0x50));
 }
 
+// In x2APIC mode FFFF_FFFFh is the broadcast; an 8-bit FFh from an I/O APIC or MSI is
+// APIC id FFh (the SDM has no rule widening it; KVM's quirk does, the model does not).
+TEST(X2ApicBus, EightBitFfIsNoBroadcast) {
+  ApicBus bus;
+  LocalApic a0{0, LocalApic::Mode::X2Apic}, a255{0xFF, LocalApic::Mode::X2Apic};
+  bus.attach(a0);
+  bus.attach(a255);
+  InterruptMessage m;
+  m.destination = 0xFF;
+  m.vector = 0x50;
+  EXPECT_TRUE(bus.deliver(m));
+  EXPECT_FALSE(a0.irr().test(0x50));
+  EXPECT_TRUE(a255.irr().test(0x50));
+  m.destination = 0xFFFF'FFFF;
+  m.vector = 0x51;
+  EXPECT_TRUE(bus.deliver(m));
+  EXPECT_TRUE(a0.irr().test(0x51));
+  EXPECT_TRUE(a255.irr().test(0x51));
+}
+
 TEST_F(Platform, NoTargetMeansRefused) {
   route(6, rte::Vector::make(0x46) | rte::Destination::make(9));
   io.pulse(6);

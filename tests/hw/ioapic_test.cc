@@ -209,6 +209,84 @@ TEST_F(IoApicTest, UnmaskingAnAssertedLevelLineDelivers) {
   EXPECT_EQ(sink.messages.size(), 1u);
 }
 
+// The level of a level-triggered input is sampled, not latched: any write that leaves an
+// entry level, unmasked, asserted and with remote IRR clear delivers, not only unmasking.
+// Nothing can be outstanding for such an entry (remote IRR clear), so nothing is sent twice.
+TEST_F(IoApicTest, SwitchingToLevelWhileAssertedDelivers) {
+  program(11, edge(0x62, 1));
+  io.set_line(11, true);
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0].trigger_mode, TriggerMode::Edge);
+  program(11, level(0x62, 1));  // still unmasked, line still held
+  ASSERT_EQ(sink.messages.size(), 2u);
+  EXPECT_EQ(sink.messages[1].trigger_mode, TriggerMode::Level);
+  EXPECT_TRUE(rte::RemoteIrr::test(read_entry(11)));
+  EXPECT_EQ(io.counters(11).delivered, 2u);
+  program(11, level(0x62, 1));  // remote IRR set: rewriting sends nothing more
+  EXPECT_EQ(sink.messages.size(), 2u);
+  io.eoi(0x62);  // and the line goes on as a level line
+  EXPECT_EQ(sink.messages.size(), 3u);
+}
+
+TEST_F(IoApicTest, FixingAReservedDeliveryModeOfAnAssertedLevelLineDelivers) {
+  program(12, level(0x63, 1) | rte::DeliveryMode::make(0b011));
+  io.set_line(12, true);
+  EXPECT_TRUE(sink.messages.empty());
+  EXPECT_EQ(io.counters(12).reserved_mode, 1u);
+  program(12, level(0x63, 1));  // fixed
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0].vector, 0x63);
+  EXPECT_EQ(sink.messages[0].trigger_mode, TriggerMode::Level);
+  EXPECT_TRUE(rte::RemoteIrr::test(read_entry(12)));
+  EXPECT_EQ(io.counters(12).reserved_mode, 1u);  // the fix itself is no reserved-mode attempt
+}
+
+TEST_F(IoApicTest, RewritingALevelEntryAfterARefusedDeliveryDelivers) {
+  program(13, level(0x64, 1));
+  sink.accept = false;
+  io.set_line(13, true);
+  EXPECT_TRUE(rte::DeliveryStatus::test(read_entry(13)));
+  EXPECT_FALSE(rte::RemoteIrr::test(read_entry(13)));
+  EXPECT_EQ(io.counters(13).refused, 1u);
+  sink.accept = true;
+  program(13, level(0x64, 2));  // e.g. a new destination that exists
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0].destination, 2u);
+  const std::uint64_t e = read_entry(13);
+  EXPECT_FALSE(rte::DeliveryStatus::test(e));  // the send is done, not pending
+  EXPECT_TRUE(rte::RemoteIrr::test(e));
+  EXPECT_EQ(io.counters(13).delivered, 1u);
+  io.retry_pending();  // the write was the retry: nothing is left to send
+  EXPECT_EQ(sink.messages.size(), 1u);
+
+  // Refused again on the rewrite: still pending, counted, retried later.
+  program(14, level(0x65, 1));
+  sink.accept = false;
+  io.set_line(14, true);
+  write_reg(redirection_high(14), static_cast<std::uint32_t>(level(0x65, 3) >> 32));  // one write
+  EXPECT_EQ(io.counters(14).refused, 2u);
+  EXPECT_TRUE(rte::DeliveryStatus::test(read_entry(14)));
+  sink.accept = true;
+  io.retry_pending();
+  ASSERT_EQ(sink.messages.size(), 2u);
+  EXPECT_EQ(sink.messages[1].destination, 3u);
+}
+
+// Writes that must stay silent: masked, deasserted, remote IRR set, or edge.
+TEST_F(IoApicTest, RewritesThatMustNotDeliver) {
+  program(15, level(0x66, 1) | rte::Mask::mask);
+  io.set_line(15, true);
+  program(15, level(0x67, 1) | rte::Mask::mask);  // masked rewrite
+  EXPECT_TRUE(sink.messages.empty());
+  program(16, level(0x68, 1));  // deasserted line
+  program(16, level(0x68, 2));
+  EXPECT_TRUE(sink.messages.empty());
+  program(17, edge(0x69, 1));
+  io.set_line(17, true);
+  program(17, edge(0x69, 2));  // edge: a held line is no new edge
+  EXPECT_EQ(sink.messages.size(), 1u);
+}
+
 TEST_F(IoApicTest, SwitchingToEdgeClearsRemoteIrr) {
   program(10, level(0x61, 0));
   io.set_line(10, true);

@@ -113,6 +113,39 @@ TEST(LocalApicLayout, Fields) {
   EXPECT_EQ(x2apic_ldr(0x23), 0x0002'0008u);  // cluster 2, member bit 3 (SDM 10.12.10.2)
 }
 
+// Reserved bits per register (SDM figures 10-8, 10-10, 10-23, 10-28 and table 10-6): a
+// WRMSR that sets any bit outside these masks raises #GP in x2APIC mode.
+TEST(LocalApicLayout, DefinedBits) {
+  using namespace lapic;
+  expect_field<LvtVector>(0, 8);
+  expect_field<LvtDeliveryMode>(8, 3);
+  expect_field<LvtDeliveryStatus>(12, 1);
+  expect_field<LvtPolarity>(13, 1);
+  expect_field<LvtRemoteIrr>(14, 1);
+  expect_field<LvtTriggerMode>(15, 1);
+  expect_field<LvtMask>(16, 1);
+  expect_field<LvtTimerMode>(17, 2);
+  expect_field<SelfIpiVector>(0, 8);
+  EXPECT_EQ(kTprDefined, 0x0000'00FFu);
+  EXPECT_EQ(kSvrDefined, 0x0000'13FFu);
+  EXPECT_EQ(kTimerDivideDefined, 0x0000'000Bu);
+  EXPECT_EQ(lvt_defined(kLvtTimer), 0x0007'10FFu);
+  EXPECT_EQ(lvt_defined(kLvtLint0), 0x0001'F7FFu);
+  EXPECT_EQ(lvt_defined(kLvtLint1), 0x0001'F7FFu);
+  EXPECT_EQ(lvt_defined(kLvtError), 0x0001'10FFu);
+  EXPECT_EQ(lvt_defined(kLvtThermal), 0x0001'17FFu);
+  EXPECT_EQ(lvt_defined(kLvtPerf), 0x0001'17FFu);
+  EXPECT_EQ(lvt_defined(kLvtCmci), 0x0001'17FFu);
+  EXPECT_EQ(lvt_defined(kTpr), 0u);
+  EXPECT_EQ(icr::kCommandWritable, 0x000C'CFFFu);
+  EXPECT_EQ(icr::kX2ApicWriteAllowed, 0xFFFF'FFFF'000C'DFFFull);  // bit 12 ignored, not #GP
+  EXPECT_EQ(x2apic_write_allowed(kEsr), 0u);
+  EXPECT_EQ(x2apic_write_allowed(kEoi), 0u);
+  EXPECT_EQ(x2apic_write_allowed(kTimerInitial), 0xFFFF'FFFFu);
+  EXPECT_EQ(x2apic_write_allowed(kSelfIpi), 0xFFu);
+  EXPECT_EQ(x2apic_write_allowed(kId), 0u);  // read-only: any write faults
+}
+
 TEST(MsiLayout, AddressAndData) {
   using namespace msi;
   expect_field<AddressFixed>(20, 12);
