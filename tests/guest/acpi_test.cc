@@ -344,6 +344,21 @@ TEST_F(AcpiTest, XApicModeDoesNotStartIdsFrom0xFFOn) {
   EXPECT_EQ(x2apic.failed, 0u);
 }
 
+TEST_F(AcpiTest, X2ApicModeDoesNotStartTheBroadcastId) {
+  // 0xFFFFFFFF is the x2APIC broadcast destination: an INIT sent there would reach every
+  // CPU, the BSP too. Every other 32-bit id is one processor's.
+  madt = table("APIC", madt_body({local_x2apic(0), local_x2apic(0xFFFF'FFFF), local_x2apic(1),
+                                  local_x2apic(0xFFFF'FFFE), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  ASSERT_EQ(platform.processors, 4u);
+  const StartOutcome x2apic = plan_starts(platform, 0, false, GUEST_MAX_CPUS);
+  EXPECT_EQ(x2apic.started, (std::vector<std::uint32_t>{1, 0xFFFF'FFFE}));
+  EXPECT_EQ(x2apic.failed, 1u);
+  EXPECT_EQ(x2apic.not_addressable, 1u);
+  EXPECT_EQ(smp::decide_start(0xFFFF'FFFF, 0, false, 1, GUEST_MAX_CPUS, false), smp::StartDecision::NotAddressable);
+  EXPECT_EQ(smp::decide_start(0xFFFF'FFFF, 0, true, 1, GUEST_MAX_CPUS, false), smp::StartDecision::NotAddressable);
+}
+
 TEST_F(AcpiTest, StartDecisionSkipsTheBspAndRunsOutOfIndexes) {
   // The BSP need not be the first entry, nor id 0.
   madt = table("APIC", madt_body({local_apic(4), local_apic(7), local_apic(5), local_apic(6), ioapic()}));
