@@ -103,8 +103,10 @@ bool is_rsdp(const PhysicalMemory& m, std::uint64_t address) {
   return r != nullptr && __builtin_memcmp(r, "RSD PTR ", 8) == 0 && checksum_ok(r, kRsdpV1Length);
 }
 
+// Every 16-byte slot that starts in [from, to), the last ones too: is_rsdp needs the 20
+// bytes of a revision-0 RSDP to be readable memory, not to end inside the area.
 std::uint64_t scan_for_rsdp(const PhysicalMemory& m, std::uint64_t from, std::uint64_t to) {
-  for (std::uint64_t a = from; a + sizeof(Rsdp) <= to; a += kRsdpAlignment)
+  for (std::uint64_t a = from; a < to; a += kRsdpAlignment)
     if (is_rsdp(m, a)) return a;
   return 0;
 }

@@ -83,12 +83,29 @@ Bytes madt_body(const std::vector<Bytes>& entries) {
 }
 
 Bytes hpet_body(std::uint64_t address, std::uint8_t space = 0) {
-  Bytes body;
-  append32(body, 0x8086'A201);                    // event timer block id (offset 36)
-  body.insert(body.end(), {space, 64, 0, 0});     // GAS: space, width, offset, access (40)
-  append64(body, address);                        // GAS address (44)
-  body.insert(body.end(), {0, 0x80, 0x00, 0});    // HPET number, minimum tick, attributes
+  Bytes body(20, 0);
+  put32(body, 0, 0x8086'A201);  // event timer block id (offset 36)
+  body[4] = space;              // GAS: space, width, offset, access (40)
+  body[5] = 64;
+  put64(body, 8, address);      // GAS address (44)
+  body[17] = 0x80;              // HPET number, minimum tick (0x0080), attributes
   return body;
+}
+
+// An RSDP (revision 0: RSDT at `root`; 2: XSDT there), both checksums right.
+Bytes rsdp(std::uint8_t revision, std::uint64_t root) {
+  Bytes r(36, 0);
+  std::memcpy(r.data(), "RSD PTR ", 8);
+  r[15] = revision;
+  if (revision >= 2) {
+    put32(r, 20, 36);
+    put64(r, 24, root);
+  } else {
+    put32(r, 16, static_cast<std::uint32_t>(root));
+  }
+  fix_checksum(r, 8, 20);
+  if (revision >= 2) fix_checksum(r, 32, 36);  // after: covers byte 8 too
+  return r;
 }
 
 // Physical memory [kBase, kBase + size) backed by a buffer: RSDP at kBase, root table at
@@ -112,23 +129,12 @@ class AcpiTest : public ::testing::Test {
   // (default: the MADT and the HPET table), and those tables; then parses.
   bool parse_with(std::uint8_t revision = 0, std::optional<std::vector<std::uint64_t>> entries = std::nullopt) {
     const std::vector<std::uint64_t> listed = entries.value_or(std::vector<std::uint64_t>{kMadt, kHpet});
-    Bytes rsdp(36, 0);
-    std::memcpy(rsdp.data(), "RSD PTR ", 8);
-    rsdp[15] = revision;
-    if (revision >= 2) {
-      put32(rsdp, 20, 36);
-      put64(rsdp, 24, kRoot);
-    } else {
-      put32(rsdp, 16, kRoot);
-    }
-    fix_checksum(rsdp, 8, 20);
-    if (revision >= 2) fix_checksum(rsdp, 32, 36);  // after: covers byte 8 too
     if (root.empty()) {
       Bytes body;
       for (std::uint64_t a : listed) revision >= 2 ? append64(body, a) : append32(body, static_cast<std::uint32_t>(a));
       root = table(revision >= 2 ? "XSDT" : "RSDT", body);
     }
-    place(kBase, rsdp);
+    place(kBase, rsdp(revision, kRoot));
     place(kRoot, root);
     place(kMadt, madt);
     place(kHpet, hpet);
@@ -304,6 +310,67 @@ TEST_F(AcpiTest, NoRsdpIsReported) {
   const PhysicalMemory nothing{kBase, kBase, 0};
   EXPECT_FALSE(parse(kBase, nothing, platform, error));
   EXPECT_STREQ(error, "no RSDP");
+}
+
+// The BIOS-area scan (no loader hint): the first MiB, plus a little above it, backed by a
+// buffer; the EBDA segment at 0x40E; the tables at 0x20000.
+struct BiosMemory {
+  static constexpr std::uint64_t kEbda = 0x9'FC00, kRoot = 0x2'0000, kMadt = 0x2'0100, kHpet = 0x2'0400;
+  static constexpr std::uint64_t kSize = 0x10'1000;
+
+  BiosMemory() : bytes(kSize, 0) {
+    Bytes body;
+    append32(body, static_cast<std::uint32_t>(kMadt));
+    append32(body, static_cast<std::uint32_t>(kHpet));
+    place(kRoot, table("RSDT", body));
+    place(kMadt, table("APIC", madt_body({local_apic(0), ioapic()})));
+    place(kHpet, table("HPET", hpet_body(0xFED0'0000)));
+  }
+
+  void place(std::uint64_t at, const Bytes& b) { std::memcpy(bytes.data() + at, b.data(), b.size()); }
+  void set_ebda(std::uint64_t ebda) {
+    const auto segment = static_cast<std::uint16_t>(ebda >> 4);
+    std::memcpy(bytes.data() + 0x40E, &segment, 2);
+  }
+  // An RSDP (revision 0) at `at`, then the parse without a loader hint: found there?
+  bool scan_finds(std::uint64_t at) {
+    place(at, rsdp(0, kRoot));
+    platform = {};
+    return parse(0, PhysicalMemory{0, kSize, reinterpret_cast<std::uintptr_t>(bytes.data())}, platform, error) &&
+           platform.rsdp == at && !platform.rsdp_from_loader;
+  }
+
+  Bytes bytes;
+  Platform platform;
+  const char* error = "";
+};
+
+TEST(RsdpScanTest, EveryBiosAreaSlotIsSearchedUpToTheLast) {
+  for (const std::uint64_t at : {0xE'0000, 0xF'0000, 0xF'FFD0, 0xF'FFE0, 0xF'FFF0}) {
+    BiosMemory m;
+    EXPECT_TRUE(m.scan_finds(at)) << std::hex << at << ": " << m.error;
+  }
+}
+
+TEST(RsdpScanTest, EverySlotOfTheEbdasFirstKiBIsSearchedUpToTheLast) {
+  for (const std::uint64_t offset : {0x0, 0x10, 0x3D0, 0x3E0, 0x3F0}) {
+    BiosMemory m;
+    m.set_ebda(BiosMemory::kEbda);
+    EXPECT_TRUE(m.scan_finds(BiosMemory::kEbda + offset)) << std::hex << offset << ": " << m.error;
+  }
+}
+
+TEST(RsdpScanTest, NothingOutsideTheSearchAreasIsFound) {
+  BiosMemory past_ebda;
+  past_ebda.set_ebda(BiosMemory::kEbda);
+  EXPECT_FALSE(past_ebda.scan_finds(BiosMemory::kEbda + 0x400));  // past the EBDA's first KiB
+  EXPECT_STREQ(past_ebda.error, "no RSDP");
+  BiosMemory past_bios;
+  EXPECT_FALSE(past_bios.scan_finds(0x10'0000));  // past the BIOS area
+  EXPECT_STREQ(past_bios.error, "no RSDP");
+  BiosMemory unaligned;
+  EXPECT_FALSE(unaligned.scan_finds(0xE'0008));  // not on a 16-byte boundary
+  EXPECT_STREQ(unaligned.error, "no RSDP");
 }
 
 // What smp.cc does with a parsed MADT when every start it tries succeeds: the ids it
