@@ -45,9 +45,9 @@ Bytes local_apic(std::uint8_t id, std::uint8_t length = 8) {
   e.resize(length);
   return e;
 }
-Bytes ioapic(std::uint8_t length = 12) {
+Bytes ioapic(std::uint8_t length = 12, std::uint32_t address = 0xFEC0'0000) {
   Bytes e{1, length, 0, 0};
-  append32(e, 0xFEC0'0000);
+  append32(e, address);
   append32(e, 0);
   e.resize(length);
   return e;
@@ -74,9 +74,9 @@ Bytes local_x2apic(std::uint32_t id, std::uint8_t length = 16) {
   return e;
 }
 
-Bytes madt_body(const std::vector<Bytes>& entries) {
+Bytes madt_body(const std::vector<Bytes>& entries, std::uint32_t local_apic_address = 0xFEE0'0000) {
   Bytes body;
-  append32(body, 0xFEE0'0000);
+  append32(body, local_apic_address);
   append32(body, 1);  // PCAT_COMPAT
   for (const Bytes& e : entries) body.insert(body.end(), e.begin(), e.end());
   return body;
@@ -275,7 +275,97 @@ TEST_F(AcpiTest, UnknownMadtEntryTypesAreSkipped) {
 TEST_F(AcpiTest, LocalApicOverrideAbove4GiBIsRefused) {
   madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(0x1'0000'0000)}));
   EXPECT_FALSE(parse_with());
-  EXPECT_STREQ(error, "MADT: local APIC address override (type 5) at or above 4 GiB, outside the identity map");
+  EXPECT_STREQ(error, "MADT: local APIC address override (type 5): register page not wholly below 4 GiB, outside the identity map");
+}
+
+// Device register blocks the kernel maps by their address: each must be aligned to its
+// size and lie wholly in the identity map's uncached device window [3 GiB, 4 GiB).
+struct BlockCase {
+  std::uint64_t address;
+  const char* error;  // nullptr: accepted
+};
+
+TEST_F(AcpiTest, LocalApicOverridePageMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFFFF'F000, nullptr},  // the last 4 KiB page below 4 GiB
+      {0xC000'0000, nullptr},
+      {0xFFFF'FC00, "MADT: local APIC address override (type 5) not 4 KiB-aligned"},
+      {0xFEE0'0400, "MADT: local APIC address override (type 5) not 4 KiB-aligned"},
+      {0, "MADT: local APIC address override (type 5) is 0"},
+      {0x10'0000, "MADT: local APIC address override (type 5) below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+      {0xBFFF'F000, "MADT: local APIC address override (type 5) below 3 GiB: RAM (low memory, the kernel image), not "
+                    "the uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(c.address)}));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.local_apic_address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
+}
+
+TEST_F(AcpiTest, MadtHeaderLocalApicAddressMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFEE0'0000, nullptr},
+      {0xFFFF'F000, nullptr},
+      {0xFFFF'FFF0, "MADT: local APIC address (header) not 4 KiB-aligned"},
+      {0, "MADT: local APIC address (header) is 0"},
+      {0x8000, "MADT: local APIC address (header) below 3 GiB: RAM (low memory, the kernel image), not the uncached "
+               "device window"},
+  };
+  for (const BlockCase& c : cases) {
+    madt = table("APIC", madt_body({local_apic(0), ioapic()}, static_cast<std::uint32_t>(c.address)));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
+  // A valid override replaces a header address the parser would refuse: the header is
+  // read first, so it must be valid too.
+  madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(0xFEE0'0000)}, 0xFFFF'FFF0));
+  root.clear();
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: local APIC address (header) not 4 KiB-aligned");
+}
+
+TEST_F(AcpiTest, IoApicAddressMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFEC0'0000, nullptr},
+      {0xFEC0'0400, nullptr},  // 1 KiB-aligned: IOREGSEL, IOWIN and the EOI register (0x40) fit
+      {0xFFFF'FC00, nullptr},  // the last 1 KiB below 4 GiB
+      {0, "MADT: I/O APIC entry (type 1) address is 0"},
+      {0xFEC0'0010, "MADT: I/O APIC entry (type 1) address not 1 KiB-aligned"},
+      {0xFFFF'FFF0, "MADT: I/O APIC entry (type 1) address not 1 KiB-aligned"},
+      {0x10'0000, "MADT: I/O APIC entry (type 1) address below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+      {0x400, "MADT: I/O APIC entry (type 1) address below 3 GiB: RAM (low memory, the kernel image), not the "
+              "uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    // The bad entry second: the message names the entry type whichever I/O APIC it is.
+    madt = table("APIC", madt_body({local_apic(0), ioapic(), ioapic(12, static_cast<std::uint32_t>(c.address))}));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.ioapic_count, 2u);
+      EXPECT_EQ(platform.ioapics[1].address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
 }
 
 TEST_F(AcpiTest, XsdtEntriesAbove4GiBAreSkipped) {
@@ -294,11 +384,36 @@ TEST_F(AcpiTest, ShortHpetTableIsRefused) {
 TEST_F(AcpiTest, HpetAddressAbove4GiBOrNotMemoryIsRefused) {
   hpet = table("HPET", hpet_body(0x1'0000'0000));
   EXPECT_FALSE(parse_with());
-  EXPECT_STREQ(error, "HPET table: base address at or above 4 GiB, outside the identity map");
+  EXPECT_STREQ(error, "HPET table: register block (1 KiB) not wholly below 4 GiB, outside the identity map");
   hpet = table("HPET", hpet_body(0xFED0'0000, 1));
   root.clear();
   EXPECT_FALSE(parse_with());
   EXPECT_STREQ(error, "HPET table: base address not in system memory space");
+}
+
+TEST_F(AcpiTest, HpetBlockMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFED0'0000, nullptr},
+      {0xFFFF'FC00, nullptr},  // the last 1 KiB below 4 GiB
+      {0xFFFF'FF00, "HPET table: base address not 1 KiB-aligned"},  // its block would run past 4 GiB
+      {0xFFFF'FFF8, "HPET table: base address not 1 KiB-aligned"},
+      {0xFED0'0200, "HPET table: base address not 1 KiB-aligned"},
+      {0, "HPET table: base address is 0"},
+      {0x20'0000, "HPET table: register block (1 KiB) below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    hpet = table("HPET", hpet_body(c.address));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.hpet_address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
 }
 
 TEST_F(AcpiTest, NoHpetTableLeavesTheAddressZero) {
