@@ -1,6 +1,7 @@
 #include "selftest/fixture.h"
 
 #include "devices/rtc.h"
+#include "kernel/console.h"
 #include "kernel/interrupt_system.h"
 #include "smp/cpu_work.h"
 
@@ -65,8 +66,17 @@ NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const
   return IoConnectInterrupt(core(), object, isr, context, nullptr, si.Vector, si.Irql, si.Irql, mode, share, cpus);
 }
 
-void flush_all_cpus() {
-  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) (void)smp::flush_interrupts(cpu, kWaitNs);
+unsigned flush_all_cpus() {
+  unsigned not_flushed = 0;
+  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) {
+    const bool was_busy = smp::busy(cpu);
+    if (smp::flush_interrupts(cpu, kWaitNs)) continue;
+    ++not_flushed;
+    Console out;
+    out.w.str("flush: cpu ").dec(cpu).str(was_busy ? " still runs earlier work" : " did not run the flush in time");
+    out.w.str(": what is pending there is not flushed\n");
+  }
+  return not_flushed;
 }
 
 NTSTATUS release_source(const SystemInterrupt& si) {

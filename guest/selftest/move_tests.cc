@@ -11,9 +11,12 @@
 // After the concurrent phase, a settled check: every interrupt on the final CPU.
 // A stuck line fails its move.* line within seconds, not at run.py's timeout: a sender
 // gives up after kMaxLost lost events, and the mover stops waiting for the sender at
-// kMoverDeadlineNs (reason=sender-not-done).
+// kMoverDeadlineNs (reason=sender-not-done). CPU 1 then still runs the sender: nothing
+// is posted to it again (smp/cpu_work.h), the next move test fails at once
+// (previous-sender-still-running) and the later groups run without it.
 #include "devices/pit.h"
 #include "devices/rtc.h"
+#include "kernel/fault_injection.h"
 #include "kernel/interrupt_system.h"
 #include "selftest/fixture.h"
 #include "smp/cpu_work.h"
@@ -81,6 +84,7 @@ void sender_work(void* argument) {
     clock::sleep_ns(kSenderGapNs);
     send_events(*s, 1);
   }
+  fault::move_sender_finished();  // irqshape.fault=move_sender_hangs: never returns
   s->done.store(true, std::memory_order_release);
 }
 
@@ -88,6 +92,7 @@ struct MoveTally {
   unsigned success = 0, pending = 0, busy = 0, other = 0;
   unsigned final_cpu = 0;
   bool sender_not_done = false;  // the sender had not finished by kMoverDeadlineNs
+  bool sender_cpu_busy = false;  // CPU 1 still ran earlier work: no sender was posted
 };
 
 void tally(MoveTally& t, NTSTATUS s) {
@@ -105,7 +110,11 @@ MoveTally move_while_sending(Fixture& f, const SystemInterrupt& si, Sender& send
     send_events(sender, kEvents);
     return t;
   }
-  const std::uint32_t ticket = smp::post_work(1, sender_work, &sender);
+  std::uint32_t ticket = 0;
+  if (!smp::post_work(1, sender_work, &sender, ticket)) {
+    t.sender_cpu_busy = true;
+    return t;
+  }
   const std::uint64_t deadline = clock::now_ns() + kMoverDeadlineNs;
   while (!sender.done.load(std::memory_order_acquire)) {
     if (clock::now_ns() >= deadline) {
@@ -146,8 +155,12 @@ void record_move(const char* name, Fixture& f, const SystemInterrupt& si, Sender
   for (unsigned c = 0; c < f.cpus; ++c) cpus_used += p.on_cpu[c] != 0 ? 1 : 0;
   const unsigned sent = sender.sent.load();
   const bool ok = sender.lost == 0 && p.claims() == sent && sent >= kEvents + kSettledEvents && settled &&
-                  t.other == 0 && !t.sender_not_done && (f.cpus == 1 || t.success + t.pending >= kMovesPerCpu * f.cpus);
-  const char* reason = t.sender_not_done ? "sender-not-done" : line_stuck(sender) ? "line-stuck" : "none";
+                  t.other == 0 && !t.sender_not_done && !t.sender_cpu_busy &&
+                  (f.cpus == 1 || t.success + t.pending >= kMovesPerCpu * f.cpus);
+  const char* reason = t.sender_not_done   ? "sender-not-done"
+                       : t.sender_cpu_busy ? "sender-cpu-busy"
+                       : line_stuck(sender) ? "line-stuck"
+                                            : "none";
   report().record(name, ok,
                   {Field::text("reason", reason), Field::dec("gsi", si.Gsi), Field::dec("sent", sent), Field::dec("handled", p.claims()),
                    Field::dec("lost", sender.lost), Field::dec("moves", t.success), Field::dec("pending", t.pending),
