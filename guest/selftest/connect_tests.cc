@@ -129,7 +129,7 @@ void msi_cycles(Fixture& f) {
   static EduTarget target;
   static Hammer hammer;
   if (f.msi_edu == nullptr) {
-    report().fail("connect.msi", "no-msi-capable-edu");
+    report().fail("connect.msi", "no-msi-edu-off-the-shared-line");
     return;
   }
   target.probe.reset();

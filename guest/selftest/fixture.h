@@ -24,7 +24,7 @@ struct Fixture {
   unsigned cpus = 1;
   edu::Device edus[edu::kMaxDevices];
   unsigned edu_count = 0;
-  const edu::Device* msi_edu = nullptr;                     // MSI-capable
+  const edu::Device* msi_edu = nullptr;                     // MSI-capable, not on a shared INTx line
   const edu::Device* shared[2] = {nullptr, nullptr};        // two INTx pins on one GSI
   const edu::Device* intx_edu = nullptr;                    // for the level move
 
