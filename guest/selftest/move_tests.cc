@@ -6,8 +6,11 @@
 //   move.level.edu  the same with an edu's INTx, a level line: moves that find remote IRR
 //                   set return STATUS_PENDING and the old CPU finishes them (its
 //                   dispatcher after the EOI, or its cleanup pass once the EOI landed).
-//   move.rtc        the RTC's periodic interrupt moved CPU to CPU; after every move the
-//                   next interrupts arrive on the new CPU.
+//   move.rtc        the RTC's periodic interrupt moved CPU to CPU; after every move, once
+//                   an interrupt has arrived on the new CPU, every later one arrives
+//                   there too (none on another CPU) until the next move. With one CPU
+//                   the "move" is to the same CPU: the call must succeed and the
+//                   interrupts go on there (moves_to=same-cpu in the line).
 // After the concurrent phase, a settled check: every interrupt on the final CPU.
 // A stuck line fails its move.* line within seconds, not at run.py's timeout: a sender
 // gives up after kMaxLost lost events, and the mover stops waiting for the sender at
@@ -199,8 +202,10 @@ void move_line(Fixture& f, const char* name, const LineRequest& request, KIRQL i
   record_move(name, f, si, sender, t, settled);
 }
 
-// The RTC keeps ticking while its line is moved; after each move the next interrupts
-// must come from the new CPU.
+// The RTC keeps ticking while its line is moved. After each move the first interrupt on
+// the new CPU shows the move took effect; from then on (until the next move) every
+// interrupt must arrive there. The interrupt before it cannot still be on its way to the
+// old CPU: the RTC raises its next edge only after an ISR read register C.
 constexpr unsigned kRtcInterruptsPerCpu = 3;
 
 void move_rtc(Fixture& f) {
@@ -217,9 +222,10 @@ void move_rtc(Fixture& f) {
   }
   rtc::start_periodic(rtc::kRate2048Hz);
   const unsigned moves = f.cpus == 1 ? 1 : 2 * f.cpus;
-  unsigned alive = 0, busy = 0, errors = 0;
+  unsigned arrived = 0, alive = 0, busy = 0, errors = 0;
   for (unsigned m = 0; m < moves; ++m) {
     const unsigned target = (m + 1) % f.cpus;
+    probe.expect_apic(kAnyApic);  // until the move has taken effect
     NTSTATUS status = STATUS_DEVICE_BUSY;
     for (unsigned i = 0; i < kBusyRetries && status == STATUS_DEVICE_BUSY; ++i) {
       status = SetSystemInterruptAffinity(core(), si.Vector, RouteTarget::cpus(affinity_of(target)));
@@ -230,13 +236,20 @@ void move_rtc(Fixture& f) {
       continue;
     }
     const std::uint64_t before = probe.on_cpu[target];
-    alive += clock::wait_until([&] { return probe.on_cpu[target] >= before + kRtcInterruptsPerCpu; }, kWaitNs) ? 1 : 0;
+    if (!clock::wait_until([&] { return probe.on_cpu[target] > before; }, kWaitNs)) continue;
+    ++arrived;
+    probe.expect_apic(f.apic_of(target));  // every later interrupt: there, else wrong_cpu
+    const std::uint64_t first = probe.on_cpu[target];
+    alive += clock::wait_until([&] { return probe.on_cpu[target] >= first + kRtcInterruptsPerCpu; }, kWaitNs) ? 1 : 0;
   }
   rtc::stop();
+  probe.expect_apic(kAnyApic);
   IoDisconnectInterrupt(obj);
   (void)release_source(si);
-  report().record("move.rtc", alive == moves && errors == 0,
-                  {Field::dec("moves", moves), Field::dec("alive_after_move", alive), Field::dec("busy_retries", busy),
+  report().record("move.rtc", arrived == moves && alive == moves && probe.wrong_cpu == 0 && errors == 0,
+                  {Field::text("moves_to", f.cpus == 1 ? "same-cpu" : "other-cpus"), Field::dec("moves", moves),
+                   Field::dec("arrived_after_move", arrived), Field::dec("alive_after_move", alive),
+                   Field::dec("wrong_cpu_after_arrival", probe.wrong_cpu), Field::dec("busy_retries", busy),
                    Field::dec("errors", errors), Field::dec("interrupts", probe.count())});
 }
 
