@@ -144,8 +144,22 @@ def run_qemu(args):
                     lines.append(error)
                     print(error, flush=True)
                     continue
-                proc.stdin.write(payload)
-                proc.stdin.flush()
+                try:
+                    if proc.stdin.closed:
+                        raise BrokenPipeError
+                    proc.stdin.write(payload)
+                    proc.stdin.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    # QEMU closed its standard input (it is exiting): say so, read what it
+                    # still prints, and let check() fail the run on this line.
+                    error = "run.py error: QEMU closed its standard input before the %s UART-RX bytes of batch %s " \
+                            "were sent (did it exit?)" % (m.group(1), m.group(2))
+                    lines.append(error)
+                    print(error, flush=True)
+                    try:
+                        proc.stdin.close()  # drops the unsent bytes; a flush at exit would raise again
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
         status = proc.wait()
     finally:
         timer.cancel()
