@@ -203,9 +203,11 @@ void move_line(Fixture& f, const char* name, const LineRequest& request, KIRQL i
 }
 
 // The RTC keeps ticking while its line is moved. After each move the first interrupt on
-// the new CPU shows the move took effect; from then on (until the next move) every
-// interrupt must arrive there. The interrupt before it cannot still be on its way to the
-// old CPU: the RTC raises its next edge only after an ISR read register C.
+// the new CPU shows the move took effect. A tick the I/O APIC delivered to another CPU
+// before that may still wait in that CPU's IRR and be taken later (seen under KVM, where
+// a tick reaches the CPU even before register C was read): every other CPU first takes
+// what it has pending (smp::flush_interrupts), and from then on until the next move
+// every interrupt must arrive on the new CPU.
 constexpr unsigned kRtcInterruptsPerCpu = 3;
 
 void move_rtc(Fixture& f) {
@@ -238,6 +240,9 @@ void move_rtc(Fixture& f) {
     const std::uint64_t before = probe.on_cpu[target];
     if (!clock::wait_until([&] { return probe.on_cpu[target] > before; }, kWaitNs)) continue;
     ++arrived;
+    for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
+      if (cpu != target) (void)smp::flush_interrupts(cpu, kWaitNs);  // a busy CPU is skipped
+    }
     probe.expect_apic(f.apic_of(target));  // every later interrupt: there, else wrong_cpu
     const std::uint64_t first = probe.on_cpu[target];
     alive += clock::wait_until([&] { return probe.on_cpu[target] >= first + kRtcInterruptsPerCpu; }, kWaitNs) ? 1 : 0;
