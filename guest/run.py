@@ -7,9 +7,11 @@
 
 The machine: q35, TCG (multi-threaded), 128 MiB, no default devices, COM1 on this
 process's pipes, isa-debug-exit at port 0xf4, and three QEMU "edu" PCI devices: one at
-slot 3 for the MSI tests and two at slots 2 and 6, whose INTA# both reach PIRQG = GSI 22
-on q35 (QEMU hw/isa/lpc_ich9.c: slot s, pin p -> PIRQ[(s + p) % 4 + 4]), for the shared
-level-triggered line.
+slot 3 (GSI 23, a line of its own) for the MSI tests and two at slots 2 and 6, whose
+INTA# both reach PIRQG = GSI 22 on q35 (QEMU hw/isa/lpc_ich9.c: slot s, pin p ->
+PIRQ[(s + p) % 4 + 4]), for the shared level-triggered line. The kernel picks the MSI
+device as the MSI-capable edu whose INTx line no other edu shares; --edu-slots changes
+the set (a negative test leaves slot 3 out).
 
 The harness answers the kernel's "UART-RX send=N batch=B" lines by writing the expected
 bytes to QEMU's standard input (the guest's COM1 receive side).
@@ -109,8 +111,10 @@ def qemu_command(args):
            "-smp", str(args.smp), "-m", "128M", "-nodefaults", "-no-user-config", "-display", "none",
            "-no-reboot", "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-device", "edu,addr=3.0", "-device", "edu,addr=2.0", "-device", "edu,addr=6.0",
            "-kernel", args.kernel]
+    for slot in args.edu_slots.split(","):
+        if slot:
+            cmd += ["-device", "edu,addr=%s.0" % slot]
     if args.append:
         cmd += ["-append", args.append]
     return cmd + args.qemu_args
@@ -140,8 +144,22 @@ def run_qemu(args):
                     lines.append(error)
                     print(error, flush=True)
                     continue
-                proc.stdin.write(payload)
-                proc.stdin.flush()
+                try:
+                    if proc.stdin.closed:
+                        raise BrokenPipeError
+                    proc.stdin.write(payload)
+                    proc.stdin.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    # QEMU closed its standard input (it is exiting): say so, read what it
+                    # still prints, and let check() fail the run on this line.
+                    error = "run.py error: QEMU closed its standard input before the %s UART-RX bytes of batch %s " \
+                            "were sent (did it exit?)" % (m.group(1), m.group(2))
+                    lines.append(error)
+                    print(error, flush=True)
+                    try:
+                        proc.stdin.close()  # drops the unsent bytes; a flush at exit would raise again
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
         status = proc.wait()
     finally:
         timer.cancel()
@@ -282,6 +300,8 @@ def main():
                    help="auto: x2apic if the CPU model offers it and this QEMU's TCG emulates it (>= 9.0); "
                         "under KVM, unless the model says -x2apic")
     p.add_argument("--append", default="", help="kernel command line (e.g. irqshape.fault=ud)")
+    p.add_argument("--edu-slots", default="3,2,6", metavar="S,S,...",
+                   help="root-bus slots of the edu devices (default 3,2,6: the MSI device, then the two sharing GSI 22)")
     p.add_argument("--expect-panic", default=None, metavar="REGEX",
                    help="pass only if the kernel panics with a PANIC line matching REGEX (negative test)")
     p.add_argument("--expect-fail", action="append", default=[], metavar="REGEX",

@@ -103,8 +103,10 @@ bool is_rsdp(const PhysicalMemory& m, std::uint64_t address) {
   return r != nullptr && __builtin_memcmp(r, "RSD PTR ", 8) == 0 && checksum_ok(r, kRsdpV1Length);
 }
 
+// Every 16-byte slot that starts in [from, to), the last ones too: is_rsdp needs the 20
+// bytes of a revision-0 RSDP to be readable memory, not to end inside the area.
 std::uint64_t scan_for_rsdp(const PhysicalMemory& m, std::uint64_t from, std::uint64_t to) {
-  for (std::uint64_t a = from; a + sizeof(Rsdp) <= to; a += kRsdpAlignment)
+  for (std::uint64_t a = from; a < to; a += kRsdpAlignment)
     if (is_rsdp(m, a)) return a;
   return 0;
 }
@@ -178,6 +180,55 @@ const std::uint8_t* find_table(const PhysicalMemory& m, const std::uint8_t* root
   return nullptr;
 }
 
+// Device register blocks the kernel accesses at their physical address: the HPET's 1 KiB
+// (IA-PC HPET 1.0a, 2.3: 1 KiB, 1 KiB-aligned), the local APIC's 4 KiB page (SDM vol. 3A,
+// 10.4.4: IA32_APIC_BASE holds a 4 KiB-aligned base) and an I/O APIC's registers
+// (IOREGSEL at 0x00, IOWIN at 0x10, the EOI register of version 0x20 on at 0x40). The
+// MADT only says the address is the I/O APIC's (ACPI 6.4, 5.2.12.3); the 82093AA
+// datasheet puts it at FEC0_xy00h, x and y being address bits 15:12 and 11:10 - a
+// relocated I/O APIC still starts on a 1 KiB boundary. The rule for an I/O APIC is thus a
+// 1 KiB-aligned 1 KiB block. Each block must be nonzero, aligned to its size, and wholly
+// inside the identity map's uncached device window (kDeviceWindowBegin up to 4 GiB):
+// below it is RAM - the real-mode area, the AP trampoline, the kernel image - mapped
+// write-back, where the "registers" would be the kernel's own memory; above it nothing
+// is mapped.
+enum RegisterBlock : unsigned { kHpetBlock, kLocalApicPage, kLocalApicOverridePage, kIoApicBlock };
+enum BlockProblem : unsigned { kBlockZero, kBlockUnaligned, kBlockBeyondMap, kBlockInRam, kBlockOk };
+
+constexpr std::uint64_t kBlockSize[] = {1024, 4096, 4096, 1024};
+
+// [block][problem]: the message naming both.
+constexpr const char* kBlockErrors[4][4] = {
+    {"HPET table: base address is 0", "HPET table: base address not 1 KiB-aligned",
+     "HPET table: register block (1 KiB) not wholly below 4 GiB, outside the identity map",
+     "HPET table: register block (1 KiB) below 3 GiB: RAM (low memory, the kernel image), not the uncached device "
+     "window"},
+    {"MADT: local APIC address (header) is 0", "MADT: local APIC address (header) not 4 KiB-aligned",
+     "MADT: local APIC address (header): register page not wholly below 4 GiB, outside the identity map",
+     "MADT: local APIC address (header) below 3 GiB: RAM (low memory, the kernel image), not the uncached device "
+     "window"},
+    {"MADT: local APIC address override (type 5) is 0", "MADT: local APIC address override (type 5) not 4 KiB-aligned",
+     "MADT: local APIC address override (type 5): register page not wholly below 4 GiB, outside the identity map",
+     "MADT: local APIC address override (type 5) below 3 GiB: RAM (low memory, the kernel image), not the uncached "
+     "device window"},
+    {"MADT: I/O APIC entry (type 1) address is 0", "MADT: I/O APIC entry (type 1) address not 1 KiB-aligned",
+     "MADT: I/O APIC entry (type 1): register block not wholly below 4 GiB, outside the identity map",
+     "MADT: I/O APIC entry (type 1) address below 3 GiB: RAM (low memory, the kernel image), not the uncached device "
+     "window"},
+};
+static_assert(kDeviceWindowBegin == 3ull << 30, "kBlockErrors name the window's start");
+
+// nullptr if the block at `address` is usable, else the error naming it.
+const char* register_block_error(RegisterBlock block, std::uint64_t address) {
+  const std::uint64_t size = kBlockSize[block];
+  BlockProblem problem = kBlockOk;
+  if (address == 0) problem = kBlockZero;
+  else if (address % size != 0) problem = kBlockUnaligned;
+  else if (address > kIdentityMapEnd - size) problem = kBlockBeyondMap;
+  else if (address < kDeviceWindowBegin) problem = kBlockInRam;
+  return problem == kBlockOk ? nullptr : kBlockErrors[block][problem];
+}
+
 std::optional<Polarity> polarity_of(std::uint16_t flags) {
   switch (flags & kPolarityMask) {
     case kPolarityHigh: return Polarity::ActiveHigh;
@@ -241,11 +292,12 @@ const char* parse_madt_entry(Platform& p, const std::uint8_t* e) {
     case kLocalX2Apic:  // reserved(2) x2apic_id(4) flags(4) uid(4) at 2, 4, 8, 12
       add_processor(p, read_field<std::uint32_t>(e, 4), read_field<std::uint32_t>(e, 8));
       break;
-    case kIoApic:  // id(1) reserved(1) address(4) gsi_base(4) at 2, 3, 4, 8
-      if (p.ioapic_count < kMaxIoApics) {
-        p.ioapics[p.ioapic_count++] = {e[2], read_field<std::uint32_t>(e, 4), read_field<std::uint32_t>(e, 8)};
-      }
+    case kIoApic: {  // id(1) reserved(1) address(4) gsi_base(4) at 2, 3, 4, 8
+      const auto address = read_field<std::uint32_t>(e, 4);
+      if (const char* error = register_block_error(kIoApicBlock, address)) return error;
+      if (p.ioapic_count < kMaxIoApics) p.ioapics[p.ioapic_count++] = {e[2], address, read_field<std::uint32_t>(e, 8)};
       break;
+    }
     case kSourceOverride: {  // bus(1) source(1) gsi(4) flags(2) at 2, 3, 4, 8
       if (e[2] != kIsaBus || p.override_count >= kMaxOverrides) break;
       const auto flags = read_field<std::uint16_t>(e, 8);
@@ -254,7 +306,7 @@ const char* parse_madt_entry(Platform& p, const std::uint8_t* e) {
     }
     case kLocalApicOverride: {  // reserved(2) address(8) at 2, 4
       const auto address = read_field<std::uint64_t>(e, 4);
-      if (address >= kIdentityMapEnd) return "MADT: local APIC address override (type 5) at or above 4 GiB, outside the identity map";
+      if (const char* error = register_block_error(kLocalApicOverridePage, address)) return error;
       p.local_apic_address = address;
       break;
     }
@@ -267,6 +319,7 @@ const char* parse_madt_entry(Platform& p, const std::uint8_t* e) {
 // `madt` has been checked: at least kMadtMinLength long, all of it readable.
 const char* parse_madt(Platform& p, const std::uint8_t* madt) {
   p.local_apic_address = read_field<std::uint32_t>(madt, offsetof(Madt, local_apic_address));
+  if (const char* error = register_block_error(kLocalApicPage, p.local_apic_address)) return error;
   p.pcat_compat = (read_field<std::uint32_t>(madt, offsetof(Madt, flags)) & kMadtPcatCompat) != 0;
   const std::uint8_t* e = madt + sizeof(Madt);
   const std::uint8_t* const end = madt + length_of(madt);
@@ -285,8 +338,7 @@ const char* parse_madt(Platform& p, const std::uint8_t* madt) {
 const char* parse_hpet(Platform& p, const std::uint8_t* hpet) {
   if (hpet[kGasSpaceIdOffset] != kGasSystemMemory) return "HPET table: base address not in system memory space";
   const auto address = read_field<std::uint64_t>(hpet, kHpetAddressOffset);
-  if (address == 0) return "HPET table: base address 0";
-  if (address >= kIdentityMapEnd) return "HPET table: base address at or above 4 GiB, outside the identity map";
+  if (const char* error = register_block_error(kHpetBlock, address)) return error;
   p.hpet_address = address;
   return nullptr;
 }

@@ -10,7 +10,9 @@
 // fixed header long and at most kMaxTableLength, every MADT entry at least as long as
 // its type's fields, and everything read must lie in the memory the parser was given
 // (the kernel's identity map: below 4 GiB). A table that fails is refused with an error
-// naming it and what is wrong, never read past its end.
+// naming it and what is wrong, never read past its end. Device register blocks (local
+// APIC page, I/O APICs, HPET) must be nonzero, aligned to their size and wholly in the
+// identity map's uncached device window (acpi.cc, register_block_error).
 #pragma once
 
 #include <cstddef>
@@ -25,8 +27,10 @@ inline constexpr unsigned kMaxProcessors = 64;
 inline constexpr unsigned kMaxIoApics = 8;
 inline constexpr unsigned kMaxOverrides = 16;
 inline constexpr std::uint32_t kMaxTableLength = 256 * 1024;  // no table the guest reads is near this
-// Device registers (local APIC, HPET) must be below this: the end of the identity map.
+// The end of the identity map, and the start of its uncached part: device registers (local
+// APIC, I/O APICs, HPET) must lie wholly in [kDeviceWindowBegin, kIdentityMapEnd).
 inline constexpr std::uint64_t kIdentityMapEnd = std::uint64_t{GUEST_IDENTITY_MAP_GIB} << 30;
+inline constexpr std::uint64_t kDeviceWindowBegin = std::uint64_t{GUEST_UNCACHED_FROM_GIB} << 30;
 
 // The physical memory the parser may read: [begin, end), physical address a at host
 // address a + bias. The kernel's is its identity map; hosted tests and the fuzz target

@@ -20,16 +20,23 @@ using namespace irqshape::hw::lapic;
 using irqshape::kern::LocalApicRegisters;
 
 constexpr std::uint32_t kX2ApicMsrLast = 0x8FF;
+constexpr std::uint32_t kMsrMcgCap = 0x179;        // IA32_MCG_CAP (SDM vol. 3B, 15.3.1.1)
+constexpr std::uint64_t kMcgCapCmci = 1ull << 10;  // MCG_CMCI_P
+constexpr std::uint32_t kCpuid1EdxMca = 1u << 14;  // CPUID.01H:EDX.MCA: IA32_MCG_CAP exists
 
+// Refuses the MSRs that would #GP: those x2APIC lacks (x2apic_msrs.h) and the optional
+// LVTs this processor does not implement (set_optional_lvts, once x2APIC is on).
 class X2ApicMsrPort final : public irqshape::kern::MsrPort {
  public:
+  void set_optional_lvts(OptionalLvts lvts) { lvts_ = lvts; }
+
   bool read_msr(std::uint32_t msr, std::uint64_t& value) override {
-    if (is_apic(msr) && !x2apic_readable(offset_of(msr))) return false;
+    if (is_apic(msr) && !x2apic_readable(offset_of(msr), lvts_)) return false;
     value = x86::rdmsr(msr);
     return true;
   }
   bool write_msr(std::uint32_t msr, std::uint64_t value) override {
-    if (is_apic(msr) && !x2apic_writable(offset_of(msr))) return false;
+    if (is_apic(msr) && !x2apic_writable(offset_of(msr), lvts_)) return false;
     if (msr == x2apic_msr(kIcrLow)) x86::weak_wrmsr_fence();  // every IPI: kern's send_ipi and send_raw
     x86::wrmsr(msr, value);
     return true;
@@ -38,9 +45,12 @@ class X2ApicMsrPort final : public irqshape::kern::MsrPort {
  private:
   static bool is_apic(std::uint32_t msr) { return msr >= kX2ApicMsrBase && msr <= kX2ApicMsrLast; }
   static std::uint32_t offset_of(std::uint32_t msr) { return (msr - kX2ApicMsrBase) << 4; }
+
+  OptionalLvts lvts_{};  // none until read: their MSRs may #GP
 };
 
 Mode current_mode = Mode::XApic;
+bool optional_lvts_read = false;
 std::uint64_t apic_mmio_base = kDefaultBase;
 irqshape::hw::MmioWindow* mmio_window = nullptr;
 alignas(irqshape::hw::MmioWindow) unsigned char mmio_storage[sizeof(irqshape::hw::MmioWindow)];
@@ -118,7 +128,18 @@ void enable_this_cpu() {
   }
   base |= apic_base::GlobalEnable::mask;
   x86::wrmsr(kMsrApicBase, base);  // xAPIC first: EXTD may only be set from enabled xAPIC mode
-  if (current_mode == Mode::X2Apic) x86::wrmsr(kMsrApicBase, base | apic_base::X2ApicEnable::mask);
+  if (current_mode == Mode::X2Apic) {
+    x86::wrmsr(kMsrApicBase, base | apic_base::X2ApicEnable::mask);
+    // The BSP's LVT set serves every CPU, as the one adapter does (the local APICs of one
+    // machine are alike). The version register is an MSR only once x2APIC is on.
+    if (!optional_lvts_read) {
+      const bool mca = (x86::cpuid(1).edx & kCpuid1EdxMca) != 0;
+      const bool cmci = mca && (x86::rdmsr(kMsrMcgCap) & kMcgCapCmci) != 0;
+      const auto version = static_cast<std::uint32_t>(x86::rdmsr(x2apic_msr(kVersion)));
+      msr_port.set_optional_lvts(OptionalLvts::from(version, cmci));
+      optional_lvts_read = true;
+    }
+  }
   LocalApicRegisters& r = registers();
   // Software-enable now (an AP comes out of INIT with SVR.APIC_ENABLED clear and could
   // not even take the wake-up IPI); kern's HalInitializeProcessor reprograms the SVR.

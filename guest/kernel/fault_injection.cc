@@ -1,6 +1,7 @@
 #include "kernel/fault_injection.h"
 
 #include "apic/local_apic.h"
+#include "arch/x86.h"
 #include "kernel/clock.h"
 #include "kernel/command_line.h"
 #include "kernel/console.h"
@@ -51,5 +52,11 @@ void after_interrupt_core(unsigned cpus) {
 }
 
 bool ap_not_to_start(std::uint32_t& apic_id) { return command_line_number("irqshape.fault=ap_no_start=", apic_id); }
+
+void move_sender_finished() {
+  if (!command_line_has("irqshape.fault=move_sender_hangs")) return;
+  announce("the move sender never returns", this_cpu_index());
+  for (;;) x86::sti_hlt();
+}
 
 }  // namespace guest::fault

@@ -14,6 +14,11 @@
 //                                   wrong start page (smp/smp.cc): it runs other code,
 //                                   never reports in, and must be parked with INIT while
 //                                   the other CPUs come up and run the tests.
+//   irqshape.fault=move_sender_hangs the move tests' sender (CPU 1) never returns once it
+//                                   has sent its events: move.edge.pit must FAIL with
+//                                   reason=sender-not-done, move.level.edu with
+//                                   previous-sender-still-running, and every later test
+//                                   must still run with CPU 1 busy (not posted to).
 #pragma once
 
 #include <cstdint>
@@ -26,5 +31,9 @@ void before_interrupt_core(unsigned cpus);
 void after_interrupt_core(unsigned cpus);
 // ap_no_start=<id>: true and the APIC id whose start-up is to go wrong.
 [[nodiscard]] bool ap_not_to_start(std::uint32_t& apic_id);
+// The move tests' sender, on its CPU, when it has sent its events: with
+// move_sender_hangs it never returns (HLT with interrupts on, so it still takes the
+// interrupts routed to its CPU).
+void move_sender_finished();
 
 }  // namespace guest::fault

@@ -62,7 +62,7 @@ void msi_affinity(Fixture& f) {
   static EduTarget target;
   const unsigned cpu = f.cpus - 1;
   if (f.msi_edu == nullptr) {
-    report().fail("affinity.edu_msi", "no-msi-capable-edu");
+    report().fail("affinity.edu_msi", "no-msi-edu-off-the-shared-line");
     return;
   }
   target.probe.reset();
@@ -89,7 +89,8 @@ void msi_affinity(Fixture& f) {
   (void)release_source(si);
   const bool ok = delivered == kInterruptsPerCheck && target.probe.wrong_cpu == 0 && si.Cpu == cpu;
   report().record("affinity.edu_msi", ok,
-                  {Field::dec("cpu", cpu), Field::dec("expected_apic", f.apic_of(cpu)),
+                  {Field::dec("cpu", cpu), Field::dec("slot", f.msi_edu->address.slot),
+                   Field::dec("expected_apic", f.apic_of(cpu)),
                    Field::dec("last_apic", target.probe.last_apic), Field::hex("address", msg.address),
                    Field::hex("data", msg.data), Field::dec("interrupts", target.probe.count()),
                    Field::dec("wrong_cpu", target.probe.wrong_cpu)});

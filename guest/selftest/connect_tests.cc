@@ -129,30 +129,36 @@ void msi_cycles(Fixture& f) {
   static EduTarget target;
   static Hammer hammer;
   if (f.msi_edu == nullptr) {
-    report().fail("connect.msi", "no-msi-capable-edu");
+    report().fail("connect.msi", "no-msi-edu-off-the-shared-line");
     return;
   }
   target.probe.reset();
   target.device = f.msi_edu;
-  const unsigned cpu = f.cpus - 1;
+  // With a second CPU, CPU 1 raises continuously at the last CPU. Alone - or with CPU 1
+  // still busy with an earlier test's work (smp/cpu_work.h) - the BSP raises at itself in
+  // each cycle, so that each message is taken as it is raised (three raised at another
+  // CPU could find the first ISR call acknowledging all of them).
+  const bool concurrent = f.cpus > 1 && !smp::busy(1);
+  const unsigned cpu = concurrent ? f.cpus - 1 : 0;
   SystemInterrupt si;
   if (const NTSTATUS s = program_msi(f, cpu, si); !NT_SUCCESS(s)) {
     report().fail("connect.msi", status_name(s));
     return;
   }
   target.probe.expect_apic(f.apic_of(cpu));
-  // With a second CPU an AP raises continuously; alone, the BSP raises in each cycle.
-  const bool concurrent = f.cpus > 1;
   hammer.device = f.msi_edu;
   hammer.stop = false;
-  const std::uint32_t ticket = concurrent ? smp::post_work(1, hammer_work, &hammer) : 0;
+  std::uint32_t ticket = 0;
+  const bool posted = !concurrent || smp::post_work(1, hammer_work, &hammer, ticket);  // the BSP alone posts
   CycleTally t;
   const auto fire = [&] {
     for (unsigned i = 0; !concurrent && i < kManualRaises; ++i) f.msi_edu->raise(1);
   };
   for (unsigned i = 0; i < kCycles; ++i) cycle(f, si, edu_isr, &target, target.probe, t, fire, nullptr);
   hammer.stop = true;
-  if (concurrent) (void)smp::wait_for_work(1, ticket, kHammerStopNs);
+  // A hammer that does not stop keeps CPU 1 busy: the test fails, later ones are not
+  // posted there.
+  const bool stopped = !concurrent || (posted && smp::wait_for_work(1, ticket, kHammerStopNs));
   f.msi_edu->disable_msi();
   f.msi_edu->acknowledge(~0u);
   // The last message may still wait in the target's IRR: let it be counted first.
@@ -160,9 +166,11 @@ void msi_cycles(Fixture& f) {
   SourceInterruptCounters counters;
   (void)QuerySourceInterruptCounters(core(), si.Vector, &counters);
   (void)release_source(si);
+  const char* sender = !concurrent ? (f.cpus > 1 ? "bsp-cpu1-busy" : "bsp") : stopped ? "cpu1" : "cpu1-not-stopped";
   report().record("connect.msi",
-                  t.cycles == kCycles && t.fired == kCycles && t.after_close == 0 && target.probe.wrong_cpu == 0,
-                  {Field::dec("cpu", cpu), Field::text("sender", concurrent ? "cpu1" : "bsp"),
+                  t.cycles == kCycles && t.fired == kCycles && t.after_close == 0 && target.probe.wrong_cpu == 0 &&
+                      stopped,
+                  {Field::dec("cpu", cpu), Field::text("sender", sender),
                    Field::dec("cycles", t.cycles), Field::dec("fired", t.fired),
                    Field::dec("after_disconnect", t.after_close), Field::dec("handled", target.probe.claims()),
                    Field::dec("unhandled_while_disconnected", counters.unhandled),

@@ -39,7 +39,7 @@ constexpr std::uint64_t kQuietNs = 2 * clock::kNsPerMs;
 void unhandled_msi(Fixture& f) {
   static Probe probe;
   if (f.msi_edu == nullptr) {
-    report().fail("unhandled.msi", "no-msi-capable-edu");
+    report().fail("unhandled.msi", "no-msi-edu-off-the-shared-line");
     return;
   }
   probe.reset();

@@ -1,6 +1,7 @@
 #include "selftest/fixture.h"
 
 #include "devices/rtc.h"
+#include "kernel/console.h"
 #include "kernel/interrupt_system.h"
 #include "smp/cpu_work.h"
 
@@ -8,12 +9,18 @@ namespace guest::selftest {
 
 std::uint32_t Fixture::apic_of(unsigned cpu) const { return cpu_data(cpu).apic_id; }
 
+namespace {
+// Whether another edu's INTx reaches the same (known) GSI as `d`'s.
+bool shares_intx_line(const Fixture& f, const edu::Device& d) {
+  for (unsigned i = 0; i < f.edu_count; ++i) {
+    if (&f.edus[i] != &d && d.intx_gsi >= 0 && f.edus[i].intx_gsi == d.intx_gsi) return true;
+  }
+  return false;
+}
+}  // namespace
+
 void discover_devices(Fixture& f) {
   f.edu_count = edu::discover(f.edus, edu::kMaxDevices);
-  for (unsigned i = 0; i < f.edu_count; ++i) {
-    const edu::Device& d = f.edus[i];
-    if (f.msi_edu == nullptr && d.msi_capability != 0) f.msi_edu = &d;
-  }
   // Two devices whose INTx reach the same GSI share a level line; any other device with
   // a known GSI serves the level move test.
   for (unsigned i = 0; i < f.edu_count && f.shared[0] == nullptr; ++i) {
@@ -25,8 +32,25 @@ void discover_devices(Fixture& f) {
       }
     }
   }
+  // The MSI tests get a device of their own, off the shared line (run.py's 00:03.0).
+  for (unsigned i = 0; i < f.edu_count && f.msi_edu == nullptr; ++i) {
+    if (f.edus[i].msi_capability != 0 && !shares_intx_line(f, f.edus[i])) f.msi_edu = &f.edus[i];
+  }
   for (unsigned i = 0; i < f.edu_count; ++i) {
     if (f.edus[i].intx_gsi >= 0 && &f.edus[i] != f.msi_edu) f.intx_edu = &f.edus[i];
+  }
+  Console out;
+  for (unsigned i = 0; i < f.edu_count; ++i) {
+    const edu::Device& d = f.edus[i];
+    out.w.str("edu slot=").dec(d.address.slot).str(" gsi=");
+    if (d.intx_gsi >= 0) out.w.dec(static_cast<unsigned>(d.intx_gsi));
+    else out.w.str("unknown");
+    out.w.str(" msi=").dec(d.msi_capability != 0 ? 1 : 0).str(" msi_tests=").dec(&d == f.msi_edu ? 1 : 0);
+    out.w.str(" shared_line=").dec(&d == f.shared[0] || &d == f.shared[1] ? 1 : 0);
+    out.w.str(" level_move=").dec(&d == f.intx_edu ? 1 : 0).chr('\n');
+  }
+  if (f.msi_edu == nullptr) {
+    out.w.str("edu: no MSI-capable edu off the shared INTx line (run.py puts one at 00:03.0): the MSI tests fail\n");
   }
 }
 
@@ -65,8 +89,17 @@ NTSTATUS connect(KINTERRUPT** object, KSERVICE_ROUTINE isr, void* context, const
   return IoConnectInterrupt(core(), object, isr, context, nullptr, si.Vector, si.Irql, si.Irql, mode, share, cpus);
 }
 
-void flush_all_cpus() {
-  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) (void)smp::flush_interrupts(cpu, kWaitNs);
+unsigned flush_all_cpus() {
+  unsigned not_flushed = 0;
+  for (unsigned cpu = 0; cpu < core().cpu_count; ++cpu) {
+    const bool was_busy = smp::busy(cpu);
+    if (smp::flush_interrupts(cpu, kWaitNs)) continue;
+    ++not_flushed;
+    Console out;
+    out.w.str("flush: cpu ").dec(cpu).str(was_busy ? " still runs earlier work" : " did not run the flush in time");
+    out.w.str(": what is pending there is not flushed\n");
+  }
+  return not_flushed;
 }
 
 NTSTATUS release_source(const SystemInterrupt& si) {

@@ -8,15 +8,25 @@
 
 namespace guest::smp {
 
-std::uint32_t post_work(unsigned cpu, WorkFunction fn, void* argument) {
+// Busy until the target has counted the last posted work completed: its idle loop
+// clears the mailbox before that count (release), so a poster that sees the count sees
+// the mailbox free.
+bool busy(unsigned cpu) {
+  const PerCpu& target = cpu_data(cpu);
+  return target.work_completed.load(std::memory_order_acquire) != target.work_posted.load(std::memory_order_relaxed);
+}
+
+bool post_work(unsigned cpu, WorkFunction fn, void* argument, std::uint32_t& ticket) {
   PerCpu& target = cpu_data(cpu);
   GUEST_ASSERT(cpu != this_cpu_index());
+  if (busy(cpu)) return false;
   GUEST_ASSERT(target.work.load(std::memory_order_acquire) == nullptr);
-  const std::uint32_t ticket = target.work_completed.load(std::memory_order_acquire) + 1;
+  ticket = target.work_posted.load(std::memory_order_relaxed) + 1;
+  target.work_posted.store(ticket, std::memory_order_relaxed);
   target.work_argument = argument;
   target.work.store(fn, std::memory_order_release);
   apic::send_fixed(target.apic_id, kWakeupVector);
-  return ticket;
+  return true;
 }
 
 bool wait_for_work(unsigned cpu, std::uint32_t ticket, std::uint64_t timeout_ns) {
@@ -30,7 +40,8 @@ bool run_on(unsigned cpu, WorkFunction fn, void* argument, std::uint64_t timeout
     fn(argument);
     return true;
   }
-  return wait_for_work(cpu, post_work(cpu, fn, argument), timeout_ns);
+  std::uint32_t ticket = 0;
+  return post_work(cpu, fn, argument, ticket) && wait_for_work(cpu, ticket, timeout_ns);
 }
 
 bool flush_interrupts(unsigned cpu, std::uint64_t timeout_ns) {

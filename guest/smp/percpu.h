@@ -20,9 +20,11 @@ struct PerCpu {
   std::uint32_t apic_id = 0;
   std::atomic<bool> online{false};
 
-  // Work posted by another CPU (smp/cpu_work.h), run from this CPU's idle loop.
+  // Work posted by another CPU (smp/cpu_work.h), run from this CPU's idle loop; the
+  // poster counts what it posted, this CPU what it completed.
   std::atomic<WorkFunction> work{nullptr};
   void* work_argument = nullptr;
+  std::atomic<std::uint32_t> work_posted{0};
   std::atomic<std::uint32_t> work_completed{0};
 
   // Local APIC timer wake-ups (kernel/clock.h) and other platform vectors taken.

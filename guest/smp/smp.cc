@@ -158,7 +158,9 @@ StartResult start_application_processors(const acpi::Platform& platform) {
       case StartDecision::NotAddressable: {
         ++r.failed;
         Console out;
-        out.w.str("smp: apic ").hex(id).str(" not started: xAPIC mode addresses only ids below 0xff\n");
+        out.w.str("smp: apic ").hex(id).str(apic::mode() == apic::Mode::XApic
+                                                  ? " not started: xAPIC mode addresses only ids below 0xff\n"
+                                                  : " not started: 0xffffffff is the x2APIC broadcast id\n");
         continue;
       }
       case StartDecision::Start: break;

@@ -45,9 +45,9 @@ Bytes local_apic(std::uint8_t id, std::uint8_t length = 8) {
   e.resize(length);
   return e;
 }
-Bytes ioapic(std::uint8_t length = 12) {
+Bytes ioapic(std::uint8_t length = 12, std::uint32_t address = 0xFEC0'0000) {
   Bytes e{1, length, 0, 0};
-  append32(e, 0xFEC0'0000);
+  append32(e, address);
   append32(e, 0);
   e.resize(length);
   return e;
@@ -74,21 +74,38 @@ Bytes local_x2apic(std::uint32_t id, std::uint8_t length = 16) {
   return e;
 }
 
-Bytes madt_body(const std::vector<Bytes>& entries) {
+Bytes madt_body(const std::vector<Bytes>& entries, std::uint32_t local_apic_address = 0xFEE0'0000) {
   Bytes body;
-  append32(body, 0xFEE0'0000);
+  append32(body, local_apic_address);
   append32(body, 1);  // PCAT_COMPAT
   for (const Bytes& e : entries) body.insert(body.end(), e.begin(), e.end());
   return body;
 }
 
 Bytes hpet_body(std::uint64_t address, std::uint8_t space = 0) {
-  Bytes body;
-  append32(body, 0x8086'A201);                    // event timer block id (offset 36)
-  body.insert(body.end(), {space, 64, 0, 0});     // GAS: space, width, offset, access (40)
-  append64(body, address);                        // GAS address (44)
-  body.insert(body.end(), {0, 0x80, 0x00, 0});    // HPET number, minimum tick, attributes
+  Bytes body(20, 0);
+  put32(body, 0, 0x8086'A201);  // event timer block id (offset 36)
+  body[4] = space;              // GAS: space, width, offset, access (40)
+  body[5] = 64;
+  put64(body, 8, address);      // GAS address (44)
+  body[17] = 0x80;              // HPET number, minimum tick (0x0080), attributes
   return body;
+}
+
+// An RSDP (revision 0: RSDT at `root`; 2: XSDT there), both checksums right.
+Bytes rsdp(std::uint8_t revision, std::uint64_t root) {
+  Bytes r(36, 0);
+  std::memcpy(r.data(), "RSD PTR ", 8);
+  r[15] = revision;
+  if (revision >= 2) {
+    put32(r, 20, 36);
+    put64(r, 24, root);
+  } else {
+    put32(r, 16, static_cast<std::uint32_t>(root));
+  }
+  fix_checksum(r, 8, 20);
+  if (revision >= 2) fix_checksum(r, 32, 36);  // after: covers byte 8 too
+  return r;
 }
 
 // Physical memory [kBase, kBase + size) backed by a buffer: RSDP at kBase, root table at
@@ -112,23 +129,12 @@ class AcpiTest : public ::testing::Test {
   // (default: the MADT and the HPET table), and those tables; then parses.
   bool parse_with(std::uint8_t revision = 0, std::optional<std::vector<std::uint64_t>> entries = std::nullopt) {
     const std::vector<std::uint64_t> listed = entries.value_or(std::vector<std::uint64_t>{kMadt, kHpet});
-    Bytes rsdp(36, 0);
-    std::memcpy(rsdp.data(), "RSD PTR ", 8);
-    rsdp[15] = revision;
-    if (revision >= 2) {
-      put32(rsdp, 20, 36);
-      put64(rsdp, 24, kRoot);
-    } else {
-      put32(rsdp, 16, kRoot);
-    }
-    fix_checksum(rsdp, 8, 20);
-    if (revision >= 2) fix_checksum(rsdp, 32, 36);  // after: covers byte 8 too
     if (root.empty()) {
       Bytes body;
       for (std::uint64_t a : listed) revision >= 2 ? append64(body, a) : append32(body, static_cast<std::uint32_t>(a));
       root = table(revision >= 2 ? "XSDT" : "RSDT", body);
     }
-    place(kBase, rsdp);
+    place(kBase, rsdp(revision, kRoot));
     place(kRoot, root);
     place(kMadt, madt);
     place(kHpet, hpet);
@@ -269,7 +275,97 @@ TEST_F(AcpiTest, UnknownMadtEntryTypesAreSkipped) {
 TEST_F(AcpiTest, LocalApicOverrideAbove4GiBIsRefused) {
   madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(0x1'0000'0000)}));
   EXPECT_FALSE(parse_with());
-  EXPECT_STREQ(error, "MADT: local APIC address override (type 5) at or above 4 GiB, outside the identity map");
+  EXPECT_STREQ(error, "MADT: local APIC address override (type 5): register page not wholly below 4 GiB, outside the identity map");
+}
+
+// Device register blocks the kernel maps by their address: each must be aligned to its
+// size and lie wholly in the identity map's uncached device window [3 GiB, 4 GiB).
+struct BlockCase {
+  std::uint64_t address;
+  const char* error;  // nullptr: accepted
+};
+
+TEST_F(AcpiTest, LocalApicOverridePageMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFFFF'F000, nullptr},  // the last 4 KiB page below 4 GiB
+      {0xC000'0000, nullptr},
+      {0xFFFF'FC00, "MADT: local APIC address override (type 5) not 4 KiB-aligned"},
+      {0xFEE0'0400, "MADT: local APIC address override (type 5) not 4 KiB-aligned"},
+      {0, "MADT: local APIC address override (type 5) is 0"},
+      {0x10'0000, "MADT: local APIC address override (type 5) below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+      {0xBFFF'F000, "MADT: local APIC address override (type 5) below 3 GiB: RAM (low memory, the kernel image), not "
+                    "the uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(c.address)}));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.local_apic_address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
+}
+
+TEST_F(AcpiTest, MadtHeaderLocalApicAddressMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFEE0'0000, nullptr},
+      {0xFFFF'F000, nullptr},
+      {0xFFFF'FFF0, "MADT: local APIC address (header) not 4 KiB-aligned"},
+      {0, "MADT: local APIC address (header) is 0"},
+      {0x8000, "MADT: local APIC address (header) below 3 GiB: RAM (low memory, the kernel image), not the uncached "
+               "device window"},
+  };
+  for (const BlockCase& c : cases) {
+    madt = table("APIC", madt_body({local_apic(0), ioapic()}, static_cast<std::uint32_t>(c.address)));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
+  // A valid override replaces a header address the parser would refuse: the header is
+  // read first, so it must be valid too.
+  madt = table("APIC", madt_body({local_apic(0), ioapic(), lapic_override(0xFEE0'0000)}, 0xFFFF'FFF0));
+  root.clear();
+  EXPECT_FALSE(parse_with());
+  EXPECT_STREQ(error, "MADT: local APIC address (header) not 4 KiB-aligned");
+}
+
+TEST_F(AcpiTest, IoApicAddressMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFEC0'0000, nullptr},
+      {0xFEC0'0400, nullptr},  // 1 KiB-aligned: IOREGSEL, IOWIN and the EOI register (0x40) fit
+      {0xFFFF'FC00, nullptr},  // the last 1 KiB below 4 GiB
+      {0, "MADT: I/O APIC entry (type 1) address is 0"},
+      {0xFEC0'0010, "MADT: I/O APIC entry (type 1) address not 1 KiB-aligned"},
+      {0xFFFF'FFF0, "MADT: I/O APIC entry (type 1) address not 1 KiB-aligned"},
+      {0x10'0000, "MADT: I/O APIC entry (type 1) address below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+      {0x400, "MADT: I/O APIC entry (type 1) address below 3 GiB: RAM (low memory, the kernel image), not the "
+              "uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    // The bad entry second: the message names the entry type whichever I/O APIC it is.
+    madt = table("APIC", madt_body({local_apic(0), ioapic(), ioapic(12, static_cast<std::uint32_t>(c.address))}));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.ioapic_count, 2u);
+      EXPECT_EQ(platform.ioapics[1].address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
 }
 
 TEST_F(AcpiTest, XsdtEntriesAbove4GiBAreSkipped) {
@@ -288,11 +384,36 @@ TEST_F(AcpiTest, ShortHpetTableIsRefused) {
 TEST_F(AcpiTest, HpetAddressAbove4GiBOrNotMemoryIsRefused) {
   hpet = table("HPET", hpet_body(0x1'0000'0000));
   EXPECT_FALSE(parse_with());
-  EXPECT_STREQ(error, "HPET table: base address at or above 4 GiB, outside the identity map");
+  EXPECT_STREQ(error, "HPET table: register block (1 KiB) not wholly below 4 GiB, outside the identity map");
   hpet = table("HPET", hpet_body(0xFED0'0000, 1));
   root.clear();
   EXPECT_FALSE(parse_with());
   EXPECT_STREQ(error, "HPET table: base address not in system memory space");
+}
+
+TEST_F(AcpiTest, HpetBlockMustBeAlignedAndInTheDeviceWindow) {
+  const BlockCase cases[] = {
+      {0xFED0'0000, nullptr},
+      {0xFFFF'FC00, nullptr},  // the last 1 KiB below 4 GiB
+      {0xFFFF'FF00, "HPET table: base address not 1 KiB-aligned"},  // its block would run past 4 GiB
+      {0xFFFF'FFF8, "HPET table: base address not 1 KiB-aligned"},
+      {0xFED0'0200, "HPET table: base address not 1 KiB-aligned"},
+      {0, "HPET table: base address is 0"},
+      {0x20'0000, "HPET table: register block (1 KiB) below 3 GiB: RAM (low memory, the kernel image), not the "
+                  "uncached device window"},
+  };
+  for (const BlockCase& c : cases) {
+    hpet = table("HPET", hpet_body(c.address));
+    root.clear();
+    platform = {};
+    if (c.error == nullptr) {
+      EXPECT_TRUE(parse_with()) << std::hex << c.address << ": " << error;
+      EXPECT_EQ(platform.hpet_address, c.address);
+    } else {
+      EXPECT_FALSE(parse_with()) << std::hex << c.address;
+      EXPECT_STREQ(error, c.error) << std::hex << c.address;
+    }
+  }
 }
 
 TEST_F(AcpiTest, NoHpetTableLeavesTheAddressZero) {
@@ -304,6 +425,67 @@ TEST_F(AcpiTest, NoRsdpIsReported) {
   const PhysicalMemory nothing{kBase, kBase, 0};
   EXPECT_FALSE(parse(kBase, nothing, platform, error));
   EXPECT_STREQ(error, "no RSDP");
+}
+
+// The BIOS-area scan (no loader hint): the first MiB, plus a little above it, backed by a
+// buffer; the EBDA segment at 0x40E; the tables at 0x20000.
+struct BiosMemory {
+  static constexpr std::uint64_t kEbda = 0x9'FC00, kRoot = 0x2'0000, kMadt = 0x2'0100, kHpet = 0x2'0400;
+  static constexpr std::uint64_t kSize = 0x10'1000;
+
+  BiosMemory() : bytes(kSize, 0) {
+    Bytes body;
+    append32(body, static_cast<std::uint32_t>(kMadt));
+    append32(body, static_cast<std::uint32_t>(kHpet));
+    place(kRoot, table("RSDT", body));
+    place(kMadt, table("APIC", madt_body({local_apic(0), ioapic()})));
+    place(kHpet, table("HPET", hpet_body(0xFED0'0000)));
+  }
+
+  void place(std::uint64_t at, const Bytes& b) { std::memcpy(bytes.data() + at, b.data(), b.size()); }
+  void set_ebda(std::uint64_t ebda) {
+    const auto segment = static_cast<std::uint16_t>(ebda >> 4);
+    std::memcpy(bytes.data() + 0x40E, &segment, 2);
+  }
+  // An RSDP (revision 0) at `at`, then the parse without a loader hint: found there?
+  bool scan_finds(std::uint64_t at) {
+    place(at, rsdp(0, kRoot));
+    platform = {};
+    return parse(0, PhysicalMemory{0, kSize, reinterpret_cast<std::uintptr_t>(bytes.data())}, platform, error) &&
+           platform.rsdp == at && !platform.rsdp_from_loader;
+  }
+
+  Bytes bytes;
+  Platform platform;
+  const char* error = "";
+};
+
+TEST(RsdpScanTest, EveryBiosAreaSlotIsSearchedUpToTheLast) {
+  for (const std::uint64_t at : {0xE'0000, 0xF'0000, 0xF'FFD0, 0xF'FFE0, 0xF'FFF0}) {
+    BiosMemory m;
+    EXPECT_TRUE(m.scan_finds(at)) << std::hex << at << ": " << m.error;
+  }
+}
+
+TEST(RsdpScanTest, EverySlotOfTheEbdasFirstKiBIsSearchedUpToTheLast) {
+  for (const std::uint64_t offset : {0x0, 0x10, 0x3D0, 0x3E0, 0x3F0}) {
+    BiosMemory m;
+    m.set_ebda(BiosMemory::kEbda);
+    EXPECT_TRUE(m.scan_finds(BiosMemory::kEbda + offset)) << std::hex << offset << ": " << m.error;
+  }
+}
+
+TEST(RsdpScanTest, NothingOutsideTheSearchAreasIsFound) {
+  BiosMemory past_ebda;
+  past_ebda.set_ebda(BiosMemory::kEbda);
+  EXPECT_FALSE(past_ebda.scan_finds(BiosMemory::kEbda + 0x400));  // past the EBDA's first KiB
+  EXPECT_STREQ(past_ebda.error, "no RSDP");
+  BiosMemory past_bios;
+  EXPECT_FALSE(past_bios.scan_finds(0x10'0000));  // past the BIOS area
+  EXPECT_STREQ(past_bios.error, "no RSDP");
+  BiosMemory unaligned;
+  EXPECT_FALSE(unaligned.scan_finds(0xE'0008));  // not on a 16-byte boundary
+  EXPECT_STREQ(unaligned.error, "no RSDP");
 }
 
 // What smp.cc does with a parsed MADT when every start it tries succeeds: the ids it
@@ -342,6 +524,21 @@ TEST_F(AcpiTest, XApicModeDoesNotStartIdsFrom0xFFOn) {
   const StartOutcome x2apic = plan_starts(platform, 0, false, GUEST_MAX_CPUS);
   EXPECT_EQ(x2apic.started, (std::vector<std::uint32_t>{1, 0xFF, 0x100, 0xFE, 0x1234, 2}));
   EXPECT_EQ(x2apic.failed, 0u);
+}
+
+TEST_F(AcpiTest, X2ApicModeDoesNotStartTheBroadcastId) {
+  // 0xFFFFFFFF is the x2APIC broadcast destination: an INIT sent there would reach every
+  // CPU, the BSP too. Every other 32-bit id is one processor's.
+  madt = table("APIC", madt_body({local_x2apic(0), local_x2apic(0xFFFF'FFFF), local_x2apic(1),
+                                  local_x2apic(0xFFFF'FFFE), ioapic()}));
+  ASSERT_TRUE(parse_with()) << error;
+  ASSERT_EQ(platform.processors, 4u);
+  const StartOutcome x2apic = plan_starts(platform, 0, false, GUEST_MAX_CPUS);
+  EXPECT_EQ(x2apic.started, (std::vector<std::uint32_t>{1, 0xFFFF'FFFE}));
+  EXPECT_EQ(x2apic.failed, 1u);
+  EXPECT_EQ(x2apic.not_addressable, 1u);
+  EXPECT_EQ(smp::decide_start(0xFFFF'FFFF, 0, false, 1, GUEST_MAX_CPUS, false), smp::StartDecision::NotAddressable);
+  EXPECT_EQ(smp::decide_start(0xFFFF'FFFF, 0, true, 1, GUEST_MAX_CPUS, false), smp::StartDecision::NotAddressable);
 }
 
 TEST_F(AcpiTest, StartDecisionSkipsTheBspAndRunsOutOfIndexes) {
