@@ -11,7 +11,9 @@
 //                     and the cleanup IPI then frees the released vector;
 //   spurious.apic     the local APICs' spurious vector (0xFF) was taken 0 times (QEMU's
 //                     APIC only delivers it when TPR masks an interrupt that was
-//                     already being delivered, which this kernel never provokes);
+//                     already being delivered, which this kernel never provokes); the
+//                     unexpected interrupts are the two provoked ones and any that came
+//                     late on a vector a source once had on that CPU;
 //   isr.checks        every test ISR ran at its SynchronizeIrql (CR8) with a vector of
 //                     its Irql's class in service (totals over the whole run);
 //   pool.balance      every interrupt-object block went back to the pool;
@@ -70,9 +72,11 @@ void unhandled_msi(Fixture& f) {
                    Field::dec("unhandled", c.unhandled), Field::dec("storm_masked", c.storm_masked ? 1 : 0)});
 }
 
+// The highest device vector: free unless something is allocated at IRQL 12.
+constexpr unsigned kUnexpectedTestVector = first_vector_of(kMaxDeviceIrql) + VectorMatrix::kVectorsPerClass - 1;
+
 void unexpected_vector(Fixture&) {
-  // The highest device vector: free unless something is allocated at IRQL 12.
-  const auto vector = static_cast<std::uint8_t>(first_vector_of(kMaxDeviceIrql) + VectorMatrix::kVectorsPerClass - 1);
+  const auto vector = static_cast<std::uint8_t>(kUnexpectedTestVector);
   const unsigned cpu = 0;
   const bool free = !core().vectors.in_use(cpu, vector);
   const std::uint64_t before = KeQueryCpuInterruptCounters(core(), cpu).unexpected;
@@ -123,18 +127,63 @@ void stale_vector_after_release(Fixture& f) {
                    Field::dec("new_isr", new_owner.count()), Field::dec("freed", freed ? 1 : 0)});
 }
 
+// "cpu0:0x90,0xcf cpu1:0xb0": each CPU's unexpected vectors, or "none".
+const char* vector_list(Fixture& f) {
+  static char text[200];
+  unsigned n = 0;
+  auto put = [&](const char* s) {
+    while (*s != '\0' && n + 1 < sizeof text) text[n++] = *s++;
+  };
+  auto put_hex = [&](unsigned v) {
+    const char digits[] = "0123456789abcdef";
+    const char h[] = {'0', 'x', digits[(v >> 4) & 15], digits[v & 15], '\0'};
+    put(h);
+  };
+  for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
+    const irqshape::hw::VectorSet set = KeQueryCpuInterruptCounters(core(), cpu).unexpected_vectors;
+    if (set.empty()) continue;
+    if (n != 0) put(" ");
+    put("cpu");
+    const char c[] = {static_cast<char>('0' + cpu % 10), ':', '\0'};
+    put(c);
+    bool first = true;
+    for (int v = set.lowest_from(0); v != irqshape::hw::VectorSet::kNone; v = v < 255 ? set.lowest_from(v + 1) : irqshape::hw::VectorSet::kNone) {
+      if (!first) put(",");
+      put_hex(static_cast<unsigned>(v));
+      first = false;
+    }
+  }
+  if (n == 0) put("none");
+  text[n] = '\0';
+  return text;
+}
+
 void spurious_apic(Fixture& f) {
   std::uint64_t spurious = 0, unexpected = 0, dispatched = 0, stray = 0;
+  unsigned never_allocated = 0;  // unexpected vectors no source ever had on that CPU
   for (unsigned cpu = 0; cpu < f.cpus; ++cpu) {
     const CpuInterruptCounters c = KeQueryCpuInterruptCounters(core(), cpu);
     spurious += c.apic_spurious;
     unexpected += c.unexpected;
     dispatched += c.dispatched;
     stray += cpu_data(cpu).stray_interrupts;
+    const irqshape::hw::VectorSet had = core().vectors.ever_allocated(cpu);
+    for (int v = c.unexpected_vectors.lowest_from(0); v != irqshape::hw::VectorSet::kNone;
+         v = v < 255 ? c.unexpected_vectors.lowest_from(v + 1) : irqshape::hw::VectorSet::kNone) {
+      const bool provoked = cpu == 0 && static_cast<unsigned>(v) == kUnexpectedTestVector;  // unexpected.vector's
+      if (!provoked && !had.test(static_cast<unsigned>(v))) ++never_allocated;
+    }
   }
-  // The unexpected interrupts: unexpected.vector's self-IPI and release.stale_vector's.
-  report().record("spurious.apic", spurious == 0 && unexpected == 2,
+  // Two unexpected interrupts are provoked: unexpected.vector's self-IPI and
+  // release.stale_vector's. More may come where the platform delivers an interrupt late
+  // (a software hypervisor here: an RTC tick reached CPU 0 after move.rtc had moved the
+  // line off it and the cleanup had freed the vector): the core counts them unexpected
+  // and runs no ISR, which is its job. Each must be on a vector a source once had on that
+  // CPU (late=); one on a vector nobody had is a misdirected interrupt, and fails.
+  report().record("spurious.apic", spurious == 0 && unexpected >= 2 && never_allocated == 0,
                   {Field::dec("apic_spurious", spurious), Field::dec("unexpected", unexpected),
+                   Field::dec("late", unexpected >= 2 ? unexpected - 2 : 0),
+                   Field::dec("never_allocated", never_allocated), Field::text("vectors", vector_list(f)),
                    Field::dec("dispatched", dispatched), Field::dec("before_core", stray)});
 }
 

@@ -28,6 +28,7 @@ struct CpuInterruptState {
   std::atomic<std::uint64_t> dispatched{0};       // every call of the dispatcher
   std::atomic<std::uint64_t> apic_spurious{0};    // the APIC's spurious vector
   std::atomic<std::uint64_t> unexpected{0};       // a vector with no source mapped
+  std::array<std::atomic<std::uint64_t>, 4> unexpected_vectors{};  // which: a 256-bit set
 
   InterruptSource* cleanup_head = nullptr;  // vector lock
   // Vectors of released sources (vector lock): unmapped but still taken in the vector

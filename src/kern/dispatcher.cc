@@ -1,5 +1,7 @@
 #include "kern/dispatcher.h"
 
+#include <bit>
+
 #include "kern/source_internal.h"
 #include "kern/system_vectors.h"
 
@@ -107,6 +109,7 @@ void KiInterruptDispatch(InterruptCore& core, unsigned cpu, std::uint8_t vector,
   InterruptSource* src = c.table[vector].load(std::memory_order_seq_cst);
   if (src == nullptr) {
     count(c.unexpected);
+    c.unexpected_vectors[vector >> 6].fetch_or(std::uint64_t{1} << (vector & 63), std::memory_order_relaxed);
     lapic.eoi();
     return;
   }
@@ -126,8 +129,12 @@ std::optional<std::uint64_t> KeGetInterruptPayload(const KINTERRUPT* Interrupt) 
 CpuInterruptCounters KeQueryCpuInterruptCounters(InterruptCore& core, unsigned cpu) {
   if (cpu >= core.cpu_count) return {};
   const CpuInterruptState& c = core.cpus[cpu];
-  return {c.dispatched.load(std::memory_order_relaxed), c.apic_spurious.load(std::memory_order_relaxed),
-          c.unexpected.load(std::memory_order_relaxed)};
+  CpuInterruptCounters out{c.dispatched.load(std::memory_order_relaxed), c.apic_spurious.load(std::memory_order_relaxed),
+                           c.unexpected.load(std::memory_order_relaxed), {}};
+  for (unsigned w = 0; w < c.unexpected_vectors.size(); ++w)
+    for (std::uint64_t bits = c.unexpected_vectors[w].load(std::memory_order_relaxed); bits != 0; bits &= bits - 1)
+      out.unexpected_vectors.set(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
+  return out;
 }
 
 NTSTATUS QuerySourceInterruptCounters(InterruptCore& core, SystemVector vector, SourceInterruptCounters* out) {

@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 
+#include "hw/vector_set.h"
 #include "kern/interrupt_core.h"
 #include "kern/interrupt_object.h"
 
@@ -47,6 +48,7 @@ struct CpuInterruptCounters {
   std::uint64_t dispatched = 0;
   std::uint64_t apic_spurious = 0;
   std::uint64_t unexpected = 0;
+  hw::VectorSet unexpected_vectors;  // the vectors those came on
 };
 [[nodiscard]] CpuInterruptCounters KeQueryCpuInterruptCounters(InterruptCore& core, unsigned cpu);
 

@@ -31,14 +31,19 @@ std::optional<unsigned> VectorMatrix::best_cpu(KAFFINITY candidates, KIRQL level
   return best;
 }
 
+void VectorMatrix::take(unsigned cpu, std::uint8_t vector, std::uint16_t owner) {
+  cpu_[cpu].used.set(vector);
+  cpu_[cpu].ever_allocated.set(vector);
+  cpu_[cpu].owner[vector] = owner;
+}
+
 std::optional<VectorAssignment> VectorMatrix::allocate(KAFFINITY candidates, KIRQL level, std::uint16_t owner) {
   if (!is_device_irql(level) || owner == kNoOwner || owner == kSystemOwner) return std::nullopt;
   const std::optional<unsigned> cpu = best_cpu(candidates, level);
   if (!cpu) return std::nullopt;
   const auto free_bits = static_cast<std::uint16_t>(~cpu_[*cpu].used.class_bits(level));
   const auto vector = static_cast<std::uint8_t>(first_vector_of(level) + static_cast<unsigned>(std::countr_zero(free_bits)));
-  cpu_[*cpu].used.set(vector);
-  cpu_[*cpu].owner[vector] = owner;
+  take(*cpu, vector, owner);
   return VectorAssignment{*cpu, vector};
 }
 
@@ -50,10 +55,7 @@ std::optional<VectorAssignment> VectorMatrix::allocate_bridged(unsigned old_cpu,
   const auto common = static_cast<std::uint16_t>(~(cpu_[*cpu].used.class_bits(level) | cpu_[old_cpu].used.class_bits(level)));
   if (common == 0) return std::nullopt;
   const auto vector = static_cast<std::uint8_t>(first_vector_of(level) + static_cast<unsigned>(std::countr_zero(common)));
-  for (unsigned c : {*cpu, old_cpu}) {
-    cpu_[c].used.set(vector);
-    cpu_[c].owner[vector] = owner;
-  }
+  for (unsigned c : {*cpu, old_cpu}) take(c, vector, owner);
   return VectorAssignment{*cpu, vector};
 }
 

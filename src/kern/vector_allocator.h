@@ -51,12 +51,20 @@ class VectorMatrix {
   [[nodiscard]] unsigned device_vectors_in_use(unsigned cpu) const;
   [[nodiscard]] bool in_use(unsigned cpu, unsigned vector) const;
   [[nodiscard]] std::uint16_t owner(unsigned cpu, unsigned vector) const;
+  // Every device vector ever allocated on `cpu`, freed or not: where an interrupt a source
+  // sent before its release or move may still arrive (diagnostics; the guest's self-test).
+  [[nodiscard]] hw::VectorSet ever_allocated(unsigned cpu) const {
+    return cpu < cpu_count_ ? cpu_[cpu].ever_allocated : hw::VectorSet{};
+  }
 
  private:
   struct PerCpu {
     hw::VectorSet used;
+    hw::VectorSet ever_allocated;
     std::array<std::uint16_t, 256> owner{};
   };
+
+  void take(unsigned cpu, std::uint8_t vector, std::uint16_t owner);
 
   [[nodiscard]] std::optional<unsigned> best_cpu(KAFFINITY candidates, KIRQL level) const;
 

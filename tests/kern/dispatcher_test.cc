@@ -196,6 +196,11 @@ TEST_F(DispatcherTest, ApicSpuriousVectorIsCountedSeparatelyAndNotEoid) {
   KiInterruptDispatch(core, 0, 0x99);  // nothing mapped there
   EXPECT_EQ(KeQueryCpuInterruptCounters(core, 0).unexpected, 1u);
   EXPECT_EQ(KeQueryCpuInterruptCounters(core, 0).dispatched, 3u);
+  // ... and the counters say on which vector (the guest's self-test lists them).
+  hw::VectorSet only_0x99;
+  only_0x99.set(0x99);
+  EXPECT_EQ(KeQueryCpuInterruptCounters(core, 0).unexpected_vectors, only_0x99);
+  EXPECT_TRUE(KeQueryCpuInterruptCounters(core, 1).unexpected_vectors.empty());
   IoDisconnectInterrupt(obj);
 }
 

@@ -35,6 +35,25 @@ TEST(VectorMatrix, DeviceVectorsComeFromTheClassOfTheRunLevel) {
   EXPECT_FALSE(m.allocate(~0ull, 4, VectorMatrix::kNoOwner));
 }
 
+// What a CPU ever had survives the free (where a late interrupt of a released source can
+// land); system vectors and other CPUs are not in it.
+TEST(VectorMatrix, RemembersEveryVectorEverAllocatedOnACpu) {
+  VectorMatrix m(2);
+  EXPECT_TRUE(m.ever_allocated(0).empty());
+  const auto a = m.allocate(affinity_of(1), 5, 7);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(m.free(*a));
+  EXPECT_FALSE(m.in_use(1, a->vector));
+  EXPECT_TRUE(m.ever_allocated(1).test(a->vector));
+  EXPECT_EQ(m.ever_allocated(1).count(), 1u);
+  EXPECT_TRUE(m.ever_allocated(0).empty());
+  const auto b = m.allocate_bridged(1, affinity_of(0), 5, 8);  // taken on both while a line moves
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(m.ever_allocated(0).test(b->vector));
+  EXPECT_TRUE(m.ever_allocated(1).test(b->vector));
+  EXPECT_TRUE(m.ever_allocated(5).empty()) << "no such CPU";
+}
+
 TEST(VectorMatrix, PicksTheCpuWithTheMostFreeVectorsInTheClass) {
   VectorMatrix m(3);
   // cpu 0 gets the first (tie -> lowest index), then cpu 1, cpu 2, then round again.
