@@ -20,6 +20,17 @@ namespace {
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// A CPU number of up to 6 digits at line[i], advancing i; returns how many digits it read.
+std::size_t read_cpu_number(std::string_view line, std::size_t& i, std::uint32_t& cpu) {
+  std::size_t digits = 0;
+  while (i < line.size() && is_digit(line[i]) && digits < 6) {
+    cpu = cpu * 10 + static_cast<std::uint32_t>(line[i] - '0');
+    ++i;
+    ++digits;
+  }
+  return digits;
+}
+
 // A forward-only view over one line, with the few operations the formats need.
 class Cursor {
  public:
@@ -155,12 +166,7 @@ const char* parse_latency_line(std::string_view line, EventLine& ev, bool shape_
     if (i == dash + 1 || i >= line.size() || !is_space(line[i])) continue;
     while (i < line.size() && is_space(line[i])) ++i;
     std::uint32_t cpu = 0;
-    std::size_t digits = 0;
-    while (i < line.size() && is_digit(line[i]) && digits < 6) {
-      cpu = cpu * 10 + static_cast<std::uint32_t>(line[i] - '0');
-      ++i;
-      ++digits;
-    }
+    const std::size_t digits = read_cpu_number(line, i, cpu);
     if (digits == 0 || i >= line.size() || std::string_view(".dDbX").find(line[i]) == std::string_view::npos) continue;
     std::size_t end = i;
     while (end < line.size() && !is_space(line[end])) ++end;
@@ -213,12 +219,7 @@ const char* parse_event_line(std::string_view line, EventLine& ev, bool shape_on
     }
     from = i;
     std::uint32_t cpu = 0;
-    std::size_t digits = 0;
-    while (i < line.size() && is_digit(line[i]) && digits < 6) {
-      cpu = cpu * 10 + static_cast<std::uint32_t>(line[i] - '0');
-      ++i;
-      ++digits;
-    }
+    const std::size_t digits = read_cpu_number(line, i, cpu);
     if (digits == 0 || i >= line.size() || line[i] != ']') continue;
     ev.cpu = cpu;
     const char* err = parse_after_cpu(line.substr(i + 1), ev, shape_only);
